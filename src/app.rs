@@ -1,0 +1,127 @@
+//! Start-up: turns settings into a running service, with seams for tests (a port-0 listener, an injected
+//! clock, a shutdown token, and the scheduler reachable so a test can drive it pass by pass).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::outbox::Dispatcher;
+use crate::scheduler::Scheduler;
+use crate::scheduling::Clock;
+use crate::scheduling::planner::Planner;
+use crate::storage::Store;
+use crate::templates;
+
+pub struct Application {
+    listener: TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    /// Loads and checks the templates, connects and migrates the database, and binds the listener. Fails
+    /// before serving anything if any of it is wrong.
+    pub async fn build(settings: &Settings, clock: Clock) -> anyhow::Result<Self> {
+        let loaded = templates::load(&settings.templates_dir)?;
+        for warning in &loaded.warnings {
+            tracing::warn!("{warning}");
+        }
+        let catalog = Arc::new(loaded.catalog);
+
+        let store = Store::connect(&settings.database_url)
+            .await
+            .context("cannot open the database at DATABASE_URL")?;
+        store.migrate().await.context("cannot migrate the database")?;
+        let missing: Vec<String> = store
+            .schedules_in_use()
+            .await?
+            .into_iter()
+            .filter(|name| catalog.schedule(name).is_none())
+            .collect();
+        anyhow::ensure!(
+            missing.is_empty(),
+            "active enrollments follow schedules missing from {}: {}",
+            settings.templates_dir.display(),
+            missing.join(", ")
+        );
+
+        let provider = settings.provider()?;
+        if matches!(provider, crate::provider::Provider::Log) {
+            tracing::warn!("no Twilio credentials: texts go to the log provider and reach no phone");
+        }
+        if settings.admin_token.is_none() {
+            tracing::warn!("TETHER_ADMIN_TOKEN is not set: the admin API refuses every call");
+        }
+        if settings.public_url.is_none() {
+            tracing::warn!("TETHER_PUBLIC_URL is not set: no delivery status callbacks, and webhooks are refused");
+        }
+
+        let planner = Planner::new(
+            store.clone(),
+            catalog.clone(),
+            clock.clone(),
+            settings.quiet_hours,
+            settings.plan_ahead(),
+        );
+        let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
+        let scheduler = Arc::new(Scheduler::new(store.clone(), planner, dispatcher, clock.clone()));
+
+        let listener = TcpListener::bind(&settings.bind)
+            .await
+            .with_context(|| format!("cannot listen on TETHER_BIND={}", settings.bind))?;
+        tracing::info!(
+            address = %listener.local_addr()?,
+            database = ?store.backend(),
+            provider = provider.name(),
+            "tether ready"
+        );
+        let state = Arc::new(AppState {
+            store,
+            catalog,
+            clock,
+            scheduler,
+            quiet_hours: settings.quiet_hours,
+            admin_token: settings.admin_token.clone(),
+            webhook_key: settings.twilio.auth_token.clone(),
+            public_url: settings.public_url.clone(),
+        });
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn scheduler(&self) -> Arc<Scheduler> {
+        self.state.scheduler.clone()
+    }
+
+    pub fn store(&self) -> Store {
+        self.state.store.clone()
+    }
+
+    /// Serves HTTP and runs the scheduler until `shutdown`; a scheduler pass in progress finishes first.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let scheduler = self.state.scheduler.clone();
+        let loop_shutdown = shutdown.clone();
+        let scheduler_task = tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
+        let store = self.state.store.clone();
+        let served = self.run_http_until_stopped(shutdown).await;
+        scheduler_task.await.context("scheduler task panicked")?;
+        store.close().await;
+        served
+    }
+
+    /// Serves HTTP only; the caller drives the scheduler (tests do, pass by pass, on a virtual clock).
+    pub async fn run_http_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let router = http::router(self.state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+            .context("HTTP server failed")
+    }
+}

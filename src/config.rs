@@ -1,0 +1,241 @@
+//! Configuration, from the environment (12-factor) with a flag for each setting. Secrets are
+//! `SecretString`s: `Debug` prints `[REDACTED]`, and `--help` never shows their values.
+
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use secrecy::SecretString;
+
+use crate::domain::PhoneNumber;
+use crate::outbox::DispatchSettings;
+use crate::provider::{Provider, Sender, TwilioClient, TwilioCredentials};
+use crate::scheduling::QuietHours;
+use crate::telemetry::LogFormat;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Settings {
+    /// Where state lives: sqlite://PATH (embedded, the default) or postgres://… for several instances.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "TETHER_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// The public base URL the provider reaches this service at, like https://tether.example.org. Webhook
+    /// signatures are checked against it, and texts ask for status callbacks under it.
+    #[arg(long, env = "TETHER_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
+    /// Folder with program.toml, schedules/ and sms/.
+    #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+    pub templates_dir: PathBuf,
+
+    /// Bearer token for the admin API. Without one the API answers 401 to everything.
+    #[arg(long, env = "TETHER_ADMIN_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub admin_token: Option<SecretString>,
+
+    /// Client-local hours in which scheduled texts are held, HH:MM-HH:MM.
+    #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
+    pub quiet_hours: QuietHours,
+
+    /// Log output: pretty for a terminal, json for a log pipeline.
+    #[arg(long, env = "TETHER_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub twilio: TwilioSettings,
+
+    #[command(flatten)]
+    pub sending: SendingSettings,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct TwilioSettings {
+    /// Account SID (Twilio) or project ID (SignalWire). With the auth token, selects the Twilio provider;
+    /// without both, texts go to the log provider.
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    pub account_sid: Option<String>,
+
+    /// Auth token: API password and webhook signing key.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub auth_token: Option<SecretString>,
+
+    /// Number texts are sent from, in E.164 form.
+    #[arg(long, env = "TWILIO_FROM")]
+    pub from: Option<String>,
+
+    /// Messaging Service that picks the sending number (instead of TWILIO_FROM).
+    #[arg(long, env = "TWILIO_MESSAGING_SERVICE_SID")]
+    pub messaging_service_sid: Option<String>,
+
+    /// Base URL of the Twilio-compatible API: Twilio, a SignalWire space's /api/laml, or a local mock.
+    #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
+    pub api_base: String,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SendingSettings {
+    /// Texts per second per sending number; 0 turns the limit off.
+    #[arg(long, env = "TETHER_SEND_RATE_PER_SECOND", default_value_t = 1)]
+    pub send_rate_per_second: u32,
+
+    /// Provider requests in flight at once.
+    #[arg(long, env = "TETHER_SEND_CONCURRENCY", default_value_t = 4)]
+    pub send_concurrency: usize,
+
+    /// Temporary failures (429, 5xx, timeouts) tolerated before a text is marked failed.
+    #[arg(long, env = "TETHER_SEND_MAX_ATTEMPTS", default_value_t = 6)]
+    pub send_max_attempts: i64,
+
+    /// Seconds a dispatcher's claim on a text lasts; after a crash, its texts are retried once it runs out.
+    #[arg(long, env = "TETHER_SEND_LEASE_SECONDS", default_value_t = 60)]
+    pub send_lease_seconds: u32,
+
+    /// Seconds to wait for the provider before treating a request as failed (and retrying it).
+    #[arg(long, env = "TETHER_PROVIDER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub provider_timeout_seconds: u64,
+
+    /// Hours before its time that a text is written to the outbox, where staff can see it coming.
+    #[arg(long, env = "TETHER_PLAN_AHEAD_HOURS", default_value_t = 24)]
+    pub plan_ahead_hours: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to send through Twilio, or neither to use the log provider")]
+    PartialCredentials,
+    #[error("set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID")]
+    SenderChoice,
+    #[error("TWILIO_FROM: {0}")]
+    From(String),
+    #[error("TETHER_SEND_LEASE_SECONDS must be at least 5")]
+    LeaseTooShort,
+    #[error("could not build the HTTP client for the provider")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+impl Settings {
+    /// The provider these settings select: Twilio-compatible with credentials, the log provider without.
+    pub fn provider(&self) -> Result<Provider, ConfigError> {
+        let twilio = &self.twilio;
+        let (account_sid, auth_token) = match (&twilio.account_sid, &twilio.auth_token) {
+            (None, None) => return Ok(Provider::Log),
+            (Some(sid), Some(token)) => (sid.clone(), token.clone()),
+            _ => return Err(ConfigError::PartialCredentials),
+        };
+        let sender = match (&twilio.from, &twilio.messaging_service_sid) {
+            (Some(from), None) => Sender::Number(
+                PhoneNumber::parse(from)
+                    .map_err(ConfigError::From)?
+                    .as_str()
+                    .to_owned(),
+            ),
+            (None, Some(service)) => Sender::MessagingService(service.clone()),
+            _ => return Err(ConfigError::SenderChoice),
+        };
+        let client = TwilioClient::new(
+            &twilio.api_base,
+            TwilioCredentials { account_sid, auth_token },
+            sender,
+            Duration::from_secs(self.sending.provider_timeout_seconds.max(1)),
+        )
+        .map_err(ConfigError::HttpClient)?;
+        Ok(Provider::Twilio(client))
+    }
+
+    pub fn dispatch(&self) -> Result<DispatchSettings, ConfigError> {
+        if self.sending.send_lease_seconds < 5 {
+            return Err(ConfigError::LeaseTooShort);
+        }
+        Ok(DispatchSettings {
+            lease: SignedDuration::from_secs(i64::from(self.sending.send_lease_seconds)),
+            rate_per_second: NonZeroU32::new(self.sending.send_rate_per_second),
+            concurrency: self.sending.send_concurrency.max(1),
+            max_attempts: self.sending.send_max_attempts.max(1),
+            public_url: self.public_url.clone(),
+            quiet_hours: self.quiet_hours,
+        })
+    }
+
+    pub fn plan_ahead(&self) -> SignedDuration {
+        SignedDuration::from_hours(i64::from(self.sending.plan_ahead_hours))
+    }
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(SecretString::from(value.to_owned()))
+}
+
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or("must start with https:// (or http:// for local testing)")?;
+    if rest.is_empty() || rest.contains(['?', '#']) {
+        return Err("must be a scheme and host with an optional path, like https://tether.example.org".into());
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn parse(args: &[&str]) -> Settings {
+        Cli::try_parse_from(std::iter::once("tether").chain(args.iter().copied()))
+            .unwrap()
+            .settings
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let settings = parse(&[
+            "--admin-token",
+            "admin-secret-value",
+            "--account-sid",
+            "AC123",
+            "--auth-token",
+            "twilio-secret-value",
+        ]);
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("admin-secret-value"), "{debug}");
+        assert!(!debug.contains("twilio-secret-value"), "{debug}");
+        assert!(debug.contains("REDACTED"));
+    }
+
+    #[test]
+    fn no_credentials_selects_the_log_provider_and_half_of_them_is_an_error() {
+        assert_eq!(parse(&[]).provider().unwrap().name(), "log");
+        assert!(matches!(
+            parse(&["--account-sid", "AC123"]).provider(),
+            Err(ConfigError::PartialCredentials)
+        ));
+        assert!(matches!(
+            parse(&["--account-sid", "AC1", "--auth-token", "t"]).provider(),
+            Err(ConfigError::SenderChoice)
+        ));
+        let twilio = parse(&["--account-sid", "AC1", "--auth-token", "t", "--from", "+14155550100"]);
+        assert_eq!(twilio.provider().unwrap().name(), "twilio");
+    }
+
+    #[test]
+    fn public_urls_are_normalised_and_checked() {
+        assert_eq!(parse_public_url("https://tether.example.org/").unwrap(), "https://tether.example.org");
+        assert!(parse_public_url("tether.example.org").is_err());
+        assert!(parse_public_url("https://x.org/?a=1").is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! What an outbound text is for, where it is in its life, and what the provider last said about it.
+
+/// What a text is for; the kind decides which rules hold at send time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A brief, non-demanding text on a schedule after discharge.
+    CaringContact,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::CaringContact => "caring_contact",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "caring_contact" => Some(MessageKind::CaringContact),
+            _ => None,
+        }
+    }
+
+    /// Scheduled, non-urgent texts wait for the morning; replies to someone texting now would not.
+    pub fn respects_quiet_hours(self) -> bool {
+        match self {
+            MessageKind::CaringContact => true,
+        }
+    }
+}
+
+/// Where a text is in Tether's own life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for its `send_at`.
+    Pending,
+    /// Claimed by a dispatcher holding a lease; the provider call may be in flight.
+    Sending,
+    /// Accepted by the provider.
+    Sent,
+    Delivered,
+    Undelivered,
+    Failed,
+    /// Will never be sent: opted out, paused, no consent, invalid number.
+    Cancelled,
+    /// Found later than its kind allows; sending it now would no longer make sense.
+    Expired,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Undelivered => "undelivered",
+            OutboxStatus::Failed => "failed",
+            OutboxStatus::Cancelled => "cancelled",
+            OutboxStatus::Expired => "expired",
+        }
+    }
+}
+
+/// A status reported by a Twilio-compatible provider, ranked so that status only ever moves forward:
+/// callbacks arrive out of order, and a late `sent` must never overwrite `delivered`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderStatus {
+    pub name: &'static str,
+    pub rank: i64,
+    /// The outbox status this provider status settles the text in, for final statuses.
+    pub outcome: Option<OutboxStatus>,
+}
+
+impl ProviderStatus {
+    /// Known statuses (twilio-protocol.md §3.1 and SignalWire's); anything else is ignored by the caller.
+    pub fn parse(value: &str) -> Option<Self> {
+        let (name, rank, outcome) = match value {
+            "accepted" => ("accepted", 0, None),
+            "scheduled" => ("scheduled", 0, None),
+            "queued" => ("queued", 1, None),
+            "initiated" => ("initiated", 1, None),
+            "sending" => ("sending", 2, None),
+            "sent" => ("sent", 3, None),
+            "delivered" => ("delivered", 4, Some(OutboxStatus::Delivered)),
+            "read" => ("read", 4, Some(OutboxStatus::Delivered)),
+            "undelivered" => ("undelivered", 4, Some(OutboxStatus::Undelivered)),
+            "failed" => ("failed", 4, Some(OutboxStatus::Failed)),
+            "canceled" => ("canceled", 4, Some(OutboxStatus::Cancelled)),
+            _ => return None,
+        };
+        Some(Self { name, rank, outcome })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_statuses_outrank_every_intermediate_one() {
+        let intermediate = ["accepted", "scheduled", "queued", "sending", "sent"];
+        let last = ["delivered", "undelivered", "failed", "canceled", "read"];
+        for a in intermediate {
+            for b in last {
+                assert!(ProviderStatus::parse(a).unwrap().rank < ProviderStatus::parse(b).unwrap().rank);
+            }
+        }
+        assert!(ProviderStatus::parse("queued").unwrap().rank < ProviderStatus::parse("sent").unwrap().rank);
+        assert_eq!(ProviderStatus::parse("receiving"), None);
+    }
+}

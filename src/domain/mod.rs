@@ -1,0 +1,27 @@
+//! Validated domain types: each parses once at the edge and is trusted everywhere after.
+
+pub mod client;
+pub mod message;
+pub mod phone;
+pub mod segments;
+
+pub use client::{ClientStatus, ConsentSource, FirstName, Language, NewClient, TimeZoneName};
+pub use message::{MessageKind, OutboxStatus, ProviderStatus};
+pub use phone::PhoneNumber;
+
+/// Why one field of some input was refused; the API answers with both parts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

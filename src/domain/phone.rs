@@ -1,0 +1,114 @@
+//! Phone numbers in E.164 form, and the masked form that is the only one allowed in logs.
+
+use std::fmt;
+
+/// A phone number in E.164 form (`+` then 8 to 15 digits), checked against the North American numbering
+/// plan when the country code is 1. Punctuation people type (spaces, dashes, dots, brackets) is removed.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let trimmed = input.trim();
+        let Some(rest) = trimmed.strip_prefix('+') else {
+            return Err("must be in E.164 form with a leading + and country code, like +14155550123".into());
+        };
+        let mut digits = String::with_capacity(rest.len());
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => return Err(format!("contains `{c}`; only digits may follow the +")),
+            }
+        }
+        if !(8..=15).contains(&digits.len()) {
+            return Err(format!("has {} digits; E.164 numbers have 8 to 15", digits.len()));
+        }
+        if digits.starts_with('0') {
+            return Err("country codes never start with 0".into());
+        }
+        if let Some(national) = digits.strip_prefix('1') {
+            check_north_american(national)?;
+        }
+        Ok(Self(format!("+{digits}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number as logs may show it: only the last four digits.
+    pub fn masked(&self) -> Masked<'_> {
+        Masked(&self.0)
+    }
+}
+
+fn check_north_american(national: &str) -> Result<(), String> {
+    let bytes = national.as_bytes();
+    if bytes.len() != 10 {
+        return Err(format!(
+            "has {} digits after +1; North American numbers have 10",
+            bytes.len()
+        ));
+    }
+    if bytes[0] < b'2' {
+        return Err("area code cannot start with 0 or 1".into());
+    }
+    if bytes[3] < b'2' {
+        return Err("exchange (digits 4-6) cannot start with 0 or 1".into());
+    }
+    Ok(())
+}
+
+// Debug must not leak the number into panic messages or `?` logs.
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+/// Shows only the last four digits of any phone-like string: `…0123`.
+pub struct Masked<'a>(pub &'a str);
+
+impl fmt::Display for Masked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let chars: Vec<char> = self.0.chars().collect();
+        let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+        write!(f, "…{tail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_punctuation_is_removed() {
+        let phone = PhoneNumber::parse(" +1 (415) 555-0123 ").unwrap();
+        assert_eq!(phone.as_str(), "+14155550123");
+        assert_eq!(PhoneNumber::parse("+44 20 7946 0958").unwrap().as_str(), "+442079460958");
+    }
+
+    #[test]
+    fn malformed_numbers_say_why() {
+        for (input, why) in [
+            ("4155550123", "leading +"),
+            ("+1415555012", "10"),
+            ("+1415555012x", "contains `x`"),
+            ("+0123456789", "never start with 0"),
+            ("+11155550123", "area code"),
+            ("+14150550123", "exchange"),
+            ("+1234", "8 to 15"),
+        ] {
+            let err = PhoneNumber::parse(input).unwrap_err();
+            assert!(err.contains(why), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn debug_and_masked_show_only_the_last_four_digits() {
+        let phone = PhoneNumber::parse("+14155550123").unwrap();
+        assert_eq!(format!("{:?}", phone), "PhoneNumber(…0123)");
+        assert_eq!(phone.masked().to_string(), "…0123");
+    }
+}

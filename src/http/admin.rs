@@ -1,0 +1,264 @@
+//! The minimal admin API under `/api/v1`: create clients, enrol them, pause and resume them, and read what
+//! was texted to them. Every call needs `Authorization: Bearer $TETHER_ADMIN_TOKEN`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{Admin, JsonBody};
+use super::{ApiError, AppState};
+use crate::domain::client::{NewClientInput, parse_instant};
+use crate::domain::{ClientStatus, FieldError, TimeZoneName};
+use crate::storage::{ClientRecord, NewEnrollment, StoreError, TextRecord};
+
+/// Discharge can be planned a little ahead (enrolment at the bedside); further out is more likely a typo.
+const MAX_DISCHARGE_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/clients", post(create_client))
+        .route("/api/v1/clients/{id}", get(show_client))
+        .route("/api/v1/clients/{id}/pause", post(pause_client))
+        .route("/api/v1/clients/{id}/resume", post(resume_client))
+        .route("/api/v1/clients/{id}/enrollments", post(enroll))
+        .route("/api/v1/clients/{id}/messages", get(client_messages))
+}
+
+#[derive(Serialize)]
+struct ClientView {
+    id: i64,
+    phone: String,
+    first_name: String,
+    language: String,
+    timezone: String,
+    consented_at: Option<String>,
+    consent_source: Option<String>,
+    status: &'static str,
+    opted_out_at: Option<String>,
+    phone_invalid: bool,
+    created_at: String,
+}
+
+impl From<ClientRecord> for ClientView {
+    fn from(client: ClientRecord) -> Self {
+        Self {
+            id: client.id,
+            phone: client.phone,
+            first_name: client.first_name,
+            language: client.language,
+            timezone: client.timezone,
+            consented_at: client.consented_at.map(|t| t.to_string()),
+            consent_source: client.consent_source,
+            status: client.status.as_str(),
+            opted_out_at: client.opted_out_at.map(|t| t.to_string()),
+            phone_invalid: client.phone_invalid_at.is_some(),
+            created_at: client.created_at.to_string(),
+        }
+    }
+}
+
+async fn create_client(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    JsonBody(input): JsonBody<NewClientInput>,
+) -> Result<(StatusCode, Json<ClientView>), ApiError> {
+    let now = state.clock.now();
+    let client = input.validate(now).map_err(ApiError::Invalid)?;
+    if !state.catalog.supports_language(client.language.as_str()) {
+        return Err(ApiError::Invalid(FieldError::new(
+            "language",
+            format!(
+                "no templates in `{}`; supported: {}",
+                client.language.as_str(),
+                state.catalog.program.languages.join(", ")
+            ),
+        )));
+    }
+    let id = match state.store.insert_client(&client, now).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict("clients_phone_key")) => {
+            return Err(ApiError::Conflict(FieldError::new("phone", "a client with this number already exists")));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    tracing::info!(client_id = id, phone = %client.phone.masked(), "client created");
+    let created = load_client(&state, id).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+async fn load_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError> {
+    state.store.client(id).await?.ok_or(ApiError::NotFound("client"))
+}
+
+async fn show_client(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<ClientView>, ApiError> {
+    Ok(Json(load_client(&state, id).await?.into()))
+}
+
+async fn pause_client(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<ClientView>, ApiError> {
+    set_paused(&state, id, true).await
+}
+
+async fn resume_client(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<ClientView>, ApiError> {
+    set_paused(&state, id, false).await
+}
+
+async fn set_paused(state: &AppState, id: i64, paused: bool) -> Result<Json<ClientView>, ApiError> {
+    let client = load_client(state, id).await?;
+    if client.status == ClientStatus::OptedOut {
+        return Err(ApiError::Conflict(FieldError::new(
+            "status",
+            "client opted out; only the client can opt back in, by texting START",
+        )));
+    }
+    state.store.set_client_paused(id, paused, state.clock.now()).await?;
+    tracing::info!(client_id = id, paused, "client status changed");
+    Ok(Json(load_client(state, id).await?.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrollmentInput {
+    schedule: String,
+    discharged_at: String,
+}
+
+#[derive(Serialize)]
+struct EnrollmentView {
+    id: i64,
+    client_id: i64,
+    schedule: String,
+    schedule_version: i64,
+    discharged_at: String,
+    /// The first step that will be sent and when; steps already too far past are skipped.
+    first_step: Option<String>,
+    first_send_at: Option<String>,
+    skipped_steps: Vec<String>,
+}
+
+async fn enroll(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<i64>,
+    JsonBody(input): JsonBody<EnrollmentInput>,
+) -> Result<(StatusCode, Json<EnrollmentView>), ApiError> {
+    let now = state.clock.now();
+    let client = load_client(&state, client_id).await?;
+    if client.status == ClientStatus::OptedOut {
+        return Err(ApiError::Conflict(FieldError::new(
+            "client",
+            "client opted out; only the client can opt back in, by texting START",
+        )));
+    }
+    let schedule = state.catalog.schedule(input.schedule.trim()).ok_or_else(|| {
+        let known: Vec<&str> = state.catalog.schedules.keys().map(String::as_str).collect();
+        ApiError::Invalid(FieldError::new(
+            "schedule",
+            format!("no schedule named `{}`; available: {}", input.schedule, known.join(", ")),
+        ))
+    })?;
+    let discharged_at = parse_instant(&input.discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
+    if discharged_at > now + MAX_DISCHARGE_AHEAD {
+        return Err(ApiError::Invalid(FieldError::new(
+            "discharged_at",
+            "is more than 7 days ahead; enrol at or near discharge",
+        )));
+    }
+    let zone = TimeZoneName::parse(&client.timezone).map_err(|m| ApiError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
+    let first = schedule.first_step_due_after(discharged_at, zone.zone(), &state.quiet_hours, now);
+    let skipped_steps = schedule.steps[..first.as_ref().map_or(schedule.steps.len(), |p| p.index)]
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let enrollment = NewEnrollment {
+        client_id,
+        schedule: schedule.name.clone(),
+        schedule_version: schedule.version,
+        discharged_at,
+        first_step: first.as_ref().map(|p| (p.index, p.send_at)),
+    };
+    let id = match state.store.insert_enrollment(&enrollment, now).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict("enrollments_one_active_per_schedule")) => {
+            return Err(ApiError::Conflict(FieldError::new(
+                "schedule",
+                format!("client is already enrolled in `{}`", schedule.name),
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    tracing::info!(client_id, enrollment_id = id, schedule = schedule.name, "client enrolled");
+    state.scheduler.nudge();
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrollmentView {
+            id,
+            client_id,
+            schedule: schedule.name.clone(),
+            schedule_version: schedule.version,
+            discharged_at: discharged_at.to_string(),
+            first_step: first.as_ref().map(|p| p.step.id.clone()),
+            first_send_at: first.as_ref().map(|p| p.send_at.to_string()),
+            skipped_steps,
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct MessageView {
+    id: i64,
+    kind: String,
+    step: Option<String>,
+    template: Option<String>,
+    body: String,
+    status: String,
+    status_reason: Option<String>,
+    provider_status: Option<String>,
+    error_code: Option<i64>,
+    attempts: i64,
+    planned_at: String,
+    send_at: String,
+    sent_at: Option<String>,
+    updated_at: String,
+}
+
+fn rfc3339(seconds: i64) -> String {
+    Timestamp::from_second(seconds).map(|t| t.to_string()).unwrap_or_default()
+}
+
+impl From<TextRecord> for MessageView {
+    fn from(text: TextRecord) -> Self {
+        Self {
+            id: text.id,
+            kind: text.kind,
+            step: text.step,
+            template: text.template,
+            body: text.body,
+            status: text.status,
+            status_reason: text.status_reason,
+            provider_status: text.provider_status,
+            error_code: text.error_code,
+            attempts: text.attempts,
+            planned_at: rfc3339(text.planned_at),
+            send_at: rfc3339(text.send_at),
+            sent_at: text.sent_at.map(rfc3339),
+            updated_at: rfc3339(text.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MessageList {
+    client_id: i64,
+    messages: Vec<MessageView>,
+}
+
+async fn client_messages(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<MessageList>, ApiError> {
+    load_client(&state, id).await?;
+    let messages = state.store.texts_for_client(id).await?.into_iter().map(MessageView::from).collect();
+    Ok(Json(MessageList { client_id: id, messages }))
+}

@@ -1,0 +1,63 @@
+//! The HTTP boundary's one error type: each variant knows its status, and the body always says which field
+//! was wrong and why. Internal errors are logged with their cause chain and answered with an opaque 500.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::domain::FieldError;
+use crate::storage::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or wrong bearer token")]
+    Unauthorized,
+    #[error("request signature missing or invalid")]
+    BadSignature,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invalid {0}")]
+    Invalid(FieldError),
+    #[error("conflict on {0}")]
+    Conflict(FieldError),
+    #[error("unsupported content type; send application/json")]
+    UnsupportedMediaType,
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        ApiError::Internal(anyhow::Error::new(err))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, field, message) = match &self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, self.to_string()),
+            ApiError::BadSignature => (StatusCode::FORBIDDEN, "forbidden", None, self.to_string()),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, self.to_string()),
+            ApiError::Invalid(err) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                Some(err.field.clone()),
+                err.message.clone(),
+            ),
+            ApiError::Conflict(err) => (StatusCode::CONFLICT, "conflict", Some(err.field.clone()), err.message.clone()),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None, self.to_string())
+            }
+            ApiError::Internal(err) => {
+                tracing::error!(error = %err, cause = ?err.chain().skip(1).map(ToString::to_string).collect::<Vec<_>>(), "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None, "internal error".to_owned())
+            }
+        };
+        let mut body = json!({ "error": { "code": code, "message": message } });
+        if let Some(field) = field {
+            body["error"]["field"] = json!(field);
+        }
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,63 @@
+//! The HTTP surface: the admin API, the provider's webhooks, and the health check. Handlers stay thin: they
+//! parse, call the domain and storage, and answer. Each module owns its routes; this one merges them.
+
+pub mod admin;
+pub mod error;
+mod extract;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use secrecy::SecretString;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::scheduler::Scheduler;
+use crate::scheduling::{Clock, QuietHours};
+use crate::storage::Store;
+use crate::templates::Catalog;
+
+pub use error::ApiError;
+
+/// Bodies larger than this are refused with 413: Twilio's own webhook limit, and far above any real request.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler may use.
+pub struct AppState {
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+    pub clock: Clock,
+    pub scheduler: Arc<Scheduler>,
+    pub quiet_hours: QuietHours,
+    /// Bearer token for `/api/v1`; `None` refuses every API call.
+    pub admin_token: Option<SecretString>,
+    /// Key for provider webhook signatures (the Twilio auth token); `None` refuses every webhook.
+    pub webhook_key: Option<SecretString>,
+    /// `TETHER_PUBLIC_URL`, the base of the URL the provider signs.
+    pub public_url: Option<String>,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .merge(admin::router())
+        .merge(webhooks::router())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Up when the database answers: a service that cannot reach its state cannot send or receive anything.
+async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}

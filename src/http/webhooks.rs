@@ -1,0 +1,101 @@
+//! Callbacks from the provider. Every one must carry a valid `X-Twilio-Signature` computed over
+//! `TETHER_PUBLIC_URL` + the path and query it called: the Host header and proxy headers are never trusted.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use secrecy::ExposeSecret;
+
+use super::{ApiError, AppState};
+use crate::domain::ProviderStatus;
+use crate::provider::signature;
+
+/// An empty TwiML answer: nothing to say back.
+const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
+/// Twilio's error code for "the recipient has opted out"; it can also arrive in a status callback.
+const OPTED_OUT: i64 = 21610;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/webhooks/twilio/status", post(status_callback))
+}
+
+/// The verified form parameters of a provider webhook.
+struct SignedForm(Vec<(String, String)>);
+
+impl SignedForm {
+    fn verify(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+        let (Some(key), Some(public_url)) = (&state.webhook_key, &state.public_url) else {
+            tracing::warn!("webhook refused: TWILIO_AUTH_TOKEN and TETHER_PUBLIC_URL are both needed to verify it");
+            return Err(ApiError::BadSignature);
+        };
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        let url = format!("{public_url}{path}");
+        let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        let presented = headers
+            .get("x-twilio-signature")
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::BadSignature)?;
+        if !signature::verify(key.expose_secret(), &url, &params, presented) {
+            tracing::warn!(path = uri.path(), "webhook refused: signature does not match");
+            return Err(ApiError::BadSignature);
+        }
+        Ok(Self(params))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Delivery status for a text we sent. Status only moves forward; a 21610 here records the opt-out too.
+async fn status_callback(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let form = SignedForm::verify(&state, &uri, &headers, &body)?;
+    let outbox_id = uri.query().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "outbox_id")
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+    });
+    let sid = form.get("MessageSid").or_else(|| form.get("SmsSid")).unwrap_or_default();
+    let reported = form.get("MessageStatus").or_else(|| form.get("SmsStatus")).unwrap_or_default();
+    let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse::<i64>().ok());
+    let Some(status) = ProviderStatus::parse(reported) else {
+        tracing::debug!(status = reported, "status callback with a status we do not track");
+        return Ok(twiml());
+    };
+    if sid.is_empty() && outbox_id.is_none() {
+        tracing::warn!("status callback names no message");
+        return Ok(twiml());
+    }
+    let now = state.clock.now();
+    match state
+        .store
+        .apply_provider_status(outbox_id, sid, status, error_code, now)
+        .await?
+    {
+        Some((id, client_id)) => {
+            tracing::info!(outbox_id = id, sid, status = status.name, error_code, "delivery status recorded");
+            if let (Some(OPTED_OUT), Some(client_id)) = (error_code, client_id) {
+                state
+                    .store
+                    .record_opt_out(client_id, "opted out at the provider (21610)", now)
+                    .await?;
+            }
+        }
+        None => tracing::debug!(sid, status = status.name, "stale or duplicate status callback ignored"),
+    }
+    Ok(twiml())
+}
+
+fn twiml() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], EMPTY_TWIML)
+}

@@ -1,0 +1,25 @@
+//! Tether keeps people connected to care after they leave detox, a crisis unit or residential treatment:
+//! it texts them caring contacts on a schedule, in their own time zone and language, and never after STOP.
+//!
+//! # Where things happen
+//! - A text is **planned** in [`scheduling`]: [`scheduling::cadence`] works out when each step of a schedule is
+//!   due (pure), and [`scheduling::planner`] writes due steps into the outbox.
+//! - A text is **sent** from [`outbox`]: the dispatcher claims due rows, re-checks consent, status, quiet hours
+//!   and lateness ([`outbox::rules`]), and hands them to a [`provider`].
+//! - Delivery **status** comes back through [`http::webhooks`].
+//! - [`scheduler`] is the background loop tying planning and sending together.
+//! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
+//!   message files from `message_templates/`.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod outbox;
+pub mod preview;
+pub mod provider;
+pub mod scheduler;
+pub mod scheduling;
+pub mod storage;
+pub mod telemetry;
+pub mod templates;

@@ -1,0 +1,209 @@
+//! The `tether` command: run the service, migrate, check templates, preview a schedule, send a test text.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use tether::app::Application;
+use tether::config::Settings;
+use tether::domain::{PhoneNumber, TimeZoneName};
+use tether::preview::{self, PreviewRequest};
+use tether::provider::OutgoingText;
+use tether::scheduling::{Clock, QuietHours};
+use tether::storage::Store;
+use tether::telemetry::{self, LogFormat};
+use tether::templates::{self, Severity};
+
+#[derive(Parser)]
+#[command(name = "tether", version, about = "Caring contacts, replies and escalation after discharge")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service and the scheduler.
+    Serve(Box<Settings>),
+    /// Apply database migrations and exit.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+        database_url: String,
+    },
+    /// Validate every schedule, template and translation; print file:line: message for each problem.
+    Check {
+        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+        templates_dir: PathBuf,
+    },
+    /// Show when each step of a schedule would be sent for a sample discharge, and its text.
+    Preview {
+        #[arg(long)]
+        schedule: String,
+        /// Discharge time: local to --tz (2026-03-06T15:00) or RFC 3339 with an offset.
+        #[arg(long)]
+        discharged_at: String,
+        /// The client's IANA time zone.
+        #[arg(long)]
+        tz: String,
+        /// Language of the texts; the program's default if omitted.
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long, default_value = "Jordan")]
+        first_name: String,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+        templates_dir: PathBuf,
+        #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
+        quiet_hours: QuietHours,
+    },
+    /// Send one text through the configured provider and print the provider's message id.
+    SendTest {
+        #[command(flatten)]
+        settings: Box<Settings>,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "This is a test message. No need to reply.")]
+        body: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Serve(settings) => settings.log_format,
+        Command::SendTest { settings, .. } => settings.log_format,
+        _ => LogFormat::Pretty,
+    };
+    telemetry::init(format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(settings) => serve(*settings).await,
+        Command::Migrate { database_url } => {
+            let store = Store::connect(&database_url).await?;
+            store.migrate().await?;
+            println!("database is at migration {}", store.latest_migration());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { templates_dir } => Ok(check(&templates_dir)),
+        Command::Preview {
+            schedule,
+            discharged_at,
+            tz,
+            language,
+            first_name,
+            json,
+            templates_dir,
+            quiet_hours,
+        } => {
+            let catalog = templates::load(&templates_dir)?.catalog;
+            let zone = TimeZoneName::parse(&tz).map_err(|m| anyhow::anyhow!("--tz: {m}"))?;
+            let discharged_at =
+                preview::parse_discharge(&discharged_at, &zone).map_err(|m| anyhow::anyhow!("--discharged-at: {m}"))?;
+            let language = language.unwrap_or_else(|| catalog.program.default_language.clone());
+            let rows = preview::preview(
+                &catalog,
+                &PreviewRequest {
+                    schedule: &schedule,
+                    discharged_at,
+                    zone: &zone,
+                    language: &language,
+                    first_name: &first_name,
+                    quiet_hours: &quiet_hours,
+                },
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", preview::render_table(&rows));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SendTest { settings, to, body } => {
+            let to = PhoneNumber::parse(&to).map_err(|m| anyhow::anyhow!("--to: {m}"))?;
+            let provider = settings.provider()?;
+            let text = OutgoingText {
+                to: to.as_str(),
+                body: &body,
+                status_callback: None,
+            };
+            let accepted = provider.send(&text).await.context("the provider refused the text")?;
+            println!("{}", accepted.sid);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(templates_dir: &std::path::Path) -> ExitCode {
+    let problems = match templates::load(templates_dir) {
+        Ok(loaded) => loaded.warnings,
+        Err(err) => err.0,
+    };
+    for problem in &problems {
+        println!("{problem}");
+    }
+    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    if errors > 0 {
+        eprintln!("{errors} error(s)");
+        ExitCode::FAILURE
+    } else {
+        eprintln!("{} ok", templates_dir.display());
+        ExitCode::SUCCESS
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let app = Application::build(&settings, Clock::System).await?;
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        signal.cancel();
+    });
+    app.run_until_stopped(shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C in a terminal, SIGTERM from a supervisor (fly.io, systemd, Docker).
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

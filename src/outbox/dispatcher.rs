@@ -1,0 +1,186 @@
+//! Claims due texts, sends them, and records what happened. Never holds a database transaction across a
+//! provider call: a claim is a lease, and the rows of a dispatcher that dies return when it runs out.
+//!
+//! The one at-least-once window: if the process dies after the provider accepted a text but before the
+//! acceptance is written, the text is sent again when its lease runs out. Everything else is exactly once.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use jiff::SignedDuration;
+
+use super::rules::{self, Verdict};
+use crate::domain::phone::Masked;
+use crate::domain::{OutboxStatus, ProviderStatus};
+use crate::provider::{OutgoingText, Provider, SendError};
+use crate::scheduling::{Clock, QuietHours};
+use crate::storage::{ClaimedText, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// How long a claim keeps other dispatchers away from its rows.
+    pub lease: SignedDuration,
+    /// Texts per sending number per second; `None` sends as fast as the provider takes them.
+    pub rate_per_second: Option<NonZeroU32>,
+    /// Provider calls in flight at once.
+    pub concurrency: usize,
+    /// Temporary failures tolerated before a text is marked failed.
+    pub max_attempts: i64,
+    /// `TETHER_PUBLIC_URL`; when set, each text asks for status callbacks there.
+    pub public_url: Option<String>,
+    pub quiet_hours: QuietHours,
+}
+
+impl DispatchSettings {
+    /// Claims no more than can be sent well within the lease at the configured rate.
+    fn batch_size(&self) -> i64 {
+        let most = 100;
+        match self.rate_per_second {
+            None => most,
+            Some(rate) => (i64::from(rate.get()) * self.lease.as_secs() / 2).clamp(1, most),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Store,
+    provider: Provider,
+    clock: Clock,
+    settings: Arc<DispatchSettings>,
+    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+}
+
+impl Dispatcher {
+    pub fn new(store: Store, provider: Provider, clock: Clock, settings: DispatchSettings) -> Self {
+        let limiter = settings
+            .rate_per_second
+            .map(|rate| Arc::new(RateLimiter::keyed(Quota::per_second(rate))));
+        Self {
+            store,
+            provider,
+            clock,
+            settings: Arc::new(settings),
+            limiter,
+        }
+    }
+
+    /// Sends everything due now, batch after batch, until nothing due is left. Returns how many texts were
+    /// handled (sent, deferred, cancelled, expired or failed).
+    pub async fn dispatch_due(&self) -> Result<usize, StoreError> {
+        let mut handled = 0;
+        loop {
+            let now = self.clock.now();
+            let batch = self
+                .store
+                .claim_due(now, self.settings.lease, self.settings.batch_size())
+                .await?;
+            if batch.is_empty() {
+                return Ok(handled);
+            }
+            handled += batch.len();
+            futures_util::stream::iter(batch)
+                .for_each_concurrent(self.settings.concurrency.max(1), |text| self.handle(text))
+                .await;
+        }
+    }
+
+    async fn handle(&self, text: ClaimedText) {
+        let id = text.id;
+        if let Err(err) = self.try_handle(text).await {
+            // The row keeps its lease and is retried when the lease runs out.
+            tracing::error!(outbox_id = id, error = %err, "could not record the outcome of a text");
+        }
+    }
+
+    async fn try_handle(&self, text: ClaimedText) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        match rules::decide(&text, now, &self.settings.quiet_hours) {
+            Verdict::Cancel(reason) => {
+                tracing::info!(outbox_id = text.id, reason, "text cancelled at send time");
+                self.store.settle(text.id, OutboxStatus::Cancelled, reason, None, now).await
+            }
+            Verdict::Expire => {
+                tracing::warn!(outbox_id = text.id, planned_at = %text.planned_at, "text expired before it could be sent");
+                self.store
+                    .settle(text.id, OutboxStatus::Expired, "later than its kind's maximum lateness", None, now)
+                    .await
+            }
+            Verdict::Defer(until) => {
+                tracing::info!(outbox_id = text.id, %until, "text held for quiet hours");
+                self.store.reschedule(text.id, until, "quiet hours", now).await
+            }
+            Verdict::Send => self.send(text).await,
+        }
+    }
+
+    async fn send(&self, text: ClaimedText) -> Result<(), StoreError> {
+        if let (Some(limiter), Some(sender)) = (&self.limiter, self.provider.sender()) {
+            limiter.until_key_ready(&sender.rate_key().to_owned()).await;
+        }
+        let callback = self
+            .settings
+            .public_url
+            .as_ref()
+            .map(|base| format!("{}/webhooks/twilio/status?outbox_id={}", base.trim_end_matches('/'), text.id));
+        let outgoing = OutgoingText {
+            to: &text.to_phone,
+            body: &text.body,
+            status_callback: callback,
+        };
+        let result = self.provider.send(&outgoing).await;
+        let now = self.clock.now();
+        let to = Masked(&text.to_phone);
+        match result {
+            Ok(accepted) => {
+                tracing::info!(outbox_id = text.id, %to, sid = accepted.sid, "text accepted by provider");
+                let status = accepted.status.as_deref().and_then(ProviderStatus::parse);
+                self.store.mark_sent(text.id, &accepted.sid, status, now).await
+            }
+            Err(err @ SendError::OptedOut { code }) => {
+                tracing::warn!(outbox_id = text.id, %to, code, "provider reports the client opted out");
+                self.store
+                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
+                    .await?;
+                match text.client_id {
+                    Some(client_id) => self.store.record_opt_out(client_id, "opted out at the provider (21610)", now).await,
+                    None => Ok(()),
+                }
+            }
+            Err(err @ SendError::InvalidNumber { code }) => {
+                tracing::warn!(outbox_id = text.id, %to, code, "provider refused the number as invalid");
+                self.store
+                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
+                    .await?;
+                match text.client_id {
+                    Some(client_id) => self.store.flag_invalid_phone(client_id, &err.to_string(), now).await,
+                    None => Ok(()),
+                }
+            }
+            Err(err @ SendError::Rejected { .. }) => {
+                tracing::warn!(outbox_id = text.id, %to, error = %err, "provider rejected a text");
+                self.store
+                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), err.code(), now)
+                    .await
+            }
+            Err(err @ SendError::Misconfigured { .. }) => {
+                // Every text would fail the same way; keep them waiting rather than burn them.
+                tracing::error!(outbox_id = text.id, error = %err, "provider configuration problem; text will be retried");
+                let retry_at = now + rules::retry_delay(i64::MAX, None);
+                self.store.reschedule(text.id, retry_at, &err.to_string(), now).await
+            }
+            Err(SendError::Retryable { reason, retry_after }) => {
+                if text.attempts >= self.settings.max_attempts {
+                    tracing::warn!(outbox_id = text.id, attempts = text.attempts, reason, "giving up on a text");
+                    let reason = format!("gave up after {} attempts: {reason}", text.attempts);
+                    return self.store.settle(text.id, OutboxStatus::Failed, &reason, None, now).await;
+                }
+                let retry_at = now + rules::retry_delay(text.attempts, retry_after);
+                tracing::info!(outbox_id = text.id, attempts = text.attempts, reason, %retry_at, "text will be retried");
+                self.store.reschedule(text.id, retry_at, &reason, now).await
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! What to do with a claimed text right now. Consent, status and quiet hours are checked here again, at send
+//! time, because anything may have changed since the text was planned.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
+
+use crate::domain::ClientStatus;
+use crate::scheduling::QuietHours;
+use crate::storage::ClaimedText;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Send,
+    /// Never send this text; the reason is recorded on it.
+    Cancel(&'static str),
+    /// Too late to make sense any more.
+    Expire,
+    /// Not now; try again at this time (quiet hours).
+    Defer(Timestamp),
+}
+
+pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict {
+    let Some(kind) = text.kind else {
+        return Verdict::Cancel("unknown message kind");
+    };
+    if let Some(expires_at) = text.expires_at
+        && now > expires_at
+    {
+        return Verdict::Expire;
+    }
+    let Some(recipient) = &text.recipient else {
+        return Verdict::Cancel("client no longer exists");
+    };
+    match recipient.status {
+        ClientStatus::OptedOut => return Verdict::Cancel("client opted out"),
+        ClientStatus::Paused => return Verdict::Cancel("client paused"),
+        ClientStatus::Active => {}
+    }
+    if recipient.phone_invalid {
+        return Verdict::Cancel("phone number flagged invalid");
+    }
+    if !recipient.consented_at.is_some_and(|at| at <= now) {
+        return Verdict::Cancel("no recorded consent");
+    }
+    if kind.respects_quiet_hours() {
+        let Ok(zone) = TimeZone::get(&recipient.timezone) else {
+            return Verdict::Cancel("client time zone unknown");
+        };
+        let allowed = quiet.next_allowed(now, &zone);
+        if allowed > now {
+            return match text.expires_at {
+                Some(expires_at) if allowed > expires_at => Verdict::Expire,
+                _ => Verdict::Defer(allowed),
+            };
+        }
+    }
+    Verdict::Send
+}
+
+/// First retry after about 2 s, doubling to at most 15 minutes, with jitter so that many texts failing
+/// together do not retry together. A provider's `Retry-After` is honoured as a minimum.
+pub fn retry_delay(attempt: i64, retry_after: Option<Duration>) -> SignedDuration {
+    const BASE_SECS: f64 = 2.0;
+    const CAP_SECS: f64 = 15.0 * 60.0;
+    let exponent = (attempt.max(1) - 1).min(20) as i32;
+    let ceiling = (BASE_SECS * 2f64.powi(exponent)).min(CAP_SECS);
+    let jittered = ceiling * (0.5 + fastrand::f64() * 0.5);
+    let floor = retry_after.map_or(0.0, |d| d.as_secs_f64());
+    SignedDuration::from_secs_f64(jittered.max(floor).max(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::MessageKind;
+    use crate::storage::SendTarget;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn text(status: ClientStatus) -> ClaimedText {
+        ClaimedText {
+            id: 1,
+            client_id: Some(1),
+            kind: Some(MessageKind::CaringContact),
+            to_phone: "+14155550123".into(),
+            body: "Hi".into(),
+            planned_at: at("2026-03-07T20:00:00Z"),
+            expires_at: Some(at("2026-03-08T20:00:00Z")),
+            attempts: 1,
+            recipient: Some(SendTarget {
+                status,
+                timezone: "America/New_York".into(),
+                consented_at: Some(at("2026-03-06T19:00:00Z")),
+                phone_invalid: false,
+            }),
+        }
+    }
+
+    fn quiet() -> QuietHours {
+        "21:00-08:00".parse().unwrap()
+    }
+
+    #[test]
+    fn an_active_consenting_client_in_the_afternoon_gets_the_text() {
+        assert_eq!(decide(&text(ClientStatus::Active), at("2026-03-07T20:00:00Z"), &quiet()), Verdict::Send);
+    }
+
+    #[test]
+    fn opted_out_paused_invalid_and_unconsented_clients_get_nothing() {
+        let now = at("2026-03-07T20:00:00Z");
+        assert_eq!(decide(&text(ClientStatus::OptedOut), now, &quiet()), Verdict::Cancel("client opted out"));
+        assert_eq!(decide(&text(ClientStatus::Paused), now, &quiet()), Verdict::Cancel("client paused"));
+        let mut invalid = text(ClientStatus::Active);
+        invalid.recipient.as_mut().unwrap().phone_invalid = true;
+        assert_eq!(decide(&invalid, now, &quiet()), Verdict::Cancel("phone number flagged invalid"));
+        let mut unconsented = text(ClientStatus::Active);
+        unconsented.recipient.as_mut().unwrap().consented_at = None;
+        assert_eq!(decide(&unconsented, now, &quiet()), Verdict::Cancel("no recorded consent"));
+    }
+
+    #[test]
+    fn found_during_quiet_hours_it_waits_for_morning_or_expires() {
+        // 23:30 in New York on 2026-03-07.
+        let late_evening = at("2026-03-08T04:30:00Z");
+        assert_eq!(
+            decide(&text(ClientStatus::Active), late_evening, &quiet()),
+            Verdict::Defer(at("2026-03-08T12:00:00Z"))
+        );
+        let mut short_lived = text(ClientStatus::Active);
+        short_lived.expires_at = Some(at("2026-03-08T06:00:00Z"));
+        assert_eq!(decide(&short_lived, late_evening, &quiet()), Verdict::Expire);
+    }
+
+    #[test]
+    fn past_its_lateness_it_expires() {
+        assert_eq!(decide(&text(ClientStatus::Active), at("2026-03-08T20:00:01Z"), &quiet()), Verdict::Expire);
+    }
+
+    #[test]
+    fn retry_delays_grow_and_respect_retry_after() {
+        for _ in 0..100 {
+            let first = retry_delay(1, None).as_secs_f64();
+            assert!((1.0..=2.0).contains(&first), "{first}");
+            let fifth = retry_delay(5, None).as_secs_f64();
+            assert!((16.0..=32.0).contains(&fifth), "{fifth}");
+            assert!(retry_delay(40, None).as_secs_f64() <= 900.0);
+            assert!(retry_delay(1, Some(Duration::from_secs(30))).as_secs_f64() >= 30.0);
+        }
+    }
+}

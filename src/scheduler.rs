@@ -1,0 +1,109 @@
+//! The background loop: plan what is coming due, send what is due, then sleep until the next deadline or
+//! until something new is enrolled. No fixed poll: an idle service wakes once a minute at most, to notice
+//! work another instance added.
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::outbox::Dispatcher;
+use crate::scheduling::Clock;
+use crate::scheduling::planner::{PlanError, Planner};
+use crate::storage::{Store, StoreError};
+
+/// Longest sleep with nothing due. Another instance sharing a PostgreSQL database may add work this one was
+/// not told about; one cheap query a minute bounds how late that is noticed.
+const MAX_IDLE: SignedDuration = SignedDuration::from_mins(1);
+/// Pause after a failed pass (database down, say) before trying again, so errors do not spin.
+const ERROR_BACKOFF: SignedDuration = SignedDuration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TickError {
+    #[error("planning failed")]
+    Plan(#[from] PlanError),
+    #[error("dispatching failed")]
+    Dispatch(#[from] StoreError),
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickReport {
+    pub planned: usize,
+    pub handled: usize,
+    /// When there is next something to do, if anything is scheduled at all.
+    pub next_deadline: Option<Timestamp>,
+}
+
+pub struct Scheduler {
+    store: Store,
+    planner: Planner,
+    dispatcher: Dispatcher,
+    clock: Clock,
+    wake: Notify,
+    sleeping_until: watch::Sender<Option<Timestamp>>,
+}
+
+impl Scheduler {
+    pub fn new(store: Store, planner: Planner, dispatcher: Dispatcher, clock: Clock) -> Self {
+        Self {
+            store,
+            planner,
+            dispatcher,
+            clock,
+            wake: Notify::new(),
+            sleeping_until: watch::Sender::new(None),
+        }
+    }
+
+    /// Wakes the loop now, because something due soon may have been added.
+    pub fn nudge(&self) {
+        // notify_one keeps a permit if the loop is busy, so a nudge during a pass is not lost.
+        self.wake.notify_one();
+    }
+
+    /// The deadline the loop is currently sleeping until.
+    pub fn sleeping_until(&self) -> watch::Receiver<Option<Timestamp>> {
+        self.sleeping_until.subscribe()
+    }
+
+    /// One pass: plan every step coming due, then send every text due now.
+    pub async fn tick(&self) -> Result<TickReport, TickError> {
+        let planned = self.planner.plan_due().await?;
+        let handled = self.dispatcher.dispatch_due().await?;
+        let next_deadline = self.store.next_deadline(self.planner.plan_ahead()).await?;
+        Ok(TickReport {
+            planned,
+            handled,
+            next_deadline,
+        })
+    }
+
+    pub async fn run_until_stopped(&self, shutdown: CancellationToken) {
+        tracing::info!("scheduler started");
+        while !shutdown.is_cancelled() {
+            let now = self.clock.now();
+            let deadline = match self.tick().await {
+                Ok(report) => {
+                    if report.planned + report.handled > 0 {
+                        tracing::debug!(planned = report.planned, handled = report.handled, "scheduler pass");
+                    }
+                    let idle_limit = now + MAX_IDLE;
+                    report.next_deadline.map_or(idle_limit, |next| next.min(idle_limit))
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, cause = ?std::error::Error::source(&err), "scheduler pass failed");
+                    now + ERROR_BACKOFF
+                }
+            };
+            self.sleeping_until.send_replace(Some(deadline));
+            // Whichever comes first: the next due time, a nudge from an enrolment, or shutdown. A pass in
+            // progress is never interrupted, so a provider call is never abandoned half-recorded.
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = self.wake.notified() => {}
+                _ = self.clock.sleep_until(deadline) => {}
+            }
+        }
+        tracing::info!("scheduler stopped");
+    }
+}

@@ -1,0 +1,227 @@
+//! When each step of a schedule falls for one client: pure calendar arithmetic in the client's zone.
+//!
+//! A step N days after discharge keeps the discharge's local wall-clock time (calendar days, not 24-hour
+//! blocks), so a DST change never moves a text by an hour. The step's send window and weekday rule move it
+//! forward, then quiet hours do.
+
+use jiff::{
+    SignedDuration, Timestamp,
+    civil::{Date, Time, Weekday},
+    tz::TimeZone,
+};
+
+use super::QuietHours;
+use crate::domain::MessageKind;
+
+/// A named cadence of texts anchored at discharge, loaded from `message_templates/schedules/NAME.toml`.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub name: String,
+    /// Bumped whenever the steps change; part of each text's idempotency key.
+    pub version: i64,
+    pub kind: MessageKind,
+    /// How late a text may still go out; later than this it is marked expired instead.
+    pub max_lateness: SignedDuration,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Stable name of the step, like `day_3`.
+    pub id: String,
+    /// Calendar days after the discharge date.
+    pub day: i32,
+    /// Template name without language, like `caring/first`.
+    pub template: String,
+    pub window: Option<SendWindow>,
+    /// Saturday and Sunday move to Monday, for steps that should reach staff on shift if the client replies.
+    pub weekdays_only: bool,
+}
+
+/// A local time span within one day in which a step may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendWindow {
+    pub start: Time,
+    pub end: Time,
+}
+
+impl SendWindow {
+    pub fn new(start: Time, end: Time) -> Result<Self, String> {
+        if start >= end {
+            return Err("a send window must start before it ends, within one day".into());
+        }
+        Ok(Self { start, end })
+    }
+}
+
+impl Step {
+    /// The instant this step is due for a client discharged at `discharged_at` who lives in `zone`.
+    pub fn send_at(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Timestamp {
+        let discharge = discharged_at.to_zoned_datetime(zone.clone());
+        let mut date = add_days(discharge.date(), self.day);
+        // Whole minutes: seconds in a send time look automated and make previews noisy.
+        let mut time = Time::new(discharge.hour(), discharge.minute(), 0, 0).unwrap_or(Time::midnight());
+
+        if let Some(window) = self.window {
+            if time < window.start {
+                time = window.start;
+            } else if time >= window.end {
+                date = add_days(date, 1);
+                time = window.start;
+            }
+        }
+        if self.weekdays_only {
+            while matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
+                date = add_days(date, 1);
+            }
+        }
+
+        // A time in a spring-forward gap moves later by the gap; a time in a fall-back fold takes the
+        // first occurrence. Either way the text goes out once.
+        let nominal = zone
+            .to_ambiguous_timestamp(date.to_datetime(time))
+            .compatible()
+            .unwrap_or(discharged_at);
+        quiet.next_allowed(nominal, zone)
+    }
+}
+
+fn add_days(date: Date, days: i32) -> Date {
+    date.checked_add(jiff::Span::new().days(days)).unwrap_or(date)
+}
+
+/// One step of a schedule laid out for a client.
+#[derive(Debug, Clone)]
+pub struct PlannedStep<'a> {
+    pub index: usize,
+    pub step: &'a Step,
+    pub send_at: Timestamp,
+}
+
+impl Schedule {
+    /// Every step with its send time, in step order.
+    pub fn lay_out(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Vec<PlannedStep<'_>> {
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(index, step)| PlannedStep {
+                index,
+                step,
+                send_at: step.send_at(discharged_at, zone, quiet),
+            })
+            .collect()
+    }
+
+    /// The first step still worth sending at `now`: steps whose time is past by more than the allowed
+    /// lateness are skipped, so a late enrolment starts mid-sequence rather than with a burst of old texts.
+    pub fn first_step_due_after(
+        &self,
+        discharged_at: Timestamp,
+        zone: &TimeZone,
+        quiet: &QuietHours,
+        now: Timestamp,
+    ) -> Option<PlannedStep<'_>> {
+        self.lay_out(discharged_at, zone, quiet)
+            .into_iter()
+            .find(|planned| planned.send_at + self.max_lateness >= now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn ny() -> TimeZone {
+        TimeZone::get("America/New_York").unwrap()
+    }
+
+    fn local(s: &str) -> Timestamp {
+        jiff::civil::DateTime::from_str(s).unwrap().to_zoned_datetime(ny()).unwrap().timestamp()
+    }
+
+    fn quiet() -> QuietHours {
+        "21:00-08:00".parse().unwrap()
+    }
+
+    fn step(day: i32, window: Option<(i8, i8)>, weekdays_only: bool) -> Step {
+        Step {
+            id: format!("day_{day}"),
+            day,
+            template: "caring/checkin".into(),
+            window: window.map(|(s, e)| SendWindow::new(Time::constant(s, 0, 0, 0), Time::constant(e, 0, 0, 0)).unwrap()),
+            weekdays_only,
+        }
+    }
+
+    #[test]
+    fn calendar_days_keep_local_wall_time_across_both_dst_changes() {
+        // Friday 2026-03-06 15:00 EST; DST starts 2026-03-08 and ends 2026-11-01.
+        let discharged = local("2026-03-06T15:00");
+        let day_3 = step(3, None, false).send_at(discharged, &ny(), &quiet());
+        assert_eq!(day_3.to_zoned_datetime(ny()).to_string(), "2026-03-09T15:00:00-04:00[America/New_York]");
+        let day_240 = step(240, None, false).send_at(discharged, &ny(), &quiet());
+        assert_eq!(day_240.to_zoned_datetime(ny()).to_string(), "2026-11-01T15:00:00-05:00[America/New_York]");
+    }
+
+    #[test]
+    fn a_step_landing_at_half_past_eleven_goes_at_eight_the_next_morning() {
+        let discharged = local("2026-03-06T23:30");
+        assert_eq!(step(1, None, false).send_at(discharged, &ny(), &quiet()), local("2026-03-08T08:00"));
+    }
+
+    #[test]
+    fn a_send_window_moves_early_times_to_its_start_and_late_ones_to_the_next_day() {
+        let window = Some((10, 18));
+        assert_eq!(
+            step(1, window, false).send_at(local("2026-03-06T07:15"), &ny(), &quiet()),
+            local("2026-03-07T10:00")
+        );
+        assert_eq!(
+            step(1, window, false).send_at(local("2026-03-06T19:00"), &ny(), &quiet()),
+            local("2026-03-08T10:00")
+        );
+        assert_eq!(
+            step(1, window, false).send_at(local("2026-03-06T15:00"), &ny(), &quiet()),
+            local("2026-03-07T15:00")
+        );
+    }
+
+    #[test]
+    fn weekend_steps_wait_for_monday_only_when_asked() {
+        // Friday discharge: day 1 is a Saturday.
+        let discharged = local("2026-03-06T15:00");
+        assert_eq!(step(1, Some((10, 18)), false).send_at(discharged, &ny(), &quiet()), local("2026-03-07T15:00"));
+        assert_eq!(step(1, Some((10, 18)), true).send_at(discharged, &ny(), &quiet()), local("2026-03-09T15:00"));
+    }
+
+    #[test]
+    fn a_nominal_time_inside_the_spring_forward_gap_is_sent_once_after_it() {
+        // Quiet hours would hide the gap, so use a span that does not cover 02:30.
+        let quiet: QuietHours = "23:00-01:00".parse().unwrap();
+        let at = step(1, None, false).send_at(local("2026-03-07T02:30"), &ny(), &quiet);
+        assert_eq!(at.to_zoned_datetime(ny()).to_string(), "2026-03-08T03:30:00-04:00[America/New_York]");
+        let at = step(1, None, false).send_at(local("2026-10-31T01:30"), &ny(), &quiet);
+        assert_eq!(at.to_zoned_datetime(ny()).to_string(), "2026-11-01T01:30:00-04:00[America/New_York]");
+    }
+
+    #[test]
+    fn a_late_enrolment_skips_steps_past_their_lateness() {
+        let schedule = Schedule {
+            name: "test".into(),
+            version: 1,
+            kind: MessageKind::CaringContact,
+            max_lateness: SignedDuration::from_hours(12),
+            steps: vec![step(1, None, false), step(3, None, false)],
+        };
+        let discharged = local("2026-03-06T15:00");
+        let first = schedule
+            .first_step_due_after(discharged, &ny(), &quiet(), local("2026-03-08T09:00"))
+            .unwrap();
+        assert_eq!(first.step.id, "day_3");
+        let first = schedule
+            .first_step_due_after(discharged, &ny(), &quiet(), local("2026-03-08T02:00"))
+            .unwrap();
+        assert_eq!(first.step.id, "day_1", "within 12 hours of its time, day 1 still goes");
+    }
+}

@@ -1,0 +1,11 @@
+//! When texts are due: the clock, quiet hours, the pure cadence maths, and the planner that writes due steps
+//! into the outbox.
+
+pub mod cadence;
+pub mod clock;
+pub mod planner;
+pub mod quiet_hours;
+
+pub use cadence::{Schedule, SendWindow, Step};
+pub use clock::{Clock, ManualClock};
+pub use quiet_hours::QuietHours;

@@ -1,0 +1,182 @@
+//! Clients and their consent state.
+
+use jiff::Timestamp;
+
+use super::{Result, Store, instant, optional_instant, unix};
+use crate::domain::{ClientStatus, NewClient, OutboxStatus};
+
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    pub id: i64,
+    pub phone: String,
+    pub first_name: String,
+    pub language: String,
+    pub timezone: String,
+    pub consented_at: Option<Timestamp>,
+    pub consent_source: Option<String>,
+    pub status: ClientStatus,
+    pub opted_out_at: Option<Timestamp>,
+    pub phone_invalid_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    id: i64,
+    phone: String,
+    first_name: String,
+    language: String,
+    timezone: String,
+    consented_at: Option<i64>,
+    consent_source: Option<String>,
+    status: String,
+    opted_out_at: Option<i64>,
+    phone_invalid_at: Option<i64>,
+    created_at: i64,
+}
+
+impl From<ClientRow> for ClientRecord {
+    fn from(row: ClientRow) -> Self {
+        Self {
+            id: row.id,
+            phone: row.phone,
+            first_name: row.first_name,
+            language: row.language,
+            timezone: row.timezone,
+            consented_at: optional_instant(row.consented_at),
+            consent_source: row.consent_source,
+            // The CHECK constraint admits only known values; an unknown one is treated as the safest.
+            status: ClientStatus::parse(&row.status).unwrap_or(ClientStatus::OptedOut),
+            opted_out_at: optional_instant(row.opted_out_at),
+            phone_invalid_at: optional_instant(row.phone_invalid_at),
+            created_at: instant(row.created_at),
+        }
+    }
+}
+
+/// What the dispatcher must know about a text's recipient at the moment of sending.
+#[derive(Debug, Clone)]
+pub struct SendTarget {
+    pub status: ClientStatus,
+    pub timezone: String,
+    pub consented_at: Option<Timestamp>,
+    pub phone_invalid: bool,
+}
+
+impl SendTarget {
+    pub(super) fn from_columns(
+        status: Option<String>,
+        timezone: Option<String>,
+        consented_at: Option<i64>,
+        phone_invalid_at: Option<i64>,
+    ) -> Option<Self> {
+        Some(Self {
+            status: ClientStatus::parse(&status?).unwrap_or(ClientStatus::OptedOut),
+            timezone: timezone?,
+            consented_at: optional_instant(consented_at),
+            phone_invalid: phone_invalid_at.is_some(),
+        })
+    }
+}
+
+const CLIENT_COLUMNS: &str = "id, phone, first_name, language, timezone, consented_at, consent_source, status, \
+                              opted_out_at, phone_invalid_at, created_at";
+
+impl Store {
+    pub async fn insert_client(&self, client: &NewClient, now: Timestamp) -> Result<i64> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO clients (phone, first_name, language, timezone, consented_at, consent_source, status, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7) RETURNING id",
+        )
+        .bind(client.phone.as_str())
+        .bind(client.first_name.as_str())
+        .bind(client.language.as_str())
+        .bind(client.timezone.as_str())
+        .bind(unix(client.consented_at))
+        .bind(client.consent_source.as_str())
+        .bind(unix(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn client(&self, id: i64) -> Result<Option<ClientRecord>> {
+        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(ClientRecord::from))
+    }
+
+    /// Pauses or resumes a client. An opted-out client stays opted out: only the client's own START can
+    /// undo a STOP. Returns false if no such client may change.
+    pub async fn set_client_paused(&self, id: i64, paused: bool, now: Timestamp) -> Result<bool> {
+        let (to, from) = if paused {
+            (ClientStatus::Paused, ClientStatus::Active)
+        } else {
+            (ClientStatus::Active, ClientStatus::Paused)
+        };
+        let result = sqlx::query("UPDATE clients SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ($1, $4)")
+            .bind(to.as_str())
+            .bind(unix(now))
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records that a client opted out (STOP, or the provider's 21610) and cancels every text still waiting.
+    pub async fn record_opt_out(&self, client_id: i64, reason: &str, now: Timestamp) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE clients SET status = 'opted_out', opted_out_at = COALESCE(opted_out_at, $1), updated_at = $1 \
+             WHERE id = $2",
+        )
+        .bind(unix(now))
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        cancel_pending(&mut tx, client_id, reason, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that the provider refused the client's number as invalid, and cancels every text still waiting.
+    pub async fn flag_invalid_phone(&self, client_id: i64, reason: &str, now: Timestamp) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE clients SET phone_invalid_at = COALESCE(phone_invalid_at, $1), updated_at = $1 WHERE id = $2",
+        )
+        .bind(unix(now))
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        cancel_pending(&mut tx, client_id, reason, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+// Each transaction above starts with a write, so SQLite takes the write lock at once and never has to
+// upgrade a stale read snapshot (which would fail with SQLITE_BUSY_SNAPSHOT instead of waiting).
+async fn cancel_pending(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    client_id: i64,
+    reason: &str,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = $1, status_reason = $2, updated_at = $3 WHERE client_id = $4 AND status = $5",
+    )
+    .bind(OutboxStatus::Cancelled.as_str())
+    .bind(reason)
+    .bind(unix(now))
+    .bind(client_id)
+    .bind(OutboxStatus::Pending.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

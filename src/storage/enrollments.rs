@@ -1,0 +1,127 @@
+//! Enrolments of clients into schedules. Each active enrolment remembers only its next step, so the planner
+//! touches one row per client per step however long the schedule is.
+
+use jiff::Timestamp;
+
+use super::{Result, Store, instant, outbox::insert_text, unix};
+use crate::storage::NewText;
+
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    pub client_id: i64,
+    pub schedule: String,
+    pub schedule_version: i64,
+    pub discharged_at: Timestamp,
+    /// The first step still worth sending, and when; `None` when every step is already past.
+    pub first_step: Option<(usize, Timestamp)>,
+}
+
+/// An active enrolment whose next step is due, with what it takes to render the text.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueEnrollment {
+    pub id: i64,
+    pub client_id: i64,
+    pub schedule: String,
+    pub discharged_at: i64,
+    pub next_step: i64,
+    pub phone: String,
+    pub first_name: String,
+    pub language: String,
+    pub timezone: String,
+}
+
+impl DueEnrollment {
+    pub fn discharged_at(&self) -> Timestamp {
+        instant(self.discharged_at)
+    }
+}
+
+/// Plans one step: writes its text and moves the enrolment to the following step, atomically.
+#[derive(Debug, Clone)]
+pub struct StepAdvance {
+    pub enrollment_id: i64,
+    /// The step the planner read; if another planner already moved on, nothing is written.
+    pub expected_step: i64,
+    /// `None` when the step no longer exists (the schedule was shortened): the enrolment just moves on.
+    pub text: Option<NewText>,
+    /// The step after, and when it is due; `None` completes the enrolment.
+    pub next: Option<(i64, Timestamp)>,
+}
+
+impl Store {
+    pub async fn insert_enrollment(&self, enrollment: &NewEnrollment, now: Timestamp) -> Result<i64> {
+        let (status, next_step, next_send_at) = match enrollment.first_step {
+            Some((step, at)) => ("active", step as i64, Some(unix(at))),
+            None => ("completed", 0, None),
+        };
+        let id = sqlx::query_scalar(
+            "INSERT INTO enrollments (client_id, schedule, schedule_version, discharged_at, status, next_step, \
+             next_send_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(enrollment.client_id)
+        .bind(&enrollment.schedule)
+        .bind(enrollment.schedule_version)
+        .bind(unix(enrollment.discharged_at))
+        .bind(status)
+        .bind(next_step)
+        .bind(next_send_at)
+        .bind(unix(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Active enrolments whose next step is due at or before `until`, oldest first.
+    pub async fn due_enrollments(&self, until: Timestamp, limit: i64) -> Result<Vec<DueEnrollment>> {
+        let rows = sqlx::query_as(
+            "SELECT e.id, e.client_id, e.schedule, e.discharged_at, e.next_step, c.phone, c.first_name, c.language, \
+             c.timezone FROM enrollments e JOIN clients c ON c.id = e.client_id \
+             WHERE e.status = 'active' AND e.next_send_at <= $1 ORDER BY e.next_send_at LIMIT $2",
+        )
+        .bind(unix(until))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Writes a step's text and advances the enrolment in one transaction. Returns false, writing nothing,
+    /// if another planner got there first.
+    pub async fn advance_enrollment(&self, advance: &StepAdvance, now: Timestamp) -> Result<bool> {
+        let (status, next_step, next_send_at) = match advance.next {
+            Some((step, at)) => ("active", step, Some(unix(at))),
+            None => ("completed", advance.expected_step + 1, None),
+        };
+        let mut tx = self.pool.begin().await?;
+        // The guarded update comes first so SQLite takes the write lock before reading anything.
+        let moved = sqlx::query(
+            "UPDATE enrollments SET status = $1, next_step = $2, next_send_at = $3, updated_at = $4 \
+             WHERE id = $5 AND next_step = $6 AND status = 'active'",
+        )
+        .bind(status)
+        .bind(next_step)
+        .bind(next_send_at)
+        .bind(unix(now))
+        .bind(advance.enrollment_id)
+        .bind(advance.expected_step)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(text) = &advance.text {
+            insert_text(&mut tx, text, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Names of schedules that active enrolments still follow; start-up refuses to run without them.
+    pub async fn schedules_in_use(&self) -> Result<Vec<String>> {
+        let names = sqlx::query_scalar("SELECT DISTINCT schedule FROM enrollments WHERE status = 'active'")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(names)
+    }
+}

@@ -1,0 +1,189 @@
+//! The one type that talks to the database: SQLite (embedded default) or PostgreSQL, chosen by
+//! `DATABASE_URL`'s scheme at run time.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver: `$N` placeholders, `ON CONFLICT … DO NOTHING`
+//! and `RETURNING` mean the same on both. Where the dialects differ (claiming due texts) [`Backend`] picks the
+//! statement. Instants are stored as UTC unix seconds and passed in by the caller, never taken from SQL, so
+//! tests own the clock.
+
+mod clients;
+mod enrollments;
+mod outbox;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+pub use clients::{ClientRecord, SendTarget};
+pub use enrollments::{DueEnrollment, NewEnrollment, StepAdvance};
+pub use outbox::{ClaimedText, NewText, TextRecord};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres://")]
+    UnsupportedUrl,
+    /// A unique constraint refused the write; the value names the constraint (same names on both backends).
+    #[error("conflicts with an existing row ({0})")]
+    Conflict(&'static str),
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+/// Unique constraints callers may want to turn into a precise message. SQLite reports the columns, not the
+/// name, so each entry lists both spellings.
+const KNOWN_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
+    ("clients_phone_key", "clients.phone"),
+    ("staff_phone_key", "staff.phone"),
+    ("enrollments_one_active_per_schedule", "enrollments.client_id, enrollments.schedule"),
+];
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            let message = db.message();
+            let constraint = db.constraint();
+            for (name, sqlite_columns) in KNOWN_UNIQUE_CONSTRAINTS {
+                if constraint == Some(*name) || message.ends_with(sqlite_columns) {
+                    return StoreError::Conflict(name);
+                }
+            }
+        }
+        StoreError::Database(err)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// All persistent state. Cheap to clone: clones share one pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url`, creating a SQLite file if it does not exist yet. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            // Without mode=rwc SQLite refuses to create the file on first start.
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            // SQLite serialises writers anyway; more connections only help readers. PostgreSQL's default
+            // limit is 100 connections shared by every instance, so each takes a modest share.
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer. synchronous=FULL makes every commit
+                        // durable even on power loss: an acknowledged inbound crisis text must survive.
+                        // busy_timeout makes writers wait for each other instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The newest migration version this binary knows; `tether migrate` reports it.
+    pub fn latest_migration(&self) -> i64 {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// Answers whether the database takes queries, for the health check.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn unix(at: Timestamp) -> i64 {
+    at.as_second()
+}
+
+fn instant(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn optional_instant(seconds: Option<i64>) -> Option<Timestamp> {
+    seconds.map(instant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_apply_the_same_migration_versions() {
+        let versions = |m: &Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
+        assert_eq!(versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS));
+    }
+
+    #[test]
+    fn only_sqlite_and_postgres_urls_are_accepted() {
+        assert_eq!(Backend::from_url("sqlite://tether.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://localhost/tether").unwrap(), Backend::Postgres);
+        assert!(Backend::from_url("mysql://localhost/tether").is_err());
+    }
+}

@@ -1,0 +1,277 @@
+//! The outbox: every text Tether means to send, one row each, from plan to final delivery status.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{Backend, Result, Store, clients::SendTarget, instant, optional_instant, unix};
+use crate::domain::{MessageKind, OutboxStatus, ProviderStatus};
+
+/// A text to put in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewText {
+    pub client_id: Option<i64>,
+    pub enrollment_id: Option<i64>,
+    pub kind: MessageKind,
+    /// Unique per intended text; a second insert with the same key writes nothing.
+    pub idempotency_key: String,
+    pub to_phone: String,
+    pub body: String,
+    pub template: Option<String>,
+    pub step: Option<String>,
+    pub planned_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A text claimed for sending, with its recipient's state read in the same moment.
+#[derive(Debug, Clone)]
+pub struct ClaimedText {
+    pub id: i64,
+    pub client_id: Option<i64>,
+    pub kind: Option<MessageKind>,
+    pub to_phone: String,
+    pub body: String,
+    pub planned_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    /// Including the attempt this claim starts.
+    pub attempts: i64,
+    pub recipient: Option<SendTarget>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    client_id: Option<i64>,
+    kind: String,
+    to_phone: String,
+    body: String,
+    planned_at: i64,
+    expires_at: Option<i64>,
+    attempts: i64,
+    client_status: Option<String>,
+    timezone: Option<String>,
+    consented_at: Option<i64>,
+    phone_invalid_at: Option<i64>,
+}
+
+/// A text as the admin API shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TextRecord {
+    pub id: i64,
+    pub kind: String,
+    pub step: Option<String>,
+    pub template: Option<String>,
+    pub body: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub provider_status: Option<String>,
+    pub error_code: Option<i64>,
+    pub attempts: i64,
+    pub planned_at: i64,
+    pub send_at: i64,
+    pub sent_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// Rows that may be claimed: due and waiting, or claimed by a dispatcher whose lease ran out (it crashed
+/// or hung). PostgreSQL skips rows another instance is claiming this very moment instead of waiting for it.
+const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
+     lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
+     WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
+     ORDER BY send_at LIMIT $4)";
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
+     lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
+     WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
+     ORDER BY send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
+
+pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO outbox (client_id, enrollment_id, kind, idempotency_key, to_phone, body, template, step, \
+         planned_at, send_at, expires_at, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'pending', $11, $11) \
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(text.client_id)
+    .bind(text.enrollment_id)
+    .bind(text.kind.as_str())
+    .bind(&text.idempotency_key)
+    .bind(&text.to_phone)
+    .bind(&text.body)
+    .bind(text.template.as_deref())
+    .bind(text.step.as_deref())
+    .bind(unix(text.planned_at))
+    .bind(text.expires_at.map(unix))
+    .bind(unix(now))
+    .execute(conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+impl Store {
+    /// Adds one text to the outbox. Returns false if a text with the same idempotency key exists.
+    pub async fn enqueue(&self, text: &NewText, now: Timestamp) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        insert_text(&mut conn, text, now).await
+    }
+
+    /// Atomically claims up to `limit` due texts under a lease until `now + lease`. Two dispatchers, in one
+    /// process or on two machines, never claim the same row while its lease holds.
+    pub async fn claim_due(&self, now: Timestamp, lease: SignedDuration, limit: i64) -> Result<Vec<ClaimedText>> {
+        let owner = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let claim = match self.backend {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        let claimed = sqlx::query(claim)
+            .bind(unix(now + lease))
+            .bind(&owner)
+            .bind(unix(now))
+            .bind(limit)
+            .execute(&self.pool)
+            .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<ClaimedRow> = sqlx::query_as(
+            "SELECT o.id, o.client_id, o.kind, o.to_phone, o.body, o.planned_at, o.expires_at, o.attempts, \
+             c.status AS client_status, c.timezone, c.consented_at, c.phone_invalid_at \
+             FROM outbox o LEFT JOIN clients c ON c.id = o.client_id \
+             WHERE o.lease_owner = $1 AND o.status = 'sending' ORDER BY o.send_at",
+        )
+        .bind(&owner)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ClaimedText {
+                id: row.id,
+                client_id: row.client_id,
+                kind: MessageKind::parse(&row.kind),
+                to_phone: row.to_phone,
+                body: row.body,
+                planned_at: instant(row.planned_at),
+                expires_at: optional_instant(row.expires_at),
+                attempts: row.attempts,
+                recipient: SendTarget::from_columns(row.client_status, row.timezone, row.consented_at, row.phone_invalid_at),
+            })
+            .collect())
+    }
+
+    /// Records the provider's acceptance. A status callback may have raced ahead of this; its status stays.
+    pub async fn mark_sent(&self, id: i64, sid: &str, status: Option<ProviderStatus>, now: Timestamp) -> Result<()> {
+        let (name, rank) = status.map_or((None, -1), |s| (Some(s.name), s.rank));
+        sqlx::query(
+            "UPDATE outbox SET provider_sid = $1, sent_at = $2, updated_at = $2, lease_until = NULL, \
+             lease_owner = NULL, status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END, \
+             provider_status = CASE WHEN provider_rank < $3 THEN $4 ELSE provider_status END, \
+             provider_rank = CASE WHEN provider_rank < $3 THEN $3 ELSE provider_rank END \
+             WHERE id = $5",
+        )
+        .bind(sid)
+        .bind(unix(now))
+        .bind(rank)
+        .bind(name)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Releases a claimed text to be tried again at `send_at`.
+    pub async fn reschedule(&self, id: i64, send_at: Timestamp, reason: &str, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', send_at = $1, status_reason = $2, lease_until = NULL, \
+             lease_owner = NULL, updated_at = $3 WHERE id = $4 AND status = 'sending'",
+        )
+        .bind(unix(send_at))
+        .bind(reason)
+        .bind(unix(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a claimed text's life without a provider acceptance: failed, cancelled or expired.
+    pub async fn settle(
+        &self,
+        id: i64,
+        status: OutboxStatus,
+        reason: &str,
+        error_code: Option<i64>,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = $1, status_reason = $2, error_code = COALESCE($3, error_code), \
+             lease_until = NULL, lease_owner = NULL, updated_at = $4 WHERE id = $5",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(error_code)
+        .bind(unix(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Applies a provider status callback, forward only: a status ranked at or below the stored one changes
+    /// nothing. `outbox_id` comes from the callback URL, so a callback that beats the create response still
+    /// finds its row. Returns the row's client when something changed.
+    pub async fn apply_provider_status(
+        &self,
+        outbox_id: Option<i64>,
+        sid: &str,
+        status: ProviderStatus,
+        error_code: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Option<(i64, Option<i64>)>> {
+        let target = match outbox_id {
+            Some(_) => "id = $7 AND (provider_sid IS NULL OR provider_sid = $4)",
+            None => "provider_sid = $4",
+        };
+        let sql = format!(
+            "UPDATE outbox SET provider_status = $1, provider_rank = $2, error_code = COALESCE($3, error_code), \
+             provider_sid = COALESCE(provider_sid, $4), \
+             status = CASE WHEN status IN ('sending', 'sent') AND $5 <> '' THEN $5 ELSE status END, \
+             updated_at = $6 WHERE {target} AND provider_rank < $2 RETURNING id, client_id"
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(status.name)
+            .bind(status.rank)
+            .bind(error_code)
+            .bind(sid)
+            .bind(status.outcome.map_or("", OutboxStatus::as_str))
+            .bind(unix(now));
+        if let Some(id) = outbox_id {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_optional(&self.pool).await?)
+    }
+
+    /// Every text for one client, in planned order.
+    pub async fn texts_for_client(&self, client_id: i64) -> Result<Vec<TextRecord>> {
+        let rows = sqlx::query_as(
+            "SELECT id, kind, step, template, body, status, status_reason, provider_status, error_code, attempts, \
+             planned_at, send_at, sent_at, updated_at FROM outbox WHERE client_id = $1 ORDER BY planned_at, id",
+        )
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// The earliest moment the scheduler has work: a text falls due, a lease runs out, or an enrolment's next
+    /// step comes within `plan_ahead` of being due.
+    pub async fn next_deadline(&self, plan_ahead: SignedDuration) -> Result<Option<Timestamp>> {
+        let earliest: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(t) FROM ( \
+               SELECT MIN(send_at) AS t FROM outbox WHERE status = 'pending' \
+               UNION ALL SELECT MIN(lease_until) AS t FROM outbox WHERE status = 'sending' \
+               UNION ALL SELECT MIN(next_send_at) - $1 AS t FROM enrollments WHERE status = 'active' \
+             ) AS deadlines",
+        )
+        .bind(plan_ahead.as_secs())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(optional_instant(earliest))
+    }
+}

@@ -1,0 +1,429 @@
+//! Reads `message_templates/` and reports every problem with its file and line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use jiff::SignedDuration;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Catalog, CatalogError, MessageContext, Problem, Program, Severity, template_key};
+use crate::domain::{MessageKind, segments};
+use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
+
+/// A name as long as most, for counting segments in `tether check`; `tether preview` shows exact counts.
+const SAMPLE_FIRST_NAME: &str = "Alexandria";
+/// More segments than this costs real money per text and reads as a wall of text on a phone.
+const SEGMENT_WARNING_THRESHOLD: usize = 2;
+/// Twilio refuses bodies over 1,600 characters (error 21617).
+const MAX_BODY_CHARS: usize = 1600;
+const MAX_LATENESS_LIMIT: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+pub struct Loaded {
+    pub catalog: Catalog,
+    /// Problems that do not stop the catalog from being used.
+    pub warnings: Vec<Problem>,
+}
+
+/// Loads and checks the whole catalog under `dir`. Fails if any problem is an error.
+pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
+    let mut problems = Problems::default();
+    let program_path = dir.join("program.toml");
+    let Some(program) = read_toml::<Program>(&program_path, &mut problems) else {
+        return Err(CatalogError(problems.0));
+    };
+    check_program(&program, &program_path, &mut problems);
+
+    let mut templates = Environment::new();
+    templates.set_undefined_behavior(UndefinedBehavior::Strict);
+    let mut names_by_language: BTreeMap<String, BTreeMap<String, PathBuf>> = BTreeMap::new();
+    for language in &program.languages {
+        let language_dir = dir.join("sms").join(language);
+        if !language_dir.is_dir() {
+            problems.error(&program_path, None, format!("language `{language}` has no folder {}", language_dir.display()));
+            continue;
+        }
+        let mut names = BTreeMap::new();
+        for path in text_files(&language_dir, &mut problems) {
+            let name = template_name(&language_dir, &path);
+            match fs::read_to_string(&path) {
+                Ok(source) => {
+                    if let Err(err) = templates.add_template_owned(template_key(language, &name), source) {
+                        problems.error(&path, err.line(), describe(&err));
+                        continue;
+                    }
+                    names.insert(name, path);
+                }
+                Err(err) => problems.error(&path, None, format!("cannot be read: {err}")),
+            }
+        }
+        names_by_language.insert(language.clone(), names);
+    }
+
+    let catalog_without_schedules = Catalog {
+        program,
+        schedules: BTreeMap::new(),
+        templates,
+    };
+    check_templates(&catalog_without_schedules, &names_by_language, &mut problems);
+    let schedules = load_schedules(dir, &names_by_language, &mut problems);
+
+    if problems.has_errors() {
+        return Err(CatalogError(problems.0));
+    }
+    Ok(Loaded {
+        catalog: Catalog {
+            schedules,
+            ..catalog_without_schedules
+        },
+        warnings: problems.0,
+    })
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn error(&mut self, path: &Path, line: Option<usize>, message: impl Into<String>) {
+        self.push(path, line, Severity::Error, message.into());
+    }
+
+    fn warning(&mut self, path: &Path, line: Option<usize>, message: impl Into<String>) {
+        self.push(path, line, Severity::Warning, message.into());
+    }
+
+    fn push(&mut self, path: &Path, line: Option<usize>, severity: Severity, message: String) {
+        self.0.push(Problem {
+            path: path.to_owned(),
+            line,
+            severity,
+            message,
+        });
+    }
+
+    fn has_errors(&self) -> bool {
+        self.0.iter().any(|p| p.severity == Severity::Error)
+    }
+}
+
+fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Problems) -> Option<T> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) => {
+            problems.error(path, None, format!("cannot be read: {err}"));
+            return None;
+        }
+    };
+    match toml::from_str(&text) {
+        Ok(value) => Some(value),
+        Err(err) => {
+            let line = err.span().map(|span| line_of(&text, span.start));
+            problems.error(path, line, err.message().to_owned());
+            None
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn check_program(program: &Program, path: &Path, problems: &mut Problems) {
+    if program.program_name.trim().is_empty() {
+        problems.error(path, None, "program_name must not be empty");
+    }
+    if program.languages.is_empty() {
+        problems.error(path, None, "languages must list at least one language");
+    }
+    if !program.languages.contains(&program.default_language) {
+        problems.error(
+            path,
+            None,
+            format!("default_language `{}` is not in languages", program.default_language),
+        );
+    }
+    let lowered = program.program_name.to_lowercase();
+    for term in &program.blocked_terms {
+        if contains_word(&lowered, &term.to_lowercase()) {
+            problems.error(path, None, format!("program_name contains the blocked term `{term}`"));
+        }
+    }
+}
+
+fn text_files(dir: &Path, problems: &mut Problems) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(current) = pending.pop() {
+        let entries = match fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(err) => {
+                problems.error(&current, None, format!("cannot be listed: {err}"));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "txt") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// `sms/en/caring/first.txt` → `caring/first`.
+fn template_name(language_dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(language_dir).unwrap_or(path).with_extension("");
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn describe(err: &minijinja::Error) -> String {
+    match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    }
+}
+
+fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, PathBuf>>, problems: &mut Problems) {
+    let all_names: BTreeSet<&String> = names.values().flat_map(|n| n.keys()).collect();
+    let sample = MessageContext {
+        first_name: SAMPLE_FIRST_NAME,
+    };
+    for (language, templates) in names {
+        for (name, path) in templates {
+            match catalog.render(name, language, &sample) {
+                Ok(body) => check_body(catalog, path, &body, problems),
+                Err(super::RenderError::Failed { source, .. }) => problems.error(path, source.line(), describe(&source)),
+                Err(missing) => problems.error(path, None, missing.to_string()),
+            }
+        }
+        for name in all_names.iter().filter(|n| !templates.contains_key(**n)) {
+            let elsewhere = names.values().find_map(|n| n.get(*name)).map(|p| p.display().to_string());
+            problems.error(
+                Path::new(&elsewhere.unwrap_or_default()),
+                None,
+                format!("template `{name}` has no `{language}` translation (sms/{language}/{name}.txt)"),
+            );
+        }
+    }
+}
+
+fn check_body(catalog: &Catalog, path: &Path, body: &str, problems: &mut Problems) {
+    let lowered = body.to_lowercase();
+    for term in &catalog.program.blocked_terms {
+        if contains_word(&lowered, &term.to_lowercase()) {
+            problems.error(
+                path,
+                None,
+                format!("mentions `{term}`, which would reveal treatment to anyone who sees the phone (blocked_terms in program.toml)"),
+            );
+        }
+    }
+    let chars = body.chars().count();
+    if chars > MAX_BODY_CHARS {
+        problems.error(path, None, format!("is {chars} characters; providers refuse more than {MAX_BODY_CHARS}"));
+        return;
+    }
+    let count = segments::count(body);
+    if count.segments > SEGMENT_WARNING_THRESHOLD {
+        problems.warning(
+            path,
+            None,
+            format!(
+                "takes {} {} segments with a {}-letter first name; each segment is billed",
+                count.segments,
+                count.encoding.as_str(),
+                SAMPLE_FIRST_NAME.len()
+            ),
+        );
+    }
+}
+
+/// Whether `term` appears in `text` as a whole word (or phrase), ignoring case already folded by the caller.
+fn contains_word(text: &str, term: &str) -> bool {
+    if term.is_empty() {
+        return false;
+    }
+    text.match_indices(term).any(|(start, _)| {
+        let before = text[..start].chars().next_back();
+        let after = text[start + term.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFile {
+    version: Spanned<i64>,
+    kind: Spanned<String>,
+    max_lateness: Spanned<String>,
+    steps: Vec<StepFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepFile {
+    id: Spanned<String>,
+    day: Spanned<i32>,
+    template: Spanned<String>,
+    window: Option<Spanned<String>>,
+    #[serde(default)]
+    weekdays_only: bool,
+}
+
+fn load_schedules(
+    dir: &Path,
+    templates: &BTreeMap<String, BTreeMap<String, PathBuf>>,
+    problems: &mut Problems,
+) -> BTreeMap<String, Schedule> {
+    let schedules_dir = dir.join("schedules");
+    let mut paths: Vec<PathBuf> = match fs::read_dir(&schedules_dir) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
+            .collect(),
+        Err(err) => {
+            problems.error(&schedules_dir, None, format!("cannot be listed: {err}"));
+            return BTreeMap::new();
+        }
+    };
+    paths.sort();
+    let mut schedules = BTreeMap::new();
+    for path in paths {
+        let Ok(text) = fs::read_to_string(&path) else {
+            problems.error(&path, None, "cannot be read");
+            continue;
+        };
+        let Some(file) = read_toml::<ScheduleFile>(&path, problems) else {
+            continue;
+        };
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let at = |span: std::ops::Range<usize>| Some(line_of(&text, span.start));
+        if let Some(schedule) = build_schedule(name.clone(), file, templates, &path, &at, problems) {
+            schedules.insert(name, schedule);
+        }
+    }
+    schedules
+}
+
+fn build_schedule(
+    name: String,
+    file: ScheduleFile,
+    templates: &BTreeMap<String, BTreeMap<String, PathBuf>>,
+    path: &Path,
+    at: &dyn Fn(std::ops::Range<usize>) -> Option<usize>,
+    problems: &mut Problems,
+) -> Option<Schedule> {
+    let errors_before = problems.0.len();
+    if *file.version.get_ref() < 1 {
+        problems.error(path, at(file.version.span()), "version must be 1 or more");
+    }
+    let kind = MessageKind::parse(file.kind.get_ref());
+    if kind.is_none() {
+        problems.error(
+            path,
+            at(file.kind.span()),
+            format!("unknown kind `{}`; expected `caring_contact`", file.kind.get_ref()),
+        );
+    }
+    let max_lateness = match SignedDuration::from_str(file.max_lateness.get_ref()) {
+        Ok(d) if d.is_positive() && d <= MAX_LATENESS_LIMIT => Some(d),
+        _ => {
+            problems.error(
+                path,
+                at(file.max_lateness.span()),
+                format!("max_lateness `{}` must be a duration like `12h`, above zero and at most 7 days", file.max_lateness.get_ref()),
+            );
+            None
+        }
+    };
+    if file.steps.is_empty() {
+        problems.error(path, None, "steps must list at least one step");
+    }
+
+    let mut steps = Vec::with_capacity(file.steps.len());
+    let mut ids = BTreeSet::new();
+    let mut previous_day = None;
+    for step in file.steps {
+        let line = at(step.id.span());
+        if !ids.insert(step.id.get_ref().clone()) {
+            problems.error(path, line, format!("step id `{}` is used twice", step.id.get_ref()));
+        }
+        let day = *step.day.get_ref();
+        if !(0..=3660).contains(&day) {
+            problems.error(path, at(step.day.span()), format!("day {day} must be between 0 and 3660"));
+        }
+        if previous_day.is_some_and(|previous| day <= previous) {
+            problems.error(path, at(step.day.span()), format!("day {day} must come after the previous step's day"));
+        }
+        previous_day = Some(day);
+        for (language, names) in templates {
+            if !names.contains_key(step.template.get_ref()) {
+                problems.error(
+                    path,
+                    at(step.template.span()),
+                    format!(
+                        "template `{}` does not exist in `{language}` (expected sms/{language}/{}.txt)",
+                        step.template.get_ref(),
+                        step.template.get_ref()
+                    ),
+                );
+            }
+        }
+        let window = step.window.as_ref().and_then(|w| match parse_window(w.get_ref()) {
+            Ok(window) => Some(window),
+            Err(message) => {
+                problems.error(path, at(w.span()), format!("window: {message}"));
+                None
+            }
+        });
+        steps.push(Step {
+            id: step.id.into_inner(),
+            day,
+            template: step.template.into_inner(),
+            window,
+            weekdays_only: step.weekdays_only,
+        });
+    }
+    if problems.0.len() > errors_before {
+        return None;
+    }
+    Some(Schedule {
+        name,
+        version: file.version.into_inner(),
+        kind: kind?,
+        max_lateness: max_lateness?,
+        steps,
+    })
+}
+
+fn parse_window(value: &str) -> Result<SendWindow, String> {
+    let (start, end) = value
+        .split_once('-')
+        .ok_or_else(|| format!("`{value}` is not HH:MM-HH:MM, like 10:00-18:00"))?;
+    SendWindow::new(parse_clock_time(start)?, parse_clock_time(end)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_words_only() {
+        assert!(contains_word("your detox team", "detox"));
+        assert!(!contains_word("detoxify", "detox"));
+        assert!(contains_word("see you at rehab.", "rehab"));
+        assert!(contains_word("the care team", "care team"));
+    }
+}

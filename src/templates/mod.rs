@@ -1,0 +1,134 @@
+//! The message catalog: program settings, schedules and per-language text templates, loaded from
+//! `message_templates/` and checked as a whole before anything is sent.
+//!
+//! ```text
+//! message_templates/
+//!   program.toml                 program name, languages, terms that must never appear in a text
+//!   schedules/NAME.toml          a cadence of steps (see scheduling::cadence)
+//!   sms/LANG/GROUP/NAME.txt      a text in one language, a MiniJinja template with strict variables
+//! ```
+
+mod load;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::scheduling::Schedule;
+
+pub use load::load;
+
+/// Everything the templates may refer to. Adding a field here makes it available to every template;
+/// anything else is an error at load time, not a blank in a client's text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageContext<'a> {
+    pub first_name: &'a str,
+}
+
+/// The loaded, validated catalog.
+#[derive(Debug)]
+pub struct Catalog {
+    pub program: Program,
+    pub schedules: BTreeMap<String, Schedule>,
+    templates: minijinja::Environment<'static>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Program {
+    /// The neutral name every text is signed with.
+    pub program_name: String,
+    pub languages: Vec<String>,
+    pub default_language: String,
+    /// Words that would reveal treatment to whoever sees the phone; no template may contain one.
+    #[serde(default)]
+    pub blocked_terms: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("no template `{template}` in language `{language}`")]
+    Missing { template: String, language: String },
+    #[error("template `{template}` failed to render: {source}")]
+    Failed {
+        template: String,
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+impl Catalog {
+    pub fn schedule(&self, name: &str) -> Option<&Schedule> {
+        self.schedules.get(name)
+    }
+
+    pub fn supports_language(&self, language: &str) -> bool {
+        self.program.languages.iter().any(|l| l == language)
+    }
+
+    /// Renders `template` (like `caring/first`) in `language` for one client.
+    pub fn render(&self, template: &str, language: &str, context: &MessageContext<'_>) -> Result<String, RenderError> {
+        let name = template_key(language, template);
+        let compiled = self.templates.get_template(&name).map_err(|_| RenderError::Missing {
+            template: template.to_owned(),
+            language: language.to_owned(),
+        })?;
+        compiled
+            .render(minijinja::context! {
+                first_name => context.first_name,
+                program_name => &self.program.program_name,
+            })
+            .map_err(|source| RenderError::Failed {
+                template: template.to_owned(),
+                source,
+            })
+    }
+}
+
+fn template_key(language: &str, template: &str) -> String {
+    format!("{language}/{template}")
+}
+
+/// One thing wrong (or worth a look) in the catalog, located by file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub severity: Severity,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if self.severity == Severity::Warning {
+            write!(f, ": warning")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The catalog could not be loaded; every problem found is listed, not just the first.
+#[derive(Debug, thiserror::Error)]
+#[error("message templates have {} error(s):\n{}", .0.iter().filter(|p| p.severity == Severity::Error).count(), ProblemList(.0))]
+pub struct CatalogError(pub Vec<Problem>);
+
+struct ProblemList<'a>(&'a [Problem]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for problem in self.0 {
+            writeln!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
