@@ -29,6 +29,10 @@ pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict
     {
         return Verdict::Expire;
     }
+    // Texts to staff or unknown numbers have no client record; the client rules below do not apply.
+    if text.client_id.is_none() {
+        return Verdict::Send;
+    }
     let Some(recipient) = &text.recipient else {
         return Verdict::Cancel("client no longer exists");
     };

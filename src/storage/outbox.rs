@@ -112,6 +112,20 @@ impl Store {
         insert_text(&mut conn, text, now).await
     }
 
+    /// Adds many texts in one transaction (one commit, one fsync), skipping any whose key already exists.
+    /// Returns how many were new.
+    pub async fn enqueue_many(&self, texts: &[NewText], now: Timestamp) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let mut inserted = 0;
+        for text in texts {
+            if insert_text(&mut tx, text, now).await? {
+                inserted += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
     /// Atomically claims up to `limit` due texts under a lease until `now + lease`. Two dispatchers, in one
     /// process or on two machines, never claim the same row while its lease holds.
     pub async fn claim_due(&self, now: Timestamp, lease: SignedDuration, limit: i64) -> Result<Vec<ClaimedText>> {

@@ -1,0 +1,57 @@
+//! Several instances on one database: each text is sent exactly once.
+
+use std::collections::HashMap;
+
+use tether::app::Application;
+use tether::domain::MessageKind;
+use tether::scheduling::Clock;
+use tether::storage::NewText;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+const TEXTS: usize = 10_000;
+
+on_both_backends! {
+    /// Two dispatchers with their own connection pools drain 10,000 due texts at the same time; the mock
+    /// provider counts each exactly once.
+    async fn two_dispatchers_send_ten_thousand_texts_exactly_once(backend) {
+        let first = spawn_app(&backend).await;
+        let mut settings = test_settings(&first.database_url, &first.mock.base_url);
+        settings.sending.send_concurrency = 8;
+        let second = Application::build(&settings, Clock::Manual(first.clock.clone())).await.unwrap();
+        let second_scheduler = second.scheduler();
+
+        let now = first.clock.now();
+        let texts: Vec<NewText> = (0..TEXTS)
+            .map(|i| NewText {
+                client_id: None,
+                enrollment_id: None,
+                kind: MessageKind::CaringContact,
+                idempotency_key: format!("load:{i}"),
+                to_phone: format!("+1415555{:04}", i % 10_000),
+                body: format!("text {i}"),
+                template: None,
+                step: None,
+                planned_at: now,
+                expires_at: None,
+            })
+            .collect();
+        assert_eq!(first.store.enqueue_many(&texts, now).await.unwrap(), TEXTS);
+        assert_eq!(first.store.enqueue_many(&texts[..10], now).await.unwrap(), 0, "idempotency keys hold");
+
+        let (a, b) = tokio::join!(first.scheduler.tick(), second_scheduler.tick());
+        let (a, b) = (a.unwrap().handled, b.unwrap().handled);
+        assert_eq!(a + b, TEXTS, "every text handled once between them ({a} + {b})");
+        assert!(a > 0 && b > 0, "both dispatchers took part ({a} + {b})");
+
+        let accepted = first.mock.accepted();
+        let mut per_text: HashMap<i64, usize> = HashMap::new();
+        for text in &accepted {
+            *per_text.entry(text.outbox_id().unwrap()).or_default() += 1;
+        }
+        assert_eq!(accepted.len(), TEXTS);
+        assert_eq!(per_text.len(), TEXTS);
+        assert!(per_text.values().all(|&n| n == 1));
+    }
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests: the real application on a random port, real SQLite and PostgreSQL, a mock provider
+//! speaking the Twilio protocol. One binary, so the stack links once.
+
+mod helpers;
+mod mock_provider;
+
+mod admin_api;
+mod cli;
+mod concurrency;
+mod contract;
+mod crash;
+mod scheduling;
+mod sending;
+mod webhooks;

@@ -1,0 +1,227 @@
+//! A Twilio-compatible provider on a random local port: records every create request, can be scripted to
+//! fail or hang, and sends signed status callbacks the way Twilio does.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use serde_json::json;
+use tokio::sync::Notify;
+
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const AUTH_TOKEN: &str = "test-auth-token";
+pub const FROM: &str = "+15005550006";
+
+#[derive(Debug, Clone)]
+pub struct ReceivedText {
+    pub to: String,
+    pub from: Option<String>,
+    pub body: String,
+    pub status_callback: Option<String>,
+    /// The sid returned, when the mock answered 201.
+    pub sid: Option<String>,
+}
+
+impl ReceivedText {
+    /// The outbox id carried in the status callback URL.
+    pub fn outbox_id(&self) -> Option<i64> {
+        self.status_callback
+            .as_deref()?
+            .split("outbox_id=")
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Scripted {
+    /// Answer with this HTTP status and Twilio error code.
+    Fail { status: u16, code: Option<i64>, retry_after: Option<u64> },
+    /// Wait this long before answering 503, so the client times out first.
+    Hang(Duration),
+}
+
+#[derive(Default)]
+struct MockState {
+    requests: Vec<ReceivedText>,
+    script: VecDeque<Scripted>,
+    delay: Duration,
+    next_sid: u64,
+}
+
+#[derive(Clone)]
+pub struct MockProvider {
+    pub base_url: String,
+    state: Arc<Mutex<MockState>>,
+    received: Arc<Notify>,
+}
+
+impl MockProvider {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let mock = Self {
+            base_url,
+            state: Arc::new(Mutex::new(MockState::default())),
+            received: Arc::new(Notify::new()),
+        };
+        let router = Router::new()
+            .route("/2010-04-01/Accounts/{account}/Messages.json", post(create_message))
+            .with_state(mock.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        mock
+    }
+
+    /// The next create request gets this answer instead of 201.
+    pub fn script(&self, answer: Scripted) {
+        self.state.lock().unwrap().script.push_back(answer);
+    }
+
+    /// Every successful answer waits this long first, to keep requests in flight.
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
+    /// Every create request received, in order, accepted or not.
+    pub fn requests(&self) -> Vec<ReceivedText> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Requests answered 201.
+    pub fn accepted(&self) -> Vec<ReceivedText> {
+        self.requests().into_iter().filter(|r| r.sid.is_some()).collect()
+    }
+
+    /// Waits (bounded) until at least `count` requests were accepted.
+    pub async fn wait_for_accepted(&self, count: usize, limit: Duration) -> Vec<ReceivedText> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.received.notified();
+            let accepted = self.accepted();
+            if accepted.len() >= count {
+                return accepted;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("expected {count} accepted texts within {limit:?}, got {}", self.accepted().len());
+            }
+        }
+    }
+
+    /// Posts a status callback for `text` to the service at `service_url`, signed like Twilio signs it:
+    /// over the callback URL exactly as it was given in the create request.
+    pub async fn send_status(&self, service_url: &str, text: &ReceivedText, status: &str, error_code: Option<i64>) -> reqwest::StatusCode {
+        let callback = text.status_callback.clone().expect("text asked for no status callback");
+        let mut params = vec![
+            ("MessageSid".to_owned(), text.sid.clone().unwrap_or_default()),
+            ("MessageStatus".to_owned(), status.to_owned()),
+            ("SmsStatus".to_owned(), status.to_owned()),
+            ("AccountSid".to_owned(), ACCOUNT_SID.to_owned()),
+            ("To".to_owned(), text.to.clone()),
+            ("From".to_owned(), FROM.to_owned()),
+            ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
+        ];
+        if let Some(code) = error_code {
+            params.push(("ErrorCode".to_owned(), code.to_string()));
+        }
+        let signature = tether::provider::signature::compute(AUTH_TOKEN, &callback, &params);
+        // The callback names the public URL; deliver it to wherever the service really listens.
+        let path = &callback[callback.find("/webhooks/").expect("callback path")..];
+        reqwest::Client::new()
+            .post(format!("{service_url}{path}"))
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+async fn create_message(
+    State(mock): State<MockProvider>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+    );
+    let authorized = account == ACCOUNT_SID && headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    if !authorized {
+        return twilio_error(401, 20003, None);
+    }
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let (Some(to), Some(text_body)) = (field("To"), field("Body")) else {
+        return twilio_error(400, 21604, None);
+    };
+    let mut received = ReceivedText {
+        to: to.clone(),
+        from: field("From"),
+        body: text_body.clone(),
+        status_callback: field("StatusCallback"),
+        sid: None,
+    };
+    let (scripted, delay) = {
+        let mut state = mock.state.lock().unwrap();
+        (state.script.pop_front(), state.delay)
+    };
+    let answer = match scripted {
+        Some(Scripted::Fail { status, code, retry_after }) => Some(twilio_error(status, code.unwrap_or(i64::from(status)), retry_after)),
+        Some(Scripted::Hang(wait)) => {
+            tokio::time::sleep(wait).await;
+            Some(twilio_error(503, 20500, None))
+        }
+        None => None,
+    };
+    if let Some(answer) = answer {
+        mock.record(received);
+        return answer;
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let sid = {
+        let mut state = mock.state.lock().unwrap();
+        state.next_sid += 1;
+        format!("SM{:032x}", state.next_sid)
+    };
+    received.sid = Some(sid.clone());
+    mock.record(received);
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "sid": sid, "account_sid": ACCOUNT_SID, "from": field("From"), "to": to, "body": text_body,
+            "status": "queued", "direction": "outbound-api", "num_segments": "1", "num_media": "0",
+            "error_code": null, "error_message": null, "api_version": "2010-04-01",
+        })),
+    )
+        .into_response()
+}
+
+impl MockProvider {
+    fn record(&self, text: ReceivedText) {
+        self.state.lock().unwrap().requests.push(text);
+        self.received.notify_waiters();
+    }
+}
+
+fn twilio_error(status: u16, code: i64, retry_after: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap();
+    let body = Json(json!({
+        "code": code, "message": format!("mock error {code}"),
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16(),
+    }));
+    match retry_after {
+        Some(seconds) => (status, [(header::RETRY_AFTER, seconds.to_string())], body).into_response(),
+        None => (status, body).into_response(),
+    }
+}

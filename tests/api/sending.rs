@@ -1,0 +1,160 @@
+//! The sender against a provider that fails the ways real providers fail.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+use tether::domain::MessageKind;
+use tether::storage::NewText;
+
+use crate::helpers::*;
+use crate::mock_provider::Scripted;
+use crate::on_both_backends;
+
+const PHONE: &str = "+14155550142";
+
+/// A client with one caring text due now and another due tomorrow.
+async fn client_with_texts(app: &TestApp) -> i64 {
+    let client = app.create_client(PHONE, "Maya", "en", "America/New_York").await;
+    let now = app.clock.now();
+    for (step, at) in [("day_1", now), ("day_2", now + SignedDuration::from_hours(24))] {
+        let text = NewText {
+            client_id: Some(client),
+            enrollment_id: None,
+            kind: MessageKind::CaringContact,
+            idempotency_key: format!("test:{client}:{step}"),
+            to_phone: PHONE.to_owned(),
+            body: format!("Hi Maya, {step}. - Care Team"),
+            template: None,
+            step: Some(step.to_owned()),
+            planned_at: at,
+            expires_at: Some(at + SignedDuration::from_hours(24)),
+        };
+        assert!(app.store.enqueue(&text, now).await.unwrap());
+    }
+    client
+}
+
+async fn first(app: &TestApp, client: i64) -> Value {
+    app.messages(client).await.remove(0)
+}
+
+on_both_backends! {
+    /// 500, then 201: the text is retried after a backoff and sent once.
+    async fn a_server_error_is_retried_and_the_text_sent_once(backend) {
+        let app = spawn_app(&backend).await;
+        let client = client_with_texts(&app).await;
+        app.mock.script(Scripted::Fail { status: 500, code: None, retry_after: None });
+
+        app.scheduler.tick().await.unwrap();
+        let text = first(&app, client).await;
+        assert_eq!(text["status"], "pending");
+        assert_eq!(text["attempts"], 1);
+        let retry_at: Timestamp = text["send_at"].as_str().unwrap().parse().unwrap();
+        assert!(retry_at > app.clock.now(), "backs off");
+
+        app.run_until(app.clock.now() + SignedDuration::from_mins(5)).await;
+        let text = first(&app, client).await;
+        assert_eq!(text["status"], "sent");
+        assert_eq!(text["attempts"], 2);
+        assert_eq!(app.mock.requests().len(), 2);
+        assert_eq!(app.mock.accepted().len(), 1, "sent exactly once");
+    }
+}
+
+on_both_backends! {
+    /// 429 with Retry-After: nothing more is sent until the provider's wait is over.
+    async fn throttling_backs_off_for_at_least_retry_after(backend) {
+        let app = spawn_app(&backend).await;
+        let client = client_with_texts(&app).await;
+        let start = app.clock.now();
+        app.mock.script(Scripted::Fail { status: 429, code: Some(20429), retry_after: Some(120) });
+
+        app.run_until(start + SignedDuration::from_secs(119)).await;
+        assert_eq!(app.mock.requests().len(), 1, "no retry inside Retry-After");
+        let text = first(&app, client).await;
+        assert_eq!(text["status"], "pending");
+        assert!(text["send_at"].as_str().unwrap().parse::<Timestamp>().unwrap() >= start + SignedDuration::from_secs(120));
+
+        app.run_until(start + SignedDuration::from_mins(10)).await;
+        assert_eq!(app.mock.accepted().len(), 1);
+        assert_eq!(first(&app, client).await["status"], "sent");
+    }
+}
+
+on_both_backends! {
+    /// 21610: the client replied STOP at the provider. They are opted out here too, and their later texts
+    /// are cancelled, not attempted.
+    async fn error_21610_opts_the_client_out_and_cancels_later_texts(backend) {
+        let app = spawn_app(&backend).await;
+        let client = client_with_texts(&app).await;
+        app.mock.script(Scripted::Fail { status: 400, code: Some(21610), retry_after: None });
+
+        app.run_until(app.clock.now() + SignedDuration::from_hours(72)).await;
+
+        assert_eq!(app.mock.requests().len(), 1, "one attempt, no retry, nothing after");
+        let messages = app.messages(client).await;
+        assert_eq!(messages[0]["status"], "failed");
+        assert_eq!(messages[0]["error_code"], 21610);
+        assert_eq!(messages[1]["status"], "cancelled");
+        let client: Value = app.get(&format!("/api/v1/clients/{client}")).await.json().await.unwrap();
+        assert_eq!(client["status"], "opted_out");
+    }
+}
+
+on_both_backends! {
+    /// 21211: the number is invalid. It is flagged and nothing more is attempted to it.
+    async fn an_invalid_number_is_flagged_and_later_texts_cancelled(backend) {
+        let app = spawn_app(&backend).await;
+        let client = client_with_texts(&app).await;
+        app.mock.script(Scripted::Fail { status: 400, code: Some(21211), retry_after: None });
+
+        app.run_until(app.clock.now() + SignedDuration::from_hours(72)).await;
+
+        assert_eq!(app.mock.requests().len(), 1);
+        let messages = app.messages(client).await;
+        assert_eq!(messages[0]["status"], "failed");
+        assert_eq!(messages[0]["error_code"], 21211);
+        assert_eq!(messages[1]["status"], "cancelled");
+        let client: Value = app.get(&format!("/api/v1/clients/{client}")).await.json().await.unwrap();
+        assert_eq!(client["phone_invalid"], true);
+        assert_eq!(client["status"], "active", "an invalid number is not an opt-out");
+    }
+}
+
+on_both_backends! {
+    /// A provider that does not answer in time: the request times out and the text is retried.
+    async fn a_network_timeout_is_retried(backend) {
+        let app = spawn_app_with(&backend, |s| s.sending.provider_timeout_seconds = 1).await;
+        let client = client_with_texts(&app).await;
+        app.mock.script(Scripted::Hang(Duration::from_secs(3)));
+
+        app.scheduler.tick().await.unwrap();
+        let text = first(&app, client).await;
+        assert_eq!(text["status"], "pending");
+        assert!(text["status_reason"].as_str().unwrap().contains("timed out"), "{text}");
+
+        app.run_until(app.clock.now() + SignedDuration::from_mins(5)).await;
+        assert_eq!(first(&app, client).await["status"], "sent");
+        assert_eq!(app.mock.accepted().len(), 1);
+    }
+}
+
+on_both_backends! {
+    /// Temporary failures are bounded: after the configured attempts the text is marked failed.
+    async fn retries_stop_after_the_attempt_limit(backend) {
+        let app = spawn_app_with(&backend, |s| s.sending.send_max_attempts = 3).await;
+        let client = client_with_texts(&app).await;
+        for _ in 0..3 {
+            app.mock.script(Scripted::Fail { status: 503, code: None, retry_after: None });
+        }
+
+        app.run_until(app.clock.now() + SignedDuration::from_hours(1)).await;
+
+        let text = first(&app, client).await;
+        assert_eq!(text["status"], "failed");
+        assert_eq!(text["attempts"], 3);
+        assert!(text["status_reason"].as_str().unwrap().starts_with("gave up after 3 attempts"));
+        assert_eq!(app.mock.requests().iter().filter(|r| r.body.contains("day_1")).count(), 3);
+    }
+}
