@@ -35,7 +35,10 @@ impl Application {
         let store = Store::connect(&settings.database_url)
             .await
             .context("cannot open the database at DATABASE_URL")?;
-        store.migrate().await.context("cannot migrate the database")?;
+        store
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
         let missing: Vec<String> = store
             .schedules_in_use()
             .await?
@@ -51,13 +54,17 @@ impl Application {
 
         let provider = settings.provider()?;
         if matches!(provider, crate::provider::Provider::Log) {
-            tracing::warn!("no Twilio credentials: texts go to the log provider and reach no phone");
+            tracing::warn!(
+                "no Twilio credentials: texts go to the log provider and reach no phone"
+            );
         }
         if settings.admin_token.is_none() {
             tracing::warn!("TETHER_ADMIN_TOKEN is not set: the admin API refuses every call");
         }
         if settings.public_url.is_none() {
-            tracing::warn!("TETHER_PUBLIC_URL is not set: no delivery status callbacks, and webhooks are refused");
+            tracing::warn!(
+                "TETHER_PUBLIC_URL is not set: no delivery status callbacks, and webhooks are refused"
+            );
         }
 
         let planner = Planner::new(
@@ -67,8 +74,18 @@ impl Application {
             settings.quiet_hours,
             settings.plan_ahead(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
-        let scheduler = Arc::new(Scheduler::new(store.clone(), planner, dispatcher, clock.clone()));
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            provider.clone(),
+            clock.clone(),
+            settings.dispatch()?,
+        );
+        let scheduler = Arc::new(Scheduler::new(
+            store.clone(),
+            planner,
+            dispatcher,
+            clock.clone(),
+        ));
 
         let listener = TcpListener::bind(&settings.bind)
             .await
@@ -93,7 +110,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn scheduler(&self) -> Arc<Scheduler> {
@@ -108,7 +127,8 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let scheduler = self.state.scheduler.clone();
         let loop_shutdown = shutdown.clone();
-        let scheduler_task = tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
+        let scheduler_task =
+            tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
         let store = self.state.store.clone();
         let served = self.run_http_until_stopped(shutdown).await;
         scheduler_task.await.context("scheduler task panicked")?;

@@ -30,7 +30,11 @@ pub struct Settings {
     pub public_url: Option<String>,
 
     /// Folder with program.toml, schedules/ and sms/.
-    #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+    #[arg(
+        long,
+        env = "TETHER_TEMPLATES_DIR",
+        default_value = "message_templates"
+    )]
     pub templates_dir: PathBuf,
 
     /// Bearer token for the admin API. Without one the API answers 401 to everything.
@@ -72,7 +76,11 @@ pub struct TwilioSettings {
     pub messaging_service_sid: Option<String>,
 
     /// Base URL of the Twilio-compatible API: Twilio, a SignalWire space's /api/laml, or a local mock.
-    #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
+    #[arg(
+        long,
+        env = "TWILIO_API_BASE",
+        default_value = "https://api.twilio.com"
+    )]
     pub api_base: String,
 }
 
@@ -105,7 +113,9 @@ pub struct SendingSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to send through Twilio, or neither to use the log provider")]
+    #[error(
+        "set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to send through Twilio, or neither to use the log provider"
+    )]
     PartialCredentials,
     #[error("set exactly one of TWILIO_FROM and TWILIO_MESSAGING_SERVICE_SID")]
     SenderChoice,
@@ -138,7 +148,10 @@ impl Settings {
         };
         let client = TwilioClient::new(
             &twilio.api_base,
-            TwilioCredentials { account_sid, auth_token },
+            TwilioCredentials {
+                account_sid,
+                auth_token,
+            },
             sender,
             Duration::from_secs(self.sending.provider_timeout_seconds.max(1)),
         )
@@ -179,7 +192,10 @@ fn parse_public_url(value: &str) -> Result<String, String> {
         .or_else(|| trimmed.strip_prefix("http://"))
         .ok_or("must start with https:// (or http:// for local testing)")?;
     if rest.is_empty() || rest.contains(['?', '#']) {
-        return Err("must be a scheme and host with an optional path, like https://tether.example.org".into());
+        return Err(
+            "must be a scheme and host with an optional path, like https://tether.example.org"
+                .into(),
+        );
     }
     Ok(trimmed.to_owned())
 }
@@ -228,13 +244,23 @@ mod tests {
             parse(&["--account-sid", "AC1", "--auth-token", "t"]).provider(),
             Err(ConfigError::SenderChoice)
         ));
-        let twilio = parse(&["--account-sid", "AC1", "--auth-token", "t", "--from", "+14155550100"]);
+        let twilio = parse(&[
+            "--account-sid",
+            "AC1",
+            "--auth-token",
+            "t",
+            "--from",
+            "+14155550100",
+        ]);
         assert_eq!(twilio.provider().unwrap().name(), "twilio");
     }
 
     #[test]
     fn public_urls_are_normalised_and_checked() {
-        assert_eq!(parse_public_url("https://tether.example.org/").unwrap(), "https://tether.example.org");
+        assert_eq!(
+            parse_public_url("https://tether.example.org/").unwrap(),
+            "https://tether.example.org"
+        );
         assert!(parse_public_url("tether.example.org").is_err());
         assert!(parse_public_url("https://x.org/?a=1").is_err());
     }

@@ -38,7 +38,10 @@ pub fn count(body: &str) -> SegmentCount {
         },
         None => {
             // A grapheme is never split across segments, so pack whole graphemes by their UTF-16 length.
-            let units: Vec<usize> = body.graphemes(true).map(|g| g.encode_utf16().count()).collect();
+            let units: Vec<usize> = body
+                .graphemes(true)
+                .map(|g| g.encode_utf16().count())
+                .collect();
             SegmentCount {
                 encoding: Encoding::Ucs2,
                 segments: pack(&units, 70, 67),
@@ -116,6 +119,10 @@ mod tests {
     fn spanish_n_and_e_acute_stay_gsm_but_other_accents_do_not() {
         assert_eq!(count("Mañana é").encoding, Encoding::Gsm7);
         assert_eq!(count("Qué día").encoding, Encoding::Ucs2);
-        assert_eq!(count("it’s").encoding, Encoding::Ucs2, "a curly apostrophe forces UCS-2");
+        assert_eq!(
+            count("it’s").encoding,
+            Encoding::Ucs2,
+            "a curly apostrophe forces UCS-2"
+        );
     }
 }

@@ -82,7 +82,10 @@ async fn create_client(
     let id = match state.store.insert_client(&client, now).await {
         Ok(id) => id,
         Err(StoreError::Conflict("clients_phone_key")) => {
-            return Err(ApiError::Conflict(FieldError::new("phone", "a client with this number already exists")));
+            return Err(ApiError::Conflict(FieldError::new(
+                "phone",
+                "a client with this number already exists",
+            )));
         }
         Err(err) => return Err(err.into()),
     };
@@ -92,18 +95,34 @@ async fn create_client(
 }
 
 async fn load_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError> {
-    state.store.client(id).await?.ok_or(ApiError::NotFound("client"))
+    state
+        .store
+        .client(id)
+        .await?
+        .ok_or(ApiError::NotFound("client"))
 }
 
-async fn show_client(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<ClientView>, ApiError> {
+async fn show_client(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<ClientView>, ApiError> {
     Ok(Json(load_client(&state, id).await?.into()))
 }
 
-async fn pause_client(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<ClientView>, ApiError> {
+async fn pause_client(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<ClientView>, ApiError> {
     set_paused(&state, id, true).await
 }
 
-async fn resume_client(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<ClientView>, ApiError> {
+async fn resume_client(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<ClientView>, ApiError> {
     set_paused(&state, id, false).await
 }
 
@@ -115,7 +134,10 @@ async fn set_paused(state: &AppState, id: i64, paused: bool) -> Result<Json<Clie
             "client opted out; only the client can opt back in, by texting START",
         )));
     }
-    state.store.set_client_paused(id, paused, state.clock.now()).await?;
+    state
+        .store
+        .set_client_paused(id, paused, state.clock.now())
+        .await?;
     tracing::info!(client_id = id, paused, "client status changed");
     Ok(Json(load_client(state, id).await?.into()))
 }
@@ -154,21 +176,30 @@ async fn enroll(
             "client opted out; only the client can opt back in, by texting START",
         )));
     }
-    let schedule = state.catalog.schedule(input.schedule.trim()).ok_or_else(|| {
-        let known: Vec<&str> = state.catalog.schedules.keys().map(String::as_str).collect();
-        ApiError::Invalid(FieldError::new(
-            "schedule",
-            format!("no schedule named `{}`; available: {}", input.schedule, known.join(", ")),
-        ))
-    })?;
-    let discharged_at = parse_instant(&input.discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
+    let schedule = state
+        .catalog
+        .schedule(input.schedule.trim())
+        .ok_or_else(|| {
+            let known: Vec<&str> = state.catalog.schedules.keys().map(String::as_str).collect();
+            ApiError::Invalid(FieldError::new(
+                "schedule",
+                format!(
+                    "no schedule named `{}`; available: {}",
+                    input.schedule,
+                    known.join(", ")
+                ),
+            ))
+        })?;
+    let discharged_at = parse_instant(&input.discharged_at)
+        .map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
     if discharged_at > now + MAX_DISCHARGE_AHEAD {
         return Err(ApiError::Invalid(FieldError::new(
             "discharged_at",
             "is more than 7 days ahead; enrol at or near discharge",
         )));
     }
-    let zone = TimeZoneName::parse(&client.timezone).map_err(|m| ApiError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
+    let zone = TimeZoneName::parse(&client.timezone)
+        .map_err(|m| ApiError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
     let first = schedule.first_step_due_after(discharged_at, zone.zone(), &state.quiet_hours, now);
     let skipped_steps = schedule.steps[..first.as_ref().map_or(schedule.steps.len(), |p| p.index)]
         .iter()
@@ -191,7 +222,12 @@ async fn enroll(
         }
         Err(err) => return Err(err.into()),
     };
-    tracing::info!(client_id, enrollment_id = id, schedule = schedule.name, "client enrolled");
+    tracing::info!(
+        client_id,
+        enrollment_id = id,
+        schedule = schedule.name,
+        "client enrolled"
+    );
     state.scheduler.nudge();
     Ok((
         StatusCode::CREATED,
@@ -227,7 +263,9 @@ struct MessageView {
 }
 
 fn rfc3339(seconds: i64) -> String {
-    Timestamp::from_second(seconds).map(|t| t.to_string()).unwrap_or_default()
+    Timestamp::from_second(seconds)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 impl From<TextRecord> for MessageView {
@@ -257,8 +295,21 @@ struct MessageList {
     messages: Vec<MessageView>,
 }
 
-async fn client_messages(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<MessageList>, ApiError> {
+async fn client_messages(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<MessageList>, ApiError> {
     load_client(&state, id).await?;
-    let messages = state.store.texts_for_client(id).await?.into_iter().map(MessageView::from).collect();
-    Ok(Json(MessageList { client_id: id, messages }))
+    let messages = state
+        .store
+        .texts_for_client(id)
+        .await?
+        .into_iter()
+        .map(MessageView::from)
+        .collect();
+    Ok(Json(MessageList {
+        client_id: id,
+        messages,
+    }))
 }

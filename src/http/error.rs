@@ -36,7 +36,12 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, field, message) = match &self {
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, self.to_string()),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                None,
+                self.to_string(),
+            ),
             ApiError::BadSignature => (StatusCode::FORBIDDEN, "forbidden", None, self.to_string()),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, self.to_string()),
             ApiError::Invalid(err) => (
@@ -45,13 +50,26 @@ impl IntoResponse for ApiError {
                 Some(err.field.clone()),
                 err.message.clone(),
             ),
-            ApiError::Conflict(err) => (StatusCode::CONFLICT, "conflict", Some(err.field.clone()), err.message.clone()),
-            ApiError::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None, self.to_string())
-            }
+            ApiError::Conflict(err) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                Some(err.field.clone()),
+                err.message.clone(),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+                self.to_string(),
+            ),
             ApiError::Internal(err) => {
                 tracing::error!(error = %err, cause = ?err.chain().skip(1).map(ToString::to_string).collect::<Vec<_>>(), "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None, "internal error".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    None,
+                    "internal error".to_owned(),
+                )
             }
         };
         let mut body = json!({ "error": { "code": code, "message": message } });

@@ -28,9 +28,16 @@ pub fn router() -> Router<Arc<AppState>> {
 struct SignedForm(Vec<(String, String)>);
 
 impl SignedForm {
-    fn verify(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+    fn verify(
+        state: &AppState,
+        uri: &axum::http::Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Self, ApiError> {
         let (Some(key), Some(public_url)) = (&state.webhook_key, &state.public_url) else {
-            tracing::warn!("webhook refused: TWILIO_AUTH_TOKEN and TETHER_PUBLIC_URL are both needed to verify it");
+            tracing::warn!(
+                "webhook refused: TWILIO_AUTH_TOKEN and TETHER_PUBLIC_URL are both needed to verify it"
+            );
             return Err(ApiError::BadSignature);
         };
         let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
@@ -41,14 +48,20 @@ impl SignedForm {
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::BadSignature)?;
         if !signature::verify(key.expose_secret(), &url, &params, presented) {
-            tracing::warn!(path = uri.path(), "webhook refused: signature does not match");
+            tracing::warn!(
+                path = uri.path(),
+                "webhook refused: signature does not match"
+            );
             return Err(ApiError::BadSignature);
         }
         Ok(Self(params))
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -65,11 +78,22 @@ async fn status_callback(
             .find(|(k, _)| k == "outbox_id")
             .and_then(|(_, v)| v.parse::<i64>().ok())
     });
-    let sid = form.get("MessageSid").or_else(|| form.get("SmsSid")).unwrap_or_default();
-    let reported = form.get("MessageStatus").or_else(|| form.get("SmsStatus")).unwrap_or_default();
-    let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse::<i64>().ok());
+    let sid = form
+        .get("MessageSid")
+        .or_else(|| form.get("SmsSid"))
+        .unwrap_or_default();
+    let reported = form
+        .get("MessageStatus")
+        .or_else(|| form.get("SmsStatus"))
+        .unwrap_or_default();
+    let error_code = form
+        .get("ErrorCode")
+        .and_then(|c| c.trim().parse::<i64>().ok());
     let Some(status) = ProviderStatus::parse(reported) else {
-        tracing::debug!(status = reported, "status callback with a status we do not track");
+        tracing::debug!(
+            status = reported,
+            "status callback with a status we do not track"
+        );
         return Ok(twiml());
     };
     if sid.is_empty() && outbox_id.is_none() {
@@ -83,7 +107,13 @@ async fn status_callback(
         .await?
     {
         Some((id, client_id)) => {
-            tracing::info!(outbox_id = id, sid, status = status.name, error_code, "delivery status recorded");
+            tracing::info!(
+                outbox_id = id,
+                sid,
+                status = status.name,
+                error_code,
+                "delivery status recorded"
+            );
             if let (Some(OPTED_OUT), Some(client_id)) = (error_code, client_id) {
                 state
                     .store
@@ -91,11 +121,18 @@ async fn status_callback(
                     .await?;
             }
         }
-        None => tracing::debug!(sid, status = status.name, "stale or duplicate status callback ignored"),
+        None => tracing::debug!(
+            sid,
+            status = status.name,
+            "stale or duplicate status callback ignored"
+        ),
     }
     Ok(twiml())
 }
 
 fn twiml() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], EMPTY_TWIML)
+    (
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        EMPTY_TWIML,
+    )
 }

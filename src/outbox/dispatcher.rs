@@ -100,17 +100,27 @@ impl Dispatcher {
         match rules::decide(&text, now, &self.settings.quiet_hours) {
             Verdict::Cancel(reason) => {
                 tracing::info!(outbox_id = text.id, reason, "text cancelled at send time");
-                self.store.settle(text.id, OutboxStatus::Cancelled, reason, None, now).await
+                self.store
+                    .settle(text.id, OutboxStatus::Cancelled, reason, None, now)
+                    .await
             }
             Verdict::Expire => {
                 tracing::warn!(outbox_id = text.id, planned_at = %text.planned_at, "text expired before it could be sent");
                 self.store
-                    .settle(text.id, OutboxStatus::Expired, "later than its kind's maximum lateness", None, now)
+                    .settle(
+                        text.id,
+                        OutboxStatus::Expired,
+                        "later than its kind's maximum lateness",
+                        None,
+                        now,
+                    )
                     .await
             }
             Verdict::Defer(until) => {
                 tracing::info!(outbox_id = text.id, %until, "text held for quiet hours");
-                self.store.reschedule(text.id, until, "quiet hours", now).await
+                self.store
+                    .reschedule(text.id, until, "quiet hours", now)
+                    .await
             }
             Verdict::Send => self.send(text).await,
         }
@@ -120,11 +130,13 @@ impl Dispatcher {
         if let (Some(limiter), Some(sender)) = (&self.limiter, self.provider.sender()) {
             limiter.until_key_ready(&sender.rate_key().to_owned()).await;
         }
-        let callback = self
-            .settings
-            .public_url
-            .as_ref()
-            .map(|base| format!("{}/webhooks/twilio/status?outbox_id={}", base.trim_end_matches('/'), text.id));
+        let callback = self.settings.public_url.as_ref().map(|base| {
+            format!(
+                "{}/webhooks/twilio/status?outbox_id={}",
+                base.trim_end_matches('/'),
+                text.id
+            )
+        });
         let outgoing = OutgoingText {
             to: &text.to_phone,
             body: &text.body,
@@ -137,45 +149,86 @@ impl Dispatcher {
             Ok(accepted) => {
                 tracing::info!(outbox_id = text.id, %to, sid = accepted.sid, "text accepted by provider");
                 let status = accepted.status.as_deref().and_then(ProviderStatus::parse);
-                self.store.mark_sent(text.id, &accepted.sid, status, now).await
+                self.store
+                    .mark_sent(text.id, &accepted.sid, status, now)
+                    .await
             }
             Err(err @ SendError::OptedOut { code }) => {
                 tracing::warn!(outbox_id = text.id, %to, code, "provider reports the client opted out");
                 self.store
-                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
+                    .settle(
+                        text.id,
+                        OutboxStatus::Failed,
+                        &err.to_string(),
+                        Some(code),
+                        now,
+                    )
                     .await?;
                 match text.client_id {
-                    Some(client_id) => self.store.record_opt_out(client_id, "opted out at the provider (21610)", now).await,
+                    Some(client_id) => {
+                        self.store
+                            .record_opt_out(client_id, "opted out at the provider (21610)", now)
+                            .await
+                    }
                     None => Ok(()),
                 }
             }
             Err(err @ SendError::InvalidNumber { code }) => {
                 tracing::warn!(outbox_id = text.id, %to, code, "provider refused the number as invalid");
                 self.store
-                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
+                    .settle(
+                        text.id,
+                        OutboxStatus::Failed,
+                        &err.to_string(),
+                        Some(code),
+                        now,
+                    )
                     .await?;
                 match text.client_id {
-                    Some(client_id) => self.store.flag_invalid_phone(client_id, &err.to_string(), now).await,
+                    Some(client_id) => {
+                        self.store
+                            .flag_invalid_phone(client_id, &err.to_string(), now)
+                            .await
+                    }
                     None => Ok(()),
                 }
             }
             Err(err @ SendError::Rejected { .. }) => {
                 tracing::warn!(outbox_id = text.id, %to, error = %err, "provider rejected a text");
                 self.store
-                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), err.code(), now)
+                    .settle(
+                        text.id,
+                        OutboxStatus::Failed,
+                        &err.to_string(),
+                        err.code(),
+                        now,
+                    )
                     .await
             }
             Err(err @ SendError::Misconfigured { .. }) => {
                 // Every text would fail the same way; keep them waiting rather than burn them.
                 tracing::error!(outbox_id = text.id, error = %err, "provider configuration problem; text will be retried");
                 let retry_at = now + rules::retry_delay(i64::MAX, None);
-                self.store.reschedule(text.id, retry_at, &err.to_string(), now).await
+                self.store
+                    .reschedule(text.id, retry_at, &err.to_string(), now)
+                    .await
             }
-            Err(SendError::Retryable { reason, retry_after }) => {
+            Err(SendError::Retryable {
+                reason,
+                retry_after,
+            }) => {
                 if text.attempts >= self.settings.max_attempts {
-                    tracing::warn!(outbox_id = text.id, attempts = text.attempts, reason, "giving up on a text");
+                    tracing::warn!(
+                        outbox_id = text.id,
+                        attempts = text.attempts,
+                        reason,
+                        "giving up on a text"
+                    );
                     let reason = format!("gave up after {} attempts: {reason}", text.attempts);
-                    return self.store.settle(text.id, OutboxStatus::Failed, &reason, None, now).await;
+                    return self
+                        .store
+                        .settle(text.id, OutboxStatus::Failed, &reason, None, now)
+                        .await;
                 }
                 let retry_at = now + rules::retry_delay(text.attempts, retry_after);
                 tracing::info!(outbox_id = text.id, attempts = text.attempts, reason, %retry_at, "text will be retried");

@@ -44,7 +44,7 @@ pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict
     if recipient.phone_invalid {
         return Verdict::Cancel("phone number flagged invalid");
     }
-    if !recipient.consented_at.is_some_and(|at| at <= now) {
+    if recipient.consented_at.is_none_or(|at| at > now) {
         return Verdict::Cancel("no recorded consent");
     }
     if kind.respects_quiet_hours() {
@@ -109,20 +109,39 @@ mod tests {
 
     #[test]
     fn an_active_consenting_client_in_the_afternoon_gets_the_text() {
-        assert_eq!(decide(&text(ClientStatus::Active), at("2026-03-07T20:00:00Z"), &quiet()), Verdict::Send);
+        assert_eq!(
+            decide(
+                &text(ClientStatus::Active),
+                at("2026-03-07T20:00:00Z"),
+                &quiet()
+            ),
+            Verdict::Send
+        );
     }
 
     #[test]
     fn opted_out_paused_invalid_and_unconsented_clients_get_nothing() {
         let now = at("2026-03-07T20:00:00Z");
-        assert_eq!(decide(&text(ClientStatus::OptedOut), now, &quiet()), Verdict::Cancel("client opted out"));
-        assert_eq!(decide(&text(ClientStatus::Paused), now, &quiet()), Verdict::Cancel("client paused"));
+        assert_eq!(
+            decide(&text(ClientStatus::OptedOut), now, &quiet()),
+            Verdict::Cancel("client opted out")
+        );
+        assert_eq!(
+            decide(&text(ClientStatus::Paused), now, &quiet()),
+            Verdict::Cancel("client paused")
+        );
         let mut invalid = text(ClientStatus::Active);
         invalid.recipient.as_mut().unwrap().phone_invalid = true;
-        assert_eq!(decide(&invalid, now, &quiet()), Verdict::Cancel("phone number flagged invalid"));
+        assert_eq!(
+            decide(&invalid, now, &quiet()),
+            Verdict::Cancel("phone number flagged invalid")
+        );
         let mut unconsented = text(ClientStatus::Active);
         unconsented.recipient.as_mut().unwrap().consented_at = None;
-        assert_eq!(decide(&unconsented, now, &quiet()), Verdict::Cancel("no recorded consent"));
+        assert_eq!(
+            decide(&unconsented, now, &quiet()),
+            Verdict::Cancel("no recorded consent")
+        );
     }
 
     #[test]
@@ -135,12 +154,22 @@ mod tests {
         );
         let mut short_lived = text(ClientStatus::Active);
         short_lived.expires_at = Some(at("2026-03-08T06:00:00Z"));
-        assert_eq!(decide(&short_lived, late_evening, &quiet()), Verdict::Expire);
+        assert_eq!(
+            decide(&short_lived, late_evening, &quiet()),
+            Verdict::Expire
+        );
     }
 
     #[test]
     fn past_its_lateness_it_expires() {
-        assert_eq!(decide(&text(ClientStatus::Active), at("2026-03-08T20:00:01Z"), &quiet()), Verdict::Expire);
+        assert_eq!(
+            decide(
+                &text(ClientStatus::Active),
+                at("2026-03-08T20:00:01Z"),
+                &quiet()
+            ),
+            Verdict::Expire
+        );
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], signatur
 
 fn new_mac(key: &str) -> Hmac<Sha1> {
     // HMAC accepts keys of any length, so this never fails.
-    <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+    <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
 /// The URL as given, without its port, and with the scheme's default port.
@@ -91,40 +92,82 @@ mod tests {
     }
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn official_vectors_compute() {
-        assert_eq!(compute(TOKEN, V1_URL, &default_params()), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
         assert_eq!(
-            compute(TOKEN, "https://mycompany.com:443/myapp.php?foo=1&bar=2", &default_params()),
+            compute(TOKEN, V1_URL, &default_params()),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        );
+        assert_eq!(
+            compute(
+                TOKEN,
+                "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+                &default_params()
+            ),
             "kvajT1Ptam85bY51eRf/AJRuM3w="
         );
         assert_eq!(
-            compute(TOKEN, "http://mycompany.com:80/myapp.php?foo=1&bar=2", &default_params()),
+            compute(
+                TOKEN,
+                "http://mycompany.com:80/myapp.php?foo=1&bar=2",
+                &default_params()
+            ),
             "0ZXoZLH/DfblKGATFgpif+LLRf4="
         );
         assert_eq!(
-            compute(TOKEN, "http://mycompany.com:1234/myapp.php?foo=1&bar=2", &default_params()),
+            compute(
+                TOKEN,
+                "http://mycompany.com:1234/myapp.php?foo=1&bar=2",
+                &default_params()
+            ),
             "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
         );
-        let v6 = pairs(&[("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]);
+        let v6 = pairs(&[
+            ("Sid", "CA123"),
+            ("SidAccount", "AC123"),
+            ("Digits", "5678"),
+            ("Digits", "1234"),
+            ("Digits", "1234"),
+        ]);
         assert_eq!(compute(TOKEN, V1_URL, &v6), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
-        for order in [["+1325xxxxxxx", "+1415xxxxxxx"], ["+1415xxxxxxx", "+1325xxxxxxx"]] {
-            let v7 = pairs(&[("MessagingBinding.Address", order[0]), ("MessagingBinding.Address", order[1])]);
+        for order in [
+            ["+1325xxxxxxx", "+1415xxxxxxx"],
+            ["+1415xxxxxxx", "+1325xxxxxxx"],
+        ] {
+            let v7 = pairs(&[
+                ("MessagingBinding.Address", order[0]),
+                ("MessagingBinding.Address", order[1]),
+            ]);
             assert_eq!(compute(TOKEN, V1_URL, &v7), "83O6e2vORAoJHUNzJjDWN1jz+BA=");
         }
         assert_eq!(
-            compute(TOKEN, "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2", &default_params()),
+            compute(
+                TOKEN,
+                "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2",
+                &default_params()
+            ),
             "CukzLTc1tT5dXEDIHm/tKBanW10="
         );
         assert_eq!(
-            compute(TOKEN, "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2", &default_params()),
+            compute(
+                TOKEN,
+                "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2",
+                &default_params()
+            ),
             "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI="
         );
         assert_eq!(
-            compute(TOKEN, "https://user@mycompany.com/myapp.php?foo=1&bar=2", &default_params()),
+            compute(
+                TOKEN,
+                "https://user@mycompany.com/myapp.php?foo=1&bar=2",
+                &default_params()
+            ),
             "2YRLlVAflCqxaNicjMpJcSTgzSs="
         );
     }
@@ -132,11 +175,31 @@ mod tests {
     #[test]
     fn port_variants_verify_like_the_sdks() {
         // V2, V3: the signature covers the default port that the request URL lacks.
-        assert!(verify(TOKEN, V1_URL, &default_params(), "kvajT1Ptam85bY51eRf/AJRuM3w="));
-        assert!(verify(TOKEN, "http://mycompany.com/myapp.php?foo=1&bar=2", &default_params(), "0ZXoZLH/DfblKGATFgpif+LLRf4="));
+        assert!(verify(
+            TOKEN,
+            V1_URL,
+            &default_params(),
+            "kvajT1Ptam85bY51eRf/AJRuM3w="
+        ));
+        assert!(verify(
+            TOKEN,
+            "http://mycompany.com/myapp.php?foo=1&bar=2",
+            &default_params(),
+            "0ZXoZLH/DfblKGATFgpif+LLRf4="
+        ));
         // V4, V5: a non-standard port, signed with and without it.
-        assert!(verify(TOKEN, "http://mycompany.com:1234/myapp.php?foo=1&bar=2", &default_params(), "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="));
-        assert!(verify(TOKEN, "https://mycompany.com:1234/myapp.php?foo=1&bar=2", &default_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(verify(
+            TOKEN,
+            "http://mycompany.com:1234/myapp.php?foo=1&bar=2",
+            &default_params(),
+            "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
+        ));
+        assert!(verify(
+            TOKEN,
+            "https://mycompany.com:1234/myapp.php?foo=1&bar=2",
+            &default_params(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
     }
 
     #[test]
@@ -148,7 +211,12 @@ mod tests {
             ("From", "+12349013030"),
             ("To", "+18005551212"),
         ]);
-        assert!(verify(TOKEN, V1_URL, &params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        assert!(verify(
+            TOKEN,
+            V1_URL,
+            &params,
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        ));
     }
 
     #[test]
@@ -157,7 +225,12 @@ mod tests {
         let mut tampered = default_params();
         tampered[2].1 = "1235".into();
         assert!(!verify(TOKEN, V1_URL, &tampered, signature));
-        assert!(!verify(TOKEN, "https://mycompany.com/myapp.php?foo=1&bar=3", &default_params(), signature));
+        assert!(!verify(
+            TOKEN,
+            "https://mycompany.com/myapp.php?foo=1&bar=3",
+            &default_params(),
+            signature
+        ));
         assert!(!verify("54321", V1_URL, &default_params(), signature));
         assert!(!verify(TOKEN, V1_URL, &default_params(), "not base64!"));
         assert!(!verify(TOKEN, V1_URL, &default_params(), ""));

@@ -81,7 +81,10 @@ impl TwilioClient {
         let response = self
             .http
             .post(&self.messages_url)
-            .basic_auth(&self.credentials.account_sid, Some(self.credentials.auth_token.expose_secret()))
+            .basic_auth(
+                &self.credentials.account_sid,
+                Some(self.credentials.auth_token.expose_secret()),
+            )
             .form(&form)
             .send()
             .await
@@ -107,11 +110,12 @@ impl TwilioClient {
         })?;
 
         if (200..300).contains(&status) {
-            let created: CreatedMessage = serde_json::from_slice(&body).map_err(|_| SendError::Rejected {
-                status,
-                code: None,
-                message: "success response was not the JSON message resource".into(),
-            })?;
+            let created: CreatedMessage =
+                serde_json::from_slice(&body).map_err(|_| SendError::Rejected {
+                    status,
+                    code: None,
+                    message: "success response was not the JSON message resource".into(),
+                })?;
             return match created.sid {
                 Some(sid) if !sid.is_empty() => Ok(Accepted {
                     sid,

@@ -56,11 +56,17 @@ impl SendWindow {
 
 impl Step {
     /// The instant this step is due for a client discharged at `discharged_at` who lives in `zone`.
-    pub fn send_at(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Timestamp {
+    pub fn send_at(
+        &self,
+        discharged_at: Timestamp,
+        zone: &TimeZone,
+        quiet: &QuietHours,
+    ) -> Timestamp {
         let discharge = discharged_at.to_zoned_datetime(zone.clone());
         let mut date = add_days(discharge.date(), self.day);
         // Whole minutes: seconds in a send time look automated and make previews noisy.
-        let mut time = Time::new(discharge.hour(), discharge.minute(), 0, 0).unwrap_or(Time::midnight());
+        let mut time =
+            Time::new(discharge.hour(), discharge.minute(), 0, 0).unwrap_or(Time::midnight());
 
         if let Some(window) = self.window {
             if time < window.start {
@@ -87,7 +93,8 @@ impl Step {
 }
 
 fn add_days(date: Date, days: i32) -> Date {
-    date.checked_add(jiff::Span::new().days(days)).unwrap_or(date)
+    date.checked_add(jiff::Span::new().days(days))
+        .unwrap_or(date)
 }
 
 /// One step of a schedule laid out for a client.
@@ -100,7 +107,12 @@ pub struct PlannedStep<'a> {
 
 impl Schedule {
     /// Every step with its send time, in step order.
-    pub fn lay_out(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Vec<PlannedStep<'_>> {
+    pub fn lay_out(
+        &self,
+        discharged_at: Timestamp,
+        zone: &TimeZone,
+        quiet: &QuietHours,
+    ) -> Vec<PlannedStep<'_>> {
         self.steps
             .iter()
             .enumerate()
@@ -137,7 +149,11 @@ mod tests {
     }
 
     fn local(s: &str) -> Timestamp {
-        jiff::civil::DateTime::from_str(s).unwrap().to_zoned_datetime(ny()).unwrap().timestamp()
+        jiff::civil::DateTime::from_str(s)
+            .unwrap()
+            .to_zoned_datetime(ny())
+            .unwrap()
+            .timestamp()
     }
 
     fn quiet() -> QuietHours {
@@ -149,7 +165,9 @@ mod tests {
             id: format!("day_{day}"),
             day,
             template: "caring/checkin".into(),
-            window: window.map(|(s, e)| SendWindow::new(Time::constant(s, 0, 0, 0), Time::constant(e, 0, 0, 0)).unwrap()),
+            window: window.map(|(s, e)| {
+                SendWindow::new(Time::constant(s, 0, 0, 0), Time::constant(e, 0, 0, 0)).unwrap()
+            }),
             weekdays_only,
         }
     }
@@ -159,15 +177,24 @@ mod tests {
         // Friday 2026-03-06 15:00 EST; DST starts 2026-03-08 and ends 2026-11-01.
         let discharged = local("2026-03-06T15:00");
         let day_3 = step(3, None, false).send_at(discharged, &ny(), &quiet());
-        assert_eq!(day_3.to_zoned_datetime(ny()).to_string(), "2026-03-09T15:00:00-04:00[America/New_York]");
+        assert_eq!(
+            day_3.to_zoned_datetime(ny()).to_string(),
+            "2026-03-09T15:00:00-04:00[America/New_York]"
+        );
         let day_240 = step(240, None, false).send_at(discharged, &ny(), &quiet());
-        assert_eq!(day_240.to_zoned_datetime(ny()).to_string(), "2026-11-01T15:00:00-05:00[America/New_York]");
+        assert_eq!(
+            day_240.to_zoned_datetime(ny()).to_string(),
+            "2026-11-01T15:00:00-05:00[America/New_York]"
+        );
     }
 
     #[test]
     fn a_step_landing_at_half_past_eleven_goes_at_eight_the_next_morning() {
         let discharged = local("2026-03-06T23:30");
-        assert_eq!(step(1, None, false).send_at(discharged, &ny(), &quiet()), local("2026-03-08T08:00"));
+        assert_eq!(
+            step(1, None, false).send_at(discharged, &ny(), &quiet()),
+            local("2026-03-08T08:00")
+        );
     }
 
     #[test]
@@ -191,8 +218,14 @@ mod tests {
     fn weekend_steps_wait_for_monday_only_when_asked() {
         // Friday discharge: day 1 is a Saturday.
         let discharged = local("2026-03-06T15:00");
-        assert_eq!(step(1, Some((10, 18)), false).send_at(discharged, &ny(), &quiet()), local("2026-03-07T15:00"));
-        assert_eq!(step(1, Some((10, 18)), true).send_at(discharged, &ny(), &quiet()), local("2026-03-09T15:00"));
+        assert_eq!(
+            step(1, Some((10, 18)), false).send_at(discharged, &ny(), &quiet()),
+            local("2026-03-07T15:00")
+        );
+        assert_eq!(
+            step(1, Some((10, 18)), true).send_at(discharged, &ny(), &quiet()),
+            local("2026-03-09T15:00")
+        );
     }
 
     #[test]
@@ -200,9 +233,15 @@ mod tests {
         // Quiet hours would hide the gap, so use a span that does not cover 02:30.
         let quiet: QuietHours = "23:00-01:00".parse().unwrap();
         let at = step(1, None, false).send_at(local("2026-03-07T02:30"), &ny(), &quiet);
-        assert_eq!(at.to_zoned_datetime(ny()).to_string(), "2026-03-08T03:30:00-04:00[America/New_York]");
+        assert_eq!(
+            at.to_zoned_datetime(ny()).to_string(),
+            "2026-03-08T03:30:00-04:00[America/New_York]"
+        );
         let at = step(1, None, false).send_at(local("2026-10-31T01:30"), &ny(), &quiet);
-        assert_eq!(at.to_zoned_datetime(ny()).to_string(), "2026-11-01T01:30:00-04:00[America/New_York]");
+        assert_eq!(
+            at.to_zoned_datetime(ny()).to_string(),
+            "2026-11-01T01:30:00-04:00[America/New_York]"
+        );
     }
 
     #[test]
@@ -222,6 +261,9 @@ mod tests {
         let first = schedule
             .first_step_due_after(discharged, &ny(), &quiet(), local("2026-03-08T02:00"))
             .unwrap();
-        assert_eq!(first.step.id, "day_1", "within 12 hours of its time, day 1 still goes");
+        assert_eq!(
+            first.step.id, "day_1",
+            "within 12 hours of its time, day 1 still goes"
+        );
     }
 }

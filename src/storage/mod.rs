@@ -61,7 +61,10 @@ pub enum StoreError {
 const KNOWN_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("clients_phone_key", "clients.phone"),
     ("staff_phone_key", "staff.phone"),
-    ("enrollments_one_active_per_schedule", "enrollments.client_id, enrollments.schedule"),
+    (
+        "enrollments_one_active_per_schedule",
+        "enrollments.client_id, enrollments.schedule",
+    ),
 ];
 
 impl From<sqlx::Error> for StoreError {
@@ -176,14 +179,24 @@ mod tests {
 
     #[test]
     fn both_backends_apply_the_same_migration_versions() {
-        let versions = |m: &Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
+        let versions = |m: &Migrator| {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS));
     }
 
     #[test]
     fn only_sqlite_and_postgres_urls_are_accepted() {
-        assert_eq!(Backend::from_url("sqlite://tether.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://localhost/tether").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite://tether.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://localhost/tether").unwrap(),
+            Backend::Postgres
+        );
         assert!(Backend::from_url("mysql://localhost/tether").is_err());
     }
 }

@@ -82,7 +82,11 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = a
      WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
      ORDER BY send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
 
-pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<bool> {
+pub(super) async fn insert_text(
+    conn: &mut sqlx::AnyConnection,
+    text: &NewText,
+    now: Timestamp,
+) -> Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO outbox (client_id, enrollment_id, kind, idempotency_key, to_phone, body, template, step, \
          planned_at, send_at, expires_at, status, created_at, updated_at) \
@@ -128,7 +132,12 @@ impl Store {
 
     /// Atomically claims up to `limit` due texts under a lease until `now + lease`. Two dispatchers, in one
     /// process or on two machines, never claim the same row while its lease holds.
-    pub async fn claim_due(&self, now: Timestamp, lease: SignedDuration, limit: i64) -> Result<Vec<ClaimedText>> {
+    pub async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: SignedDuration,
+        limit: i64,
+    ) -> Result<Vec<ClaimedText>> {
         let owner = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         let claim = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
@@ -164,13 +173,24 @@ impl Store {
                 planned_at: instant(row.planned_at),
                 expires_at: optional_instant(row.expires_at),
                 attempts: row.attempts,
-                recipient: SendTarget::from_columns(row.client_status, row.timezone, row.consented_at, row.phone_invalid_at),
+                recipient: SendTarget::from_columns(
+                    row.client_status,
+                    row.timezone,
+                    row.consented_at,
+                    row.phone_invalid_at,
+                ),
             })
             .collect())
     }
 
     /// Records the provider's acceptance. A status callback may have raced ahead of this; its status stays.
-    pub async fn mark_sent(&self, id: i64, sid: &str, status: Option<ProviderStatus>, now: Timestamp) -> Result<()> {
+    pub async fn mark_sent(
+        &self,
+        id: i64,
+        sid: &str,
+        status: Option<ProviderStatus>,
+        now: Timestamp,
+    ) -> Result<()> {
         let (name, rank) = status.map_or((None, -1), |s| (Some(s.name), s.rank));
         sqlx::query(
             "UPDATE outbox SET provider_sid = $1, sent_at = $2, updated_at = $2, lease_until = NULL, \
@@ -190,7 +210,13 @@ impl Store {
     }
 
     /// Releases a claimed text to be tried again at `send_at`.
-    pub async fn reschedule(&self, id: i64, send_at: Timestamp, reason: &str, now: Timestamp) -> Result<()> {
+    pub async fn reschedule(
+        &self,
+        id: i64,
+        send_at: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE outbox SET status = 'pending', send_at = $1, status_reason = $2, lease_until = NULL, \
              lease_owner = NULL, updated_at = $3 WHERE id = $4 AND status = 'sending'",

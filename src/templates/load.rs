@@ -43,7 +43,14 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
     for language in &program.languages {
         let language_dir = dir.join("sms").join(language);
         if !language_dir.is_dir() {
-            problems.error(&program_path, None, format!("language `{language}` has no folder {}", language_dir.display()));
+            problems.error(
+                &program_path,
+                None,
+                format!(
+                    "language `{language}` has no folder {}",
+                    language_dir.display()
+                ),
+            );
             continue;
         }
         let mut names = BTreeMap::new();
@@ -51,7 +58,9 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
             let name = template_name(&language_dir, &path);
             match fs::read_to_string(&path) {
                 Ok(source) => {
-                    if let Err(err) = templates.add_template_owned(template_key(language, &name), source) {
+                    if let Err(err) =
+                        templates.add_template_owned(template_key(language, &name), source)
+                    {
                         problems.error(&path, err.line(), describe(&err));
                         continue;
                     }
@@ -68,7 +77,11 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
         schedules: BTreeMap::new(),
         templates,
     };
-    check_templates(&catalog_without_schedules, &names_by_language, &mut problems);
+    check_templates(
+        &catalog_without_schedules,
+        &names_by_language,
+        &mut problems,
+    );
     let schedules = load_schedules(dir, &names_by_language, &mut problems);
 
     if problems.has_errors() {
@@ -142,13 +155,20 @@ fn check_program(program: &Program, path: &Path, problems: &mut Problems) {
         problems.error(
             path,
             None,
-            format!("default_language `{}` is not in languages", program.default_language),
+            format!(
+                "default_language `{}` is not in languages",
+                program.default_language
+            ),
         );
     }
     let lowered = program.program_name.to_lowercase();
     for term in &program.blocked_terms {
         if contains_word(&lowered, &term.to_lowercase()) {
-            problems.error(path, None, format!("program_name contains the blocked term `{term}`"));
+            problems.error(
+                path,
+                None,
+                format!("program_name contains the blocked term `{term}`"),
+            );
         }
     }
 }
@@ -179,7 +199,10 @@ fn text_files(dir: &Path, problems: &mut Problems) -> Vec<PathBuf> {
 
 /// `sms/en/caring/first.txt` → `caring/first`.
 fn template_name(language_dir: &Path, path: &Path) -> String {
-    let relative = path.strip_prefix(language_dir).unwrap_or(path).with_extension("");
+    let relative = path
+        .strip_prefix(language_dir)
+        .unwrap_or(path)
+        .with_extension("");
     relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
@@ -194,7 +217,11 @@ fn describe(err: &minijinja::Error) -> String {
     }
 }
 
-fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, PathBuf>>, problems: &mut Problems) {
+fn check_templates(
+    catalog: &Catalog,
+    names: &BTreeMap<String, BTreeMap<String, PathBuf>>,
+    problems: &mut Problems,
+) {
     let all_names: BTreeSet<&String> = names.values().flat_map(|n| n.keys()).collect();
     let sample = MessageContext {
         first_name: SAMPLE_FIRST_NAME,
@@ -203,16 +230,23 @@ fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, 
         for (name, path) in templates {
             match catalog.render(name, language, &sample) {
                 Ok(body) => check_body(catalog, path, &body, problems),
-                Err(super::RenderError::Failed { source, .. }) => problems.error(path, source.line(), describe(&source)),
+                Err(super::RenderError::Failed { source, .. }) => {
+                    problems.error(path, source.line(), describe(&source))
+                }
                 Err(missing) => problems.error(path, None, missing.to_string()),
             }
         }
         for name in all_names.iter().filter(|n| !templates.contains_key(**n)) {
-            let elsewhere = names.values().find_map(|n| n.get(*name)).map(|p| p.display().to_string());
+            let elsewhere = names
+                .values()
+                .find_map(|n| n.get(*name))
+                .map(|p| p.display().to_string());
             problems.error(
                 Path::new(&elsewhere.unwrap_or_default()),
                 None,
-                format!("template `{name}` has no `{language}` translation (sms/{language}/{name}.txt)"),
+                format!(
+                    "template `{name}` has no `{language}` translation (sms/{language}/{name}.txt)"
+                ),
             );
         }
     }
@@ -231,7 +265,11 @@ fn check_body(catalog: &Catalog, path: &Path, body: &str, problems: &mut Problem
     }
     let chars = body.chars().count();
     if chars > MAX_BODY_CHARS {
-        problems.error(path, None, format!("is {chars} characters; providers refuse more than {MAX_BODY_CHARS}"));
+        problems.error(
+            path,
+            None,
+            format!("is {chars} characters; providers refuse more than {MAX_BODY_CHARS}"),
+        );
         return;
     }
     let count = segments::count(body);
@@ -308,9 +346,13 @@ fn load_schedules(
         let Some(file) = read_toml::<ScheduleFile>(&path, problems) else {
             continue;
         };
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let at = |span: std::ops::Range<usize>| Some(line_of(&text, span.start));
-        if let Some(schedule) = build_schedule(name.clone(), file, templates, &path, &at, problems) {
+        if let Some(schedule) = build_schedule(name.clone(), file, templates, &path, &at, problems)
+        {
             schedules.insert(name, schedule);
         }
     }
@@ -334,7 +376,10 @@ fn build_schedule(
         problems.error(
             path,
             at(file.kind.span()),
-            format!("unknown kind `{}`; expected `caring_contact`", file.kind.get_ref()),
+            format!(
+                "unknown kind `{}`; expected `caring_contact`",
+                file.kind.get_ref()
+            ),
         );
     }
     let max_lateness = match SignedDuration::from_str(file.max_lateness.get_ref()) {
@@ -358,14 +403,26 @@ fn build_schedule(
     for step in file.steps {
         let line = at(step.id.span());
         if !ids.insert(step.id.get_ref().clone()) {
-            problems.error(path, line, format!("step id `{}` is used twice", step.id.get_ref()));
+            problems.error(
+                path,
+                line,
+                format!("step id `{}` is used twice", step.id.get_ref()),
+            );
         }
         let day = *step.day.get_ref();
         if !(0..=3660).contains(&day) {
-            problems.error(path, at(step.day.span()), format!("day {day} must be between 0 and 3660"));
+            problems.error(
+                path,
+                at(step.day.span()),
+                format!("day {day} must be between 0 and 3660"),
+            );
         }
         if previous_day.is_some_and(|previous| day <= previous) {
-            problems.error(path, at(step.day.span()), format!("day {day} must come after the previous step's day"));
+            problems.error(
+                path,
+                at(step.day.span()),
+                format!("day {day} must come after the previous step's day"),
+            );
         }
         previous_day = Some(day);
         for (language, names) in templates {
@@ -381,13 +438,16 @@ fn build_schedule(
                 );
             }
         }
-        let window = step.window.as_ref().and_then(|w| match parse_window(w.get_ref()) {
-            Ok(window) => Some(window),
-            Err(message) => {
-                problems.error(path, at(w.span()), format!("window: {message}"));
-                None
-            }
-        });
+        let window = step
+            .window
+            .as_ref()
+            .and_then(|w| match parse_window(w.get_ref()) {
+                Ok(window) => Some(window),
+                Err(message) => {
+                    problems.error(path, at(w.span()), format!("window: {message}"));
+                    None
+                }
+            });
         steps.push(Step {
             id: step.id.into_inner(),
             day,

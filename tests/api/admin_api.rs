@@ -14,7 +14,10 @@ fn valid_client() -> Value {
 
 async fn error_of(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    (status, response.json::<Value>().await.unwrap()["error"].clone())
+    (
+        status,
+        response.json::<Value>().await.unwrap()["error"].clone(),
+    )
 }
 
 on_both_backends! {

@@ -48,7 +48,9 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn check(dir: &Path) -> (bool, String) {
-    let output = tether(&["check", "--templates-dir", dir.to_str().unwrap()]).output().unwrap();
+    let output = tether(&["check", "--templates-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
     (output.status.success(), stdout(&output))
 }
 
@@ -63,12 +65,42 @@ fn the_shipped_templates_pass_check() {
 fn check_names_file_and_line_for_each_kind_of_mistake() {
     let cases: [(&str, &str, &str, &str); 6] = [
         // (file, replace this, with this, expect in output)
-        ("schedules/overnight.toml", "template = \"test/hello\"\n\n[[steps]]\nid = \"day_2\"", "template = \"test/hello\"\ncolour = \"blue\"\n\n[[steps]]\nid = \"day_2\"", "schedules/overnight.toml:9: unknown field `colour`"),
-        ("schedules/overnight.toml", "id = \"day_2\"\nday = 2\ntemplate = \"test/hello\"", "id = \"day_2\"\nday = 2\ntemplate = \"test/goodbye\"", "schedules/overnight.toml:13: template `test/goodbye` does not exist in `en`"),
-        ("schedules/overnight.toml", "day = 3", "day = 2", "schedules/overnight.toml:17: day 2 must come after"),
-        ("schedules/overnight.toml", "max_lateness = \"12h\"", "max_lateness = \"soon\"", "schedules/overnight.toml:3: max_lateness `soon`"),
-        ("sms/en/test/hello.txt", "{{ first_name }}", "{{ first_nme }}", "sms/en/test/hello.txt:1: undefined value"),
-        ("sms/es/test/hello.txt", "saludos", "saludos del detox", "sms/es/test/hello.txt: mentions `detox`"),
+        (
+            "schedules/overnight.toml",
+            "template = \"test/hello\"\n\n[[steps]]\nid = \"day_2\"",
+            "template = \"test/hello\"\ncolour = \"blue\"\n\n[[steps]]\nid = \"day_2\"",
+            "schedules/overnight.toml:9: unknown field `colour`",
+        ),
+        (
+            "schedules/overnight.toml",
+            "id = \"day_2\"\nday = 2\ntemplate = \"test/hello\"",
+            "id = \"day_2\"\nday = 2\ntemplate = \"test/goodbye\"",
+            "schedules/overnight.toml:13: template `test/goodbye` does not exist in `en`",
+        ),
+        (
+            "schedules/overnight.toml",
+            "day = 3",
+            "day = 2",
+            "schedules/overnight.toml:17: day 2 must come after",
+        ),
+        (
+            "schedules/overnight.toml",
+            "max_lateness = \"12h\"",
+            "max_lateness = \"soon\"",
+            "schedules/overnight.toml:3: max_lateness `soon`",
+        ),
+        (
+            "sms/en/test/hello.txt",
+            "{{ first_name }}",
+            "{{ first_nme }}",
+            "sms/en/test/hello.txt:1: undefined value",
+        ),
+        (
+            "sms/es/test/hello.txt",
+            "saludos",
+            "saludos del detox",
+            "sms/es/test/hello.txt: mentions `detox`",
+        ),
     ];
     for (file, from, to, expected) in cases {
         let dir = catalog_copy();
@@ -78,7 +110,10 @@ fn check_names_file_and_line_for_each_kind_of_mistake() {
         fs::write(&path, original.replacen(from, to, 1)).unwrap();
         let (ok, out) = check(dir.path());
         assert!(!ok, "{file}: expected failure, got {out}");
-        assert!(out.contains(expected), "{file}: expected {expected:?} in:\n{out}");
+        assert!(
+            out.contains(expected),
+            "{file}: expected {expected:?} in:\n{out}"
+        );
     }
 }
 
@@ -88,30 +123,57 @@ fn check_reports_a_missing_translation() {
     fs::remove_file(dir.path().join("sms/es/test/hello.txt")).unwrap();
     let (ok, out) = check(dir.path());
     assert!(!ok);
-    assert!(out.contains("template `test/hello` has no `es` translation"), "{out}");
+    assert!(
+        out.contains("template `test/hello` has no `es` translation"),
+        "{out}"
+    );
 }
 
 #[test]
 fn preview_json_gives_each_step_with_offset_time_and_segments() {
     let output = tether(&[
-        "preview", "--schedule", "caring_contacts", "--discharged-at", "2026-03-06T15:00", "--tz", "America/New_York",
-        "--json", "--templates-dir", shipped_templates().to_str().unwrap(),
+        "preview",
+        "--schedule",
+        "caring_contacts",
+        "--discharged-at",
+        "2026-03-06T15:00",
+        "--tz",
+        "America/New_York",
+        "--json",
+        "--templates-dir",
+        shipped_templates().to_str().unwrap(),
     ])
     .output()
     .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(rows.len(), 13);
     assert_eq!(rows[0]["step"], "day_1");
     assert_eq!(rows[0]["template"], "caring/first");
     assert_eq!(rows[0]["send_at"], "2026-03-07T15:00:00-05:00");
-    assert_eq!(rows[1]["send_at"], "2026-03-09T15:00:00-04:00", "after the change to daylight time");
+    assert_eq!(
+        rows[1]["send_at"], "2026-03-09T15:00:00-04:00",
+        "after the change to daylight time"
+    );
     assert_eq!(rows[0]["segments"], 2);
     assert!(rows.iter().all(|r| r["segments"].as_u64().unwrap() >= 1));
 
     let spanish = tether(&[
-        "preview", "--schedule", "caring_contacts", "--discharged-at", "2026-03-06T15:00:00-05:00", "--tz",
-        "America/New_York", "--language", "es", "--templates-dir", shipped_templates().to_str().unwrap(),
+        "preview",
+        "--schedule",
+        "caring_contacts",
+        "--discharged-at",
+        "2026-03-06T15:00:00-05:00",
+        "--tz",
+        "America/New_York",
+        "--language",
+        "es",
+        "--templates-dir",
+        shipped_templates().to_str().unwrap(),
     ])
     .output()
     .unwrap();
@@ -120,9 +182,17 @@ fn preview_json_gives_each_step_with_offset_time_and_segments() {
 
 #[test]
 fn preview_names_a_bad_argument() {
-    let output = tether(&["preview", "--schedule", "caring_contacts", "--discharged-at", "2026-03-06T15:00", "--tz", "Mars/Olympus"])
-        .output()
-        .unwrap();
+    let output = tether(&[
+        "preview",
+        "--schedule",
+        "caring_contacts",
+        "--discharged-at",
+        "2026-03-06T15:00",
+        "--tz",
+        "Mars/Olympus",
+    ])
+    .output()
+    .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--tz"));
 }
@@ -133,10 +203,16 @@ fn serve_refuses_broken_templates_before_touching_the_database() {
     fs::write(dir.path().join("sms/en/test/hello.txt"), "Hi {{ first_name").unwrap();
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("tether.db");
-    let output = tether(&["serve", "--templates-dir", dir.path().to_str().unwrap(), "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .output()
-        .unwrap();
+    let output = tether(&[
+        "serve",
+        "--templates-dir",
+        dir.path().to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ])
+    .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+    .output()
+    .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("sms/en/test/hello.txt:1"));
     assert!(!db.exists(), "nothing was written");
@@ -146,8 +222,18 @@ fn serve_refuses_broken_templates_before_touching_the_database() {
 fn migrate_creates_the_database() {
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("tether.db");
-    let output = tether(&["migrate", "--database-url", &format!("sqlite://{}", db.display())]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = tether(&[
+        "migrate",
+        "--database-url",
+        &format!("sqlite://{}", db.display()),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout(&output).contains("migration 1"));
     assert!(db.exists());
 }
@@ -156,13 +242,19 @@ fn migrate_creates_the_database() {
 async fn send_test_prints_the_provider_id_or_fails_with_its_error() {
     let mock = MockProvider::start().await;
     let run = |mock: &MockProvider| {
-        tether(&["send-test", "--to", "+14155550123", "--body", "Hello from a test"])
-            .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-            .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-            .env("TWILIO_FROM", FROM)
-            .env("TWILIO_API_BASE", &mock.base_url)
-            .output()
-            .unwrap()
+        tether(&[
+            "send-test",
+            "--to",
+            "+14155550123",
+            "--body",
+            "Hello from a test",
+        ])
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+        .env("TWILIO_FROM", FROM)
+        .env("TWILIO_API_BASE", &mock.base_url)
+        .output()
+        .unwrap()
     };
     let ok = tokio::task::spawn_blocking({
         let mock = mock.clone();
@@ -170,12 +262,20 @@ async fn send_test_prints_the_provider_id_or_fails_with_its_error() {
     })
     .await
     .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let sid = stdout(&ok).trim().to_owned();
     assert!(sid.starts_with("SM") && sid.len() == 34, "{sid}");
     assert_eq!(mock.accepted()[0].body, "Hello from a test");
 
-    mock.script(Scripted::Fail { status: 400, code: Some(21211), retry_after: None });
+    mock.script(Scripted::Fail {
+        status: 400,
+        code: Some(21211),
+        retry_after: None,
+    });
     let failed = tokio::task::spawn_blocking({
         let mock = mock.clone();
         move || run(&mock)

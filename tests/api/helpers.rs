@@ -38,9 +38,12 @@ impl TestBackend {
     /// left untested.
     pub async fn postgres() -> Option<Self> {
         static REACHABLE: OnceLock<Result<(), String>> = OnceLock::new();
-        let url = std::env::var("TETHER_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let url = std::env::var("TETHER_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         if REACHABLE.get().is_none() {
-            let probe = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&url)).await;
+            let probe =
+                tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&url))
+                    .await;
             let outcome = match probe {
                 Ok(Ok(conn)) => {
                     let _ = conn.close().await;
@@ -57,7 +60,9 @@ impl TestBackend {
                 panic!("PostgreSQL at {url} is required in CI and unreachable: {err}")
             }
             Some(Err(err)) => {
-                eprintln!("skipping PostgreSQL test: {url} unreachable ({err}); set TETHER_TEST_POSTGRES_URL");
+                eprintln!(
+                    "skipping PostgreSQL test: {url} unreachable ({err}); set TETHER_TEST_POSTGRES_URL"
+                );
                 None
             }
             None => None,
@@ -78,12 +83,19 @@ impl TestDatabase {
             TestBackend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", dir.path().join("tether.db").display());
-                Self { url, _dir: Some(dir), postgres: None }
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
             }
             TestBackend::Postgres(server) => {
                 let name = format!("tether_test_{:016x}", fastrand::u64(..));
                 let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
-                admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .unwrap();
                 let _ = admin.close().await;
                 let base = server.split('?').next().unwrap();
                 let (prefix, _) = base.rsplit_once('/').unwrap();
@@ -99,13 +111,22 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some((server, name)) = self.postgres.take() else { return };
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs outside async; a short-lived runtime on its own thread removes the database.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+                    let _ = admin
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .await;
                 }
             });
         })
@@ -171,14 +192,19 @@ pub async fn spawn_app(backend: &TestBackend) -> TestApp {
 }
 
 /// Starts the application with the HTTP server running and the scheduler driven by the test.
-pub async fn spawn_app_with(backend: &TestBackend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+pub async fn spawn_app_with(
+    backend: &TestBackend,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     init_test_tracing();
     let mock = MockProvider::start().await;
     let database = TestDatabase::create(backend).await;
     let mut settings = test_settings(&database.url, &mock.base_url);
     configure(&mut settings);
     let clock = ManualClock::new(start_of_tests());
-    let app = Application::build(&settings, Clock::Manual(clock.clone())).await.unwrap();
+    let app = Application::build(&settings, Clock::Manual(clock.clone()))
+        .await
+        .unwrap();
     let address = format!("http://{}", app.local_addr());
     let store = app.store();
     let scheduler = app.scheduler();
@@ -234,7 +260,13 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn create_client(&self, phone: &str, first_name: &str, language: &str, timezone: &str) -> i64 {
+    pub async fn create_client(
+        &self,
+        phone: &str,
+        first_name: &str,
+        language: &str,
+        timezone: &str,
+    ) -> i64 {
         let response = self
             .post(
                 "/api/v1/clients",
@@ -245,7 +277,9 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
     }
 
     pub async fn enroll(&self, client_id: i64, schedule: &str, discharged_at: &str) -> Value {
@@ -260,7 +294,9 @@ impl TestApp {
     }
 
     pub async fn messages(&self, client_id: i64) -> Vec<Value> {
-        let response = self.get(&format!("/api/v1/clients/{client_id}/messages")).await;
+        let response = self
+            .get(&format!("/api/v1/clients/{client_id}/messages"))
+            .await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
         body["messages"].as_array().unwrap().clone()

@@ -43,7 +43,11 @@ impl ReceivedText {
 #[derive(Debug, Clone)]
 pub enum Scripted {
     /// Answer with this HTTP status and Twilio error code.
-    Fail { status: u16, code: Option<i64>, retry_after: Option<u64> },
+    Fail {
+        status: u16,
+        code: Option<i64>,
+        retry_after: Option<u64>,
+    },
     /// Wait this long before answering 503, so the client times out first.
     Hang(Duration),
 }
@@ -73,7 +77,10 @@ impl MockProvider {
             received: Arc::new(Notify::new()),
         };
         let router = Router::new()
-            .route("/2010-04-01/Accounts/{account}/Messages.json", post(create_message))
+            .route(
+                "/2010-04-01/Accounts/{account}/Messages.json",
+                post(create_message),
+            )
             .with_state(mock.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         mock
@@ -96,7 +103,10 @@ impl MockProvider {
 
     /// Requests answered 201.
     pub fn accepted(&self) -> Vec<ReceivedText> {
-        self.requests().into_iter().filter(|r| r.sid.is_some()).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.sid.is_some())
+            .collect()
     }
 
     /// Waits (bounded) until at least `count` requests were accepted.
@@ -109,17 +119,32 @@ impl MockProvider {
                 return accepted;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!("expected {count} accepted texts within {limit:?}, got {}", self.accepted().len());
+                panic!(
+                    "expected {count} accepted texts within {limit:?}, got {}",
+                    self.accepted().len()
+                );
             }
         }
     }
 
     /// Posts a status callback for `text` to the service at `service_url`, signed like Twilio signs it:
     /// over the callback URL exactly as it was given in the create request.
-    pub async fn send_status(&self, service_url: &str, text: &ReceivedText, status: &str, error_code: Option<i64>) -> reqwest::StatusCode {
-        let callback = text.status_callback.clone().expect("text asked for no status callback");
+    pub async fn send_status(
+        &self,
+        service_url: &str,
+        text: &ReceivedText,
+        status: &str,
+        error_code: Option<i64>,
+    ) -> reqwest::StatusCode {
+        let callback = text
+            .status_callback
+            .clone()
+            .expect("text asked for no status callback");
         let mut params = vec![
-            ("MessageSid".to_owned(), text.sid.clone().unwrap_or_default()),
+            (
+                "MessageSid".to_owned(),
+                text.sid.clone().unwrap_or_default(),
+            ),
             ("MessageStatus".to_owned(), status.to_owned()),
             ("SmsStatus".to_owned(), status.to_owned()),
             ("AccountSid".to_owned(), ACCOUNT_SID.to_owned()),
@@ -154,7 +179,11 @@ async fn create_message(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
     );
-    let authorized = account == ACCOUNT_SID && headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    let authorized = account == ACCOUNT_SID
+        && headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            == Some(expected.as_str());
     if !authorized {
         return twilio_error(401, 20003, None);
     }
@@ -175,7 +204,15 @@ async fn create_message(
         (state.script.pop_front(), state.delay)
     };
     let answer = match scripted {
-        Some(Scripted::Fail { status, code, retry_after }) => Some(twilio_error(status, code.unwrap_or(i64::from(status)), retry_after)),
+        Some(Scripted::Fail {
+            status,
+            code,
+            retry_after,
+        }) => Some(twilio_error(
+            status,
+            code.unwrap_or(i64::from(status)),
+            retry_after,
+        )),
         Some(Scripted::Hang(wait)) => {
             tokio::time::sleep(wait).await;
             Some(twilio_error(503, 20500, None))
@@ -221,7 +258,9 @@ fn twilio_error(status: u16, code: i64, retry_after: Option<u64>) -> Response {
         "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16(),
     }));
     match retry_after {
-        Some(seconds) => (status, [(header::RETRY_AFTER, seconds.to_string())], body).into_response(),
+        Some(seconds) => {
+            (status, [(header::RETRY_AFTER, seconds.to_string())], body).into_response()
+        }
         None => (status, body).into_response(),
     }
 }

@@ -15,9 +15,14 @@ const PHONE: &str = "+14155550142";
 
 /// A client with one caring text due now and another due tomorrow.
 async fn client_with_texts(app: &TestApp) -> i64 {
-    let client = app.create_client(PHONE, "Maya", "en", "America/New_York").await;
+    let client = app
+        .create_client(PHONE, "Maya", "en", "America/New_York")
+        .await;
     let now = app.clock.now();
-    for (step, at) in [("day_1", now), ("day_2", now + SignedDuration::from_hours(24))] {
+    for (step, at) in [
+        ("day_1", now),
+        ("day_2", now + SignedDuration::from_hours(24)),
+    ] {
         let text = NewText {
             client_id: Some(client),
             enrollment_id: None,

@@ -7,9 +7,13 @@ use crate::helpers::*;
 use crate::on_both_backends;
 
 async fn one_sent_text(app: &TestApp) -> (i64, crate::mock_provider::ReceivedText) {
-    let client = app.create_client("+14155550123", "Jordan", "en", "America/New_York").await;
-    app.enroll(client, "caring_contacts", "2026-03-06T15:00:00-05:00").await;
-    app.run_until(app.clock.now() + SignedDuration::from_hours(26)).await;
+    let client = app
+        .create_client("+14155550123", "Jordan", "en", "America/New_York")
+        .await;
+    app.enroll(client, "caring_contacts", "2026-03-06T15:00:00-05:00")
+        .await;
+    app.run_until(app.clock.now() + SignedDuration::from_hours(26))
+        .await;
     let sent = app.mock.accepted();
     assert_eq!(sent.len(), 1);
     (client, sent[0].clone())
@@ -17,7 +21,10 @@ async fn one_sent_text(app: &TestApp) -> (i64, crate::mock_provider::ReceivedTex
 
 async fn provider_status(app: &TestApp, client: i64) -> (String, String) {
     let text = app.messages(client).await.remove(0);
-    (text["status"].as_str().unwrap().to_owned(), text["provider_status"].as_str().unwrap_or("").to_owned())
+    (
+        text["status"].as_str().unwrap().to_owned(),
+        text["provider_status"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 on_both_backends! {
