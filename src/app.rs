@@ -35,10 +35,7 @@ impl Application {
         let store = Store::connect(&settings.database_url)
             .await
             .context("cannot open the database at DATABASE_URL")?;
-        store
-            .migrate()
-            .await
-            .context("cannot migrate the database")?;
+        store.migrate().await.context("cannot migrate the database")?;
         let missing: Vec<String> = store
             .schedules_in_use()
             .await?
@@ -54,17 +51,13 @@ impl Application {
 
         let provider = settings.provider()?;
         if matches!(provider, crate::provider::Provider::Log) {
-            tracing::warn!(
-                "no Twilio credentials: texts go to the log provider and reach no phone"
-            );
+            tracing::warn!("no Twilio credentials: texts go to the log provider and reach no phone");
         }
         if settings.admin_token.is_none() {
             tracing::warn!("TETHER_ADMIN_TOKEN is not set: the admin API refuses every call");
         }
         if settings.public_url.is_none() {
-            tracing::warn!(
-                "TETHER_PUBLIC_URL is not set: no delivery status callbacks, and webhooks are refused"
-            );
+            tracing::warn!("TETHER_PUBLIC_URL is not set: no delivery status callbacks, and webhooks are refused");
         }
 
         let planner = Planner::new(
@@ -74,18 +67,8 @@ impl Application {
             settings.quiet_hours,
             settings.plan_ahead(),
         );
-        let dispatcher = Dispatcher::new(
-            store.clone(),
-            provider.clone(),
-            clock.clone(),
-            settings.dispatch()?,
-        );
-        let scheduler = Arc::new(Scheduler::new(
-            store.clone(),
-            planner,
-            dispatcher,
-            clock.clone(),
-        ));
+        let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
+        let scheduler = Arc::new(Scheduler::new(store.clone(), planner, dispatcher, clock.clone()));
 
         let listener = TcpListener::bind(&settings.bind)
             .await
@@ -127,8 +110,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let scheduler = self.state.scheduler.clone();
         let loop_shutdown = shutdown.clone();
-        let scheduler_task =
-            tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
+        let scheduler_task = tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
         let store = self.state.store.clone();
         let served = self.run_http_until_stopped(shutdown).await;
         scheduler_task.await.context("scheduler task panicked")?;

@@ -30,11 +30,7 @@ pub struct Settings {
     pub public_url: Option<String>,
 
     /// Folder with program.toml, schedules/ and sms/.
-    #[arg(
-        long,
-        env = "TETHER_TEMPLATES_DIR",
-        default_value = "message_templates"
-    )]
+    #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
     pub templates_dir: PathBuf,
 
     /// Bearer token for the admin API. Without one the API answers 401 to everything.
@@ -76,11 +72,7 @@ pub struct TwilioSettings {
     pub messaging_service_sid: Option<String>,
 
     /// Base URL of the Twilio-compatible API: Twilio, a SignalWire space's /api/laml, or a local mock.
-    #[arg(
-        long,
-        env = "TWILIO_API_BASE",
-        default_value = "https://api.twilio.com"
-    )]
+    #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
     pub api_base: String,
 }
 
@@ -137,12 +129,9 @@ impl Settings {
             _ => return Err(ConfigError::PartialCredentials),
         };
         let sender = match (&twilio.from, &twilio.messaging_service_sid) {
-            (Some(from), None) => Sender::Number(
-                PhoneNumber::parse(from)
-                    .map_err(ConfigError::From)?
-                    .as_str()
-                    .to_owned(),
-            ),
+            (Some(from), None) => {
+                Sender::Number(PhoneNumber::parse(from).map_err(ConfigError::From)?.as_str().to_owned())
+            }
             (None, Some(service)) => Sender::MessagingService(service.clone()),
             _ => return Err(ConfigError::SenderChoice),
         };
@@ -192,10 +181,7 @@ fn parse_public_url(value: &str) -> Result<String, String> {
         .or_else(|| trimmed.strip_prefix("http://"))
         .ok_or("must start with https:// (or http:// for local testing)")?;
     if rest.is_empty() || rest.contains(['?', '#']) {
-        return Err(
-            "must be a scheme and host with an optional path, like https://tether.example.org"
-                .into(),
-        );
+        return Err("must be a scheme and host with an optional path, like https://tether.example.org".into());
     }
     Ok(trimmed.to_owned())
 }
@@ -244,14 +230,7 @@ mod tests {
             parse(&["--account-sid", "AC1", "--auth-token", "t"]).provider(),
             Err(ConfigError::SenderChoice)
         ));
-        let twilio = parse(&[
-            "--account-sid",
-            "AC1",
-            "--auth-token",
-            "t",
-            "--from",
-            "+14155550100",
-        ]);
+        let twilio = parse(&["--account-sid", "AC1", "--auth-token", "t", "--from", "+14155550100"]);
         assert_eq!(twilio.provider().unwrap().name(), "twilio");
     }
 

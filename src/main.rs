@@ -39,11 +39,7 @@ enum Command {
     },
     /// Validate every schedule, template and translation; print file:line: message for each problem.
     Check {
-        #[arg(
-            long,
-            env = "TETHER_TEMPLATES_DIR",
-            default_value = "message_templates"
-        )]
+        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
         templates_dir: PathBuf,
     },
     /// Show when each step of a schedule would be sent for a sample discharge, and its text.
@@ -64,11 +60,7 @@ enum Command {
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
-        #[arg(
-            long,
-            env = "TETHER_TEMPLATES_DIR",
-            default_value = "message_templates"
-        )]
+        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
         templates_dir: PathBuf,
         #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
         quiet_hours: QuietHours,
@@ -130,8 +122,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let catalog = templates::load(&templates_dir)?.catalog;
             let zone = TimeZoneName::parse(&tz).map_err(|m| anyhow::anyhow!("--tz: {m}"))?;
-            let discharged_at = preview::parse_discharge(&discharged_at, &zone)
-                .map_err(|m| anyhow::anyhow!("--discharged-at: {m}"))?;
+            let discharged_at =
+                preview::parse_discharge(&discharged_at, &zone).map_err(|m| anyhow::anyhow!("--discharged-at: {m}"))?;
             let language = language.unwrap_or_else(|| catalog.program.default_language.clone());
             let rows = preview::preview(
                 &catalog,
@@ -159,10 +151,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 body: &body,
                 status_callback: None,
             };
-            let accepted = provider
-                .send(&text)
-                .await
-                .context("the provider refused the text")?;
+            let accepted = provider.send(&text).await.context("the provider refused the text")?;
             println!("{}", accepted.sid);
             Ok(ExitCode::SUCCESS)
         }
@@ -177,10 +166,7 @@ fn check(templates_dir: &std::path::Path) -> ExitCode {
     for problem in &problems {
         println!("{problem}");
     }
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
+    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
     if errors > 0 {
         eprintln!("{errors} error(s)");
         ExitCode::FAILURE
@@ -208,14 +194,13 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

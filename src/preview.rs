@@ -36,9 +36,9 @@ pub fn parse_discharge(value: &str, zone: &TimeZoneName) -> Result<Timestamp, St
     if let Ok(instant) = value.parse::<Timestamp>() {
         return Ok(instant);
     }
-    let local: DateTime = value.parse().map_err(|_| {
-        format!("`{value}` is neither RFC 3339 nor a local time like 2026-03-06T15:00")
-    })?;
+    let local: DateTime = value
+        .parse()
+        .map_err(|_| format!("`{value}` is neither RFC 3339 nor a local time like 2026-03-06T15:00"))?;
     zone.zone()
         .to_ambiguous_timestamp(local)
         .compatible()
@@ -54,10 +54,7 @@ pub struct PreviewRequest<'a> {
     pub quiet_hours: &'a QuietHours,
 }
 
-pub fn preview(
-    catalog: &Catalog,
-    request: &PreviewRequest<'_>,
-) -> Result<Vec<PreviewRow>, PreviewError> {
+pub fn preview(catalog: &Catalog, request: &PreviewRequest<'_>) -> Result<Vec<PreviewRow>, PreviewError> {
     let schedule = catalog
         .schedule(request.schedule)
         .ok_or_else(|| PreviewError::UnknownSchedule(request.schedule.to_owned()))?;
@@ -68,18 +65,12 @@ pub fn preview(
         first_name: request.first_name,
     };
     schedule
-        .lay_out(
-            request.discharged_at,
-            request.zone.zone(),
-            request.quiet_hours,
-        )
+        .lay_out(request.discharged_at, request.zone.zone(), request.quiet_hours)
         .into_iter()
         .map(|planned| {
             let body = catalog.render(&planned.step.template, request.language, &context)?;
             let count = segments::count(&body);
-            let local = planned
-                .send_at
-                .to_zoned_datetime(request.zone.zone().clone());
+            let local = planned.send_at.to_zoned_datetime(request.zone.zone().clone());
             Ok(PreviewRow {
                 step: planned.step.id.clone(),
                 day: planned.step.day,

@@ -85,16 +85,10 @@ impl Scheduler {
             let deadline = match self.tick().await {
                 Ok(report) => {
                     if report.planned + report.handled > 0 {
-                        tracing::debug!(
-                            planned = report.planned,
-                            handled = report.handled,
-                            "scheduler pass"
-                        );
+                        tracing::debug!(planned = report.planned, handled = report.handled, "scheduler pass");
                     }
                     let idle_limit = now + MAX_IDLE;
-                    report
-                        .next_deadline
-                        .map_or(idle_limit, |next| next.min(idle_limit))
+                    report.next_deadline.map_or(idle_limit, |next| next.min(idle_limit))
                 }
                 Err(err) => {
                     tracing::error!(error = %err, cause = ?std::error::Error::source(&err), "scheduler pass failed");

@@ -69,12 +69,9 @@ pub struct Language(String);
 impl Language {
     pub fn parse(input: &str) -> Result<Self, String> {
         let code = input.trim();
-        let well_formed =
-            (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase());
+        let well_formed = (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase());
         if !well_formed {
-            return Err(format!(
-                "`{code}` is not a lowercase language code like `en` or `es`"
-            ));
+            return Err(format!("`{code}` is not a lowercase language code like `en` or `es`"));
         }
         Ok(Self(code.to_owned()))
     }
@@ -94,9 +91,8 @@ pub struct TimeZoneName {
 impl TimeZoneName {
     pub fn parse(input: &str) -> Result<Self, String> {
         let name = input.trim();
-        let zone = TimeZone::get(name).map_err(|_| {
-            format!("`{name}` is not an IANA time zone name like `America/New_York`")
-        })?;
+        let zone = TimeZone::get(name)
+            .map_err(|_| format!("`{name}` is not an IANA time zone name like `America/New_York`"))?;
         Ok(Self {
             name: name.to_owned(),
             zone,
@@ -167,20 +163,16 @@ impl NewClientInput {
     /// consent cannot be recorded as given in the future.
     pub fn validate(&self, now: Timestamp) -> Result<NewClient, FieldError> {
         let phone = PhoneNumber::parse(&self.phone).map_err(|m| FieldError::new("phone", m))?;
-        let first_name =
-            FirstName::parse(&self.first_name).map_err(|m| FieldError::new("first_name", m))?;
-        let language =
-            Language::parse(&self.language).map_err(|m| FieldError::new("language", m))?;
-        let timezone =
-            TimeZoneName::parse(&self.timezone).map_err(|m| FieldError::new("timezone", m))?;
-        let consented_at =
-            parse_instant(&self.consented_at).map_err(|m| FieldError::new("consented_at", m))?;
+        let first_name = FirstName::parse(&self.first_name).map_err(|m| FieldError::new("first_name", m))?;
+        let language = Language::parse(&self.language).map_err(|m| FieldError::new("language", m))?;
+        let timezone = TimeZoneName::parse(&self.timezone).map_err(|m| FieldError::new("timezone", m))?;
+        let consented_at = parse_instant(&self.consented_at).map_err(|m| FieldError::new("consented_at", m))?;
         // A few minutes of skew between the caller's clock and ours is not a lie about consent.
         if consented_at > now + jiff::SignedDuration::from_mins(5) {
             return Err(FieldError::new("consented_at", "is in the future"));
         }
-        let consent_source = ConsentSource::parse(&self.consent_source)
-            .map_err(|m| FieldError::new("consent_source", m))?;
+        let consent_source =
+            ConsentSource::parse(&self.consent_source).map_err(|m| FieldError::new("consent_source", m))?;
         Ok(NewClient {
             phone,
             first_name,
@@ -194,9 +186,10 @@ impl NewClientInput {
 
 /// Parses an RFC 3339 instant; the offset is required so that nobody's local time is guessed.
 pub fn parse_instant(input: &str) -> Result<Timestamp, String> {
-    input.trim().parse::<Timestamp>().map_err(|_| {
-        format!("`{input}` is not an RFC 3339 time with an offset, like 2026-03-06T15:00:00-05:00")
-    })
+    input
+        .trim()
+        .parse::<Timestamp>()
+        .map_err(|_| format!("`{input}` is not an RFC 3339 time with an offset, like 2026-03-06T15:00:00-05:00"))
 }
 
 #[cfg(test)]
@@ -236,14 +229,8 @@ mod tests {
             (|i| i.first_name = "  ".into(), "first_name"),
             (|i| i.language = "English".into(), "language"),
             (|i| i.timezone = "Eastern".into(), "timezone"),
-            (
-                |i| i.consented_at = "2026-03-06 14:00".into(),
-                "consented_at",
-            ),
-            (
-                |i| i.consented_at = "2027-01-01T00:00:00Z".into(),
-                "consented_at",
-            ),
+            (|i| i.consented_at = "2026-03-06 14:00".into(), "consented_at"),
+            (|i| i.consented_at = "2027-01-01T00:00:00Z".into(), "consented_at"),
             (|i| i.consent_source = "".into(), "consent_source"),
         ];
         for (spoil, field) in cases {

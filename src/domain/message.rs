@@ -89,11 +89,7 @@ impl ProviderStatus {
             "canceled" => ("canceled", 4, Some(OutboxStatus::Cancelled)),
             _ => return None,
         };
-        Some(Self {
-            name,
-            rank,
-            outcome,
-        })
+        Some(Self { name, rank, outcome })
     }
 }
 
@@ -107,15 +103,10 @@ mod tests {
         let last = ["delivered", "undelivered", "failed", "canceled", "read"];
         for a in intermediate {
             for b in last {
-                assert!(
-                    ProviderStatus::parse(a).unwrap().rank < ProviderStatus::parse(b).unwrap().rank
-                );
+                assert!(ProviderStatus::parse(a).unwrap().rank < ProviderStatus::parse(b).unwrap().rank);
             }
         }
-        assert!(
-            ProviderStatus::parse("queued").unwrap().rank
-                < ProviderStatus::parse("sent").unwrap().rank
-        );
+        assert!(ProviderStatus::parse("queued").unwrap().rank < ProviderStatus::parse("sent").unwrap().rank);
         assert_eq!(ProviderStatus::parse("receiving"), None);
     }
 }

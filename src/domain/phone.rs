@@ -11,9 +11,7 @@ impl PhoneNumber {
     pub fn parse(input: &str) -> Result<Self, String> {
         let trimmed = input.trim();
         let Some(rest) = trimmed.strip_prefix('+') else {
-            return Err(
-                "must be in E.164 form with a leading + and country code, like +14155550123".into(),
-            );
+            return Err("must be in E.164 form with a leading + and country code, like +14155550123".into());
         };
         let mut digits = String::with_capacity(rest.len());
         for c in rest.chars() {
@@ -24,10 +22,7 @@ impl PhoneNumber {
             }
         }
         if !(8..=15).contains(&digits.len()) {
-            return Err(format!(
-                "has {} digits; E.164 numbers have 8 to 15",
-                digits.len()
-            ));
+            return Err(format!("has {} digits; E.164 numbers have 8 to 15", digits.len()));
         }
         if digits.starts_with('0') {
             return Err("country codes never start with 0".into());

@@ -38,10 +38,7 @@ pub fn count(body: &str) -> SegmentCount {
         },
         None => {
             // A grapheme is never split across segments, so pack whole graphemes by their UTF-16 length.
-            let units: Vec<usize> = body
-                .graphemes(true)
-                .map(|g| g.encode_utf16().count())
-                .collect();
+            let units: Vec<usize> = body.graphemes(true).map(|g| g.encode_utf16().count()).collect();
             SegmentCount {
                 encoding: Encoding::Ucs2,
                 segments: pack(&units, 70, 67),

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::extract::{Admin, JsonBody};
 use super::{ApiError, AppState};
 use crate::domain::client::{NewClientInput, parse_instant};
-use crate::domain::{ClientStatus, FieldError, TimeZoneName};
-use crate::storage::{ClientRecord, NewEnrollment, StoreError, TextRecord};
+use crate::domain::{ClientStatus, FieldError, FirstName, PhoneNumber, TimeZoneName};
+use crate::storage::{ClientRecord, NewEnrollment, StaffRecord, StoreError, TextRecord};
 
 /// Discharge can be planned a little ahead (enrolment at the bedside); further out is more likely a typo.
 const MAX_DISCHARGE_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -27,6 +27,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/clients/{id}/resume", post(resume_client))
         .route("/api/v1/clients/{id}/enrollments", post(enroll))
         .route("/api/v1/clients/{id}/messages", get(client_messages))
+        .route("/api/v1/staff", post(create_staff).get(list_staff))
 }
 
 #[derive(Serialize)]
@@ -95,11 +96,7 @@ async fn create_client(
 }
 
 async fn load_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError> {
-    state
-        .store
-        .client(id)
-        .await?
-        .ok_or(ApiError::NotFound("client"))
+    state.store.client(id).await?.ok_or(ApiError::NotFound("client"))
 }
 
 async fn show_client(
@@ -134,10 +131,7 @@ async fn set_paused(state: &AppState, id: i64, paused: bool) -> Result<Json<Clie
             "client opted out; only the client can opt back in, by texting START",
         )));
     }
-    state
-        .store
-        .set_client_paused(id, paused, state.clock.now())
-        .await?;
+    state.store.set_client_paused(id, paused, state.clock.now()).await?;
     tracing::info!(client_id = id, paused, "client status changed");
     Ok(Json(load_client(state, id).await?.into()))
 }
@@ -176,30 +170,27 @@ async fn enroll(
             "client opted out; only the client can opt back in, by texting START",
         )));
     }
-    let schedule = state
-        .catalog
-        .schedule(input.schedule.trim())
-        .ok_or_else(|| {
-            let known: Vec<&str> = state.catalog.schedules.keys().map(String::as_str).collect();
-            ApiError::Invalid(FieldError::new(
-                "schedule",
-                format!(
-                    "no schedule named `{}`; available: {}",
-                    input.schedule,
-                    known.join(", ")
-                ),
-            ))
-        })?;
-    let discharged_at = parse_instant(&input.discharged_at)
-        .map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
+    let schedule = state.catalog.schedule(input.schedule.trim()).ok_or_else(|| {
+        let known: Vec<&str> = state.catalog.schedules.keys().map(String::as_str).collect();
+        ApiError::Invalid(FieldError::new(
+            "schedule",
+            format!(
+                "no schedule named `{}`; available: {}",
+                input.schedule,
+                known.join(", ")
+            ),
+        ))
+    })?;
+    let discharged_at =
+        parse_instant(&input.discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
     if discharged_at > now + MAX_DISCHARGE_AHEAD {
         return Err(ApiError::Invalid(FieldError::new(
             "discharged_at",
             "is more than 7 days ahead; enrol at or near discharge",
         )));
     }
-    let zone = TimeZoneName::parse(&client.timezone)
-        .map_err(|m| ApiError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
+    let zone =
+        TimeZoneName::parse(&client.timezone).map_err(|m| ApiError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
     let first = schedule.first_step_due_after(discharged_at, zone.zone(), &state.quiet_hours, now);
     let skipped_steps = schedule.steps[..first.as_ref().map_or(schedule.steps.len(), |p| p.index)]
         .iter()
@@ -253,6 +244,7 @@ struct MessageView {
     body: String,
     status: String,
     status_reason: Option<String>,
+    provider_sid: Option<String>,
     provider_status: Option<String>,
     error_code: Option<i64>,
     attempts: i64,
@@ -278,6 +270,7 @@ impl From<TextRecord> for MessageView {
             body: text.body,
             status: text.status,
             status_reason: text.status_reason,
+            provider_sid: text.provider_sid,
             provider_status: text.provider_status,
             error_code: text.error_code,
             attempts: text.attempts,
@@ -312,4 +305,67 @@ async fn client_messages(
         client_id: id,
         messages,
     }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffInput {
+    name: String,
+    phone: String,
+}
+
+#[derive(Serialize)]
+struct StaffView {
+    id: i64,
+    name: String,
+    phone: String,
+    created_at: String,
+}
+
+impl From<StaffRecord> for StaffView {
+    fn from(staff: StaffRecord) -> Self {
+        Self {
+            id: staff.id,
+            name: staff.name,
+            phone: staff.phone,
+            created_at: staff.created_at.to_string(),
+        }
+    }
+}
+
+/// Adds a staff member who can later be put on call or assigned clients.
+async fn create_staff(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    JsonBody(input): JsonBody<StaffInput>,
+) -> Result<(StatusCode, Json<StaffView>), ApiError> {
+    let name = FirstName::parse(&input.name).map_err(|m| ApiError::Invalid(FieldError::new("name", m)))?;
+    let phone = PhoneNumber::parse(&input.phone).map_err(|m| ApiError::Invalid(FieldError::new("phone", m)))?;
+    let now = state.clock.now();
+    let id = match state.store.insert_staff(&name, &phone, now).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict("staff_phone_key")) => {
+            return Err(ApiError::Conflict(FieldError::new(
+                "phone",
+                "a staff member with this number already exists",
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    tracing::info!(staff_id = id, phone = %phone.masked(), "staff member added");
+    Ok((
+        StatusCode::CREATED,
+        Json(StaffView {
+            id,
+            name: name.as_str().to_owned(),
+            phone: phone.as_str().to_owned(),
+            created_at: now.to_string(),
+        }),
+    ))
+}
+
+async fn list_staff(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Vec<StaffView>>, ApiError> {
+    Ok(Json(
+        state.store.staff().await?.into_iter().map(StaffView::from).collect(),
+    ))
 }

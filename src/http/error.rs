@@ -36,12 +36,7 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, field, message) = match &self {
-            ApiError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                None,
-                self.to_string(),
-            ),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, self.to_string()),
             ApiError::BadSignature => (StatusCode::FORBIDDEN, "forbidden", None, self.to_string()),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, self.to_string()),
             ApiError::Invalid(err) => (

@@ -18,10 +18,7 @@ pub struct Admin;
 impl FromRequestParts<Arc<AppState>> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let Some(expected) = &state.admin_token else {
             return Err(ApiError::Unauthorized);
         };
@@ -32,11 +29,7 @@ impl FromRequestParts<Arc<AppState>> for Admin {
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
         // Constant-time, so response timing does not reveal how much of a guessed token was right.
-        if bool::from(
-            presented
-                .as_bytes()
-                .ct_eq(expected.expose_secret().as_bytes()),
-        ) {
+        if bool::from(presented.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
             Ok(Admin)
         } else {
             Err(ApiError::Unauthorized)
@@ -85,10 +78,6 @@ fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError
         None => path,
     };
     // Strip serde_json's position suffix: the field name says where.
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_owned();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
     FieldError::new(field, message)
 }

@@ -28,16 +28,9 @@ pub fn router() -> Router<Arc<AppState>> {
 struct SignedForm(Vec<(String, String)>);
 
 impl SignedForm {
-    fn verify(
-        state: &AppState,
-        uri: &axum::http::Uri,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Self, ApiError> {
+    fn verify(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
         let (Some(key), Some(public_url)) = (&state.webhook_key, &state.public_url) else {
-            tracing::warn!(
-                "webhook refused: TWILIO_AUTH_TOKEN and TETHER_PUBLIC_URL are both needed to verify it"
-            );
+            tracing::warn!("webhook refused: TWILIO_AUTH_TOKEN and TETHER_PUBLIC_URL are both needed to verify it");
             return Err(ApiError::BadSignature);
         };
         let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
@@ -48,20 +41,14 @@ impl SignedForm {
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::BadSignature)?;
         if !signature::verify(key.expose_secret(), &url, &params, presented) {
-            tracing::warn!(
-                path = uri.path(),
-                "webhook refused: signature does not match"
-            );
+            tracing::warn!(path = uri.path(), "webhook refused: signature does not match");
             return Err(ApiError::BadSignature);
         }
         Ok(Self(params))
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -86,14 +73,9 @@ async fn status_callback(
         .get("MessageStatus")
         .or_else(|| form.get("SmsStatus"))
         .unwrap_or_default();
-    let error_code = form
-        .get("ErrorCode")
-        .and_then(|c| c.trim().parse::<i64>().ok());
+    let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse::<i64>().ok());
     let Some(status) = ProviderStatus::parse(reported) else {
-        tracing::debug!(
-            status = reported,
-            "status callback with a status we do not track"
-        );
+        tracing::debug!(status = reported, "status callback with a status we do not track");
         return Ok(twiml());
     };
     if sid.is_empty() && outbox_id.is_none() {
@@ -121,18 +103,11 @@ async fn status_callback(
                     .await?;
             }
         }
-        None => tracing::debug!(
-            sid,
-            status = status.name,
-            "stale or duplicate status callback ignored"
-        ),
+        None => tracing::debug!(sid, status = status.name, "stale or duplicate status callback ignored"),
     }
     Ok(twiml())
 }
 
 fn twiml() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        EMPTY_TWIML,
-    )
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], EMPTY_TWIML)
 }

@@ -118,9 +118,7 @@ impl Dispatcher {
             }
             Verdict::Defer(until) => {
                 tracing::info!(outbox_id = text.id, %until, "text held for quiet hours");
-                self.store
-                    .reschedule(text.id, until, "quiet hours", now)
-                    .await
+                self.store.reschedule(text.id, until, "quiet hours", now).await
             }
             Verdict::Send => self.send(text).await,
         }
@@ -149,20 +147,12 @@ impl Dispatcher {
             Ok(accepted) => {
                 tracing::info!(outbox_id = text.id, %to, sid = accepted.sid, "text accepted by provider");
                 let status = accepted.status.as_deref().and_then(ProviderStatus::parse);
-                self.store
-                    .mark_sent(text.id, &accepted.sid, status, now)
-                    .await
+                self.store.mark_sent(text.id, &accepted.sid, status, now).await
             }
             Err(err @ SendError::OptedOut { code }) => {
                 tracing::warn!(outbox_id = text.id, %to, code, "provider reports the client opted out");
                 self.store
-                    .settle(
-                        text.id,
-                        OutboxStatus::Failed,
-                        &err.to_string(),
-                        Some(code),
-                        now,
-                    )
+                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
                     .await?;
                 match text.client_id {
                     Some(client_id) => {
@@ -176,47 +166,26 @@ impl Dispatcher {
             Err(err @ SendError::InvalidNumber { code }) => {
                 tracing::warn!(outbox_id = text.id, %to, code, "provider refused the number as invalid");
                 self.store
-                    .settle(
-                        text.id,
-                        OutboxStatus::Failed,
-                        &err.to_string(),
-                        Some(code),
-                        now,
-                    )
+                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
                     .await?;
                 match text.client_id {
-                    Some(client_id) => {
-                        self.store
-                            .flag_invalid_phone(client_id, &err.to_string(), now)
-                            .await
-                    }
+                    Some(client_id) => self.store.flag_invalid_phone(client_id, &err.to_string(), now).await,
                     None => Ok(()),
                 }
             }
             Err(err @ SendError::Rejected { .. }) => {
                 tracing::warn!(outbox_id = text.id, %to, error = %err, "provider rejected a text");
                 self.store
-                    .settle(
-                        text.id,
-                        OutboxStatus::Failed,
-                        &err.to_string(),
-                        err.code(),
-                        now,
-                    )
+                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), err.code(), now)
                     .await
             }
             Err(err @ SendError::Misconfigured { .. }) => {
                 // Every text would fail the same way; keep them waiting rather than burn them.
                 tracing::error!(outbox_id = text.id, error = %err, "provider configuration problem; text will be retried");
                 let retry_at = now + rules::retry_delay(i64::MAX, None);
-                self.store
-                    .reschedule(text.id, retry_at, &err.to_string(), now)
-                    .await
+                self.store.reschedule(text.id, retry_at, &err.to_string(), now).await
             }
-            Err(SendError::Retryable {
-                reason,
-                retry_after,
-            }) => {
+            Err(SendError::Retryable { reason, retry_after }) => {
                 if text.attempts >= self.settings.max_attempts {
                     tracing::warn!(
                         outbox_id = text.id,

@@ -110,11 +110,7 @@ mod tests {
     #[test]
     fn an_active_consenting_client_in_the_afternoon_gets_the_text() {
         assert_eq!(
-            decide(
-                &text(ClientStatus::Active),
-                at("2026-03-07T20:00:00Z"),
-                &quiet()
-            ),
+            decide(&text(ClientStatus::Active), at("2026-03-07T20:00:00Z"), &quiet()),
             Verdict::Send
         );
     }
@@ -154,20 +150,22 @@ mod tests {
         );
         let mut short_lived = text(ClientStatus::Active);
         short_lived.expires_at = Some(at("2026-03-08T06:00:00Z"));
-        assert_eq!(
-            decide(&short_lived, late_evening, &quiet()),
-            Verdict::Expire
-        );
+        assert_eq!(decide(&short_lived, late_evening, &quiet()), Verdict::Expire);
+    }
+
+    #[test]
+    fn a_text_to_no_client_record_skips_the_client_rules() {
+        let mut to_staff = text(ClientStatus::OptedOut);
+        to_staff.client_id = None;
+        to_staff.recipient = None;
+        // 03:00 in New York: quiet hours are a client rule too.
+        assert_eq!(decide(&to_staff, at("2026-03-08T07:00:00Z"), &quiet()), Verdict::Send);
     }
 
     #[test]
     fn past_its_lateness_it_expires() {
         assert_eq!(
-            decide(
-                &text(ClientStatus::Active),
-                at("2026-03-08T20:00:01Z"),
-                &quiet()
-            ),
+            decide(&text(ClientStatus::Active), at("2026-03-08T20:00:01Z"), &quiet()),
             Verdict::Expire
         );
     }

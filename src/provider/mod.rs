@@ -87,12 +87,7 @@ impl SendError {
 }
 
 /// Sorts a failed create by HTTP status and Twilio error code.
-pub fn classify(
-    status: u16,
-    code: Option<i64>,
-    message: String,
-    retry_after: Option<Duration>,
-) -> SendError {
+pub fn classify(status: u16, code: Option<i64>, message: String, retry_after: Option<Duration>) -> SendError {
     match (status, code) {
         (_, Some(21610)) => SendError::OptedOut { code: 21610 },
         (_, Some(code @ (21211 | 21614))) => SendError::InvalidNumber { code },
@@ -104,16 +99,8 @@ pub fn classify(
             reason: format!("provider error (HTTP {status})"),
             retry_after,
         },
-        (401 | 403, _) | (_, Some(20003 | 21606 | 21608 | 30034)) => SendError::Misconfigured {
-            status,
-            code,
-            message,
-        },
-        _ => SendError::Rejected {
-            status,
-            code,
-            message,
-        },
+        (401 | 403, _) | (_, Some(20003 | 21606 | 21608 | 30034)) => SendError::Misconfigured { status, code, message },
+        _ => SendError::Rejected { status, code, message },
     }
 }
 
@@ -164,43 +151,16 @@ mod tests {
     fn every_documented_failure_lands_in_its_class() {
         let class = |status, code| classify(status, code, String::new(), None);
         assert_eq!(class(400, Some(21610)), SendError::OptedOut { code: 21610 });
-        assert_eq!(
-            class(400, Some(21211)),
-            SendError::InvalidNumber { code: 21211 }
-        );
-        assert_eq!(
-            class(400, Some(21614)),
-            SendError::InvalidNumber { code: 21614 }
-        );
-        assert!(matches!(
-            class(429, Some(20429)),
-            SendError::Retryable { .. }
-        ));
-        assert!(matches!(
-            class(400, Some(21611)),
-            SendError::Retryable { .. }
-        ));
+        assert_eq!(class(400, Some(21211)), SendError::InvalidNumber { code: 21211 });
+        assert_eq!(class(400, Some(21614)), SendError::InvalidNumber { code: 21614 });
+        assert!(matches!(class(429, Some(20429)), SendError::Retryable { .. }));
+        assert!(matches!(class(400, Some(21611)), SendError::Retryable { .. }));
         assert!(matches!(class(500, None), SendError::Retryable { .. }));
-        assert!(matches!(
-            class(503, Some(20500)),
-            SendError::Retryable { .. }
-        ));
-        assert!(matches!(
-            class(401, Some(20003)),
-            SendError::Misconfigured { .. }
-        ));
-        assert!(matches!(
-            class(400, Some(21606)),
-            SendError::Misconfigured { .. }
-        ));
-        assert!(matches!(
-            class(400, Some(21617)),
-            SendError::Rejected { .. }
-        ));
-        assert!(matches!(
-            class(400, Some(21408)),
-            SendError::Rejected { .. }
-        ));
+        assert!(matches!(class(503, Some(20500)), SendError::Retryable { .. }));
+        assert!(matches!(class(401, Some(20003)), SendError::Misconfigured { .. }));
+        assert!(matches!(class(400, Some(21606)), SendError::Misconfigured { .. }));
+        assert!(matches!(class(400, Some(21617)), SendError::Rejected { .. }));
+        assert!(matches!(class(400, Some(21408)), SendError::Rejected { .. }));
         assert!(matches!(class(422, None), SendError::Rejected { .. }));
     }
 }

@@ -38,8 +38,7 @@ pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], signatur
 
 fn new_mac(key: &str) -> Hmac<Sha1> {
     // HMAC accepts keys of any length, so this never fails.
-    <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+    <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
 /// The URL as given, without its port, and with the scheme's default port.
@@ -92,10 +91,7 @@ mod tests {
     }
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -136,10 +132,7 @@ mod tests {
             ("Digits", "1234"),
         ]);
         assert_eq!(compute(TOKEN, V1_URL, &v6), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
-        for order in [
-            ["+1325xxxxxxx", "+1415xxxxxxx"],
-            ["+1415xxxxxxx", "+1325xxxxxxx"],
-        ] {
+        for order in [["+1325xxxxxxx", "+1415xxxxxxx"], ["+1415xxxxxxx", "+1325xxxxxxx"]] {
             let v7 = pairs(&[
                 ("MessagingBinding.Address", order[0]),
                 ("MessagingBinding.Address", order[1]),
@@ -175,12 +168,7 @@ mod tests {
     #[test]
     fn port_variants_verify_like_the_sdks() {
         // V2, V3: the signature covers the default port that the request URL lacks.
-        assert!(verify(
-            TOKEN,
-            V1_URL,
-            &default_params(),
-            "kvajT1Ptam85bY51eRf/AJRuM3w="
-        ));
+        assert!(verify(TOKEN, V1_URL, &default_params(), "kvajT1Ptam85bY51eRf/AJRuM3w="));
         assert!(verify(
             TOKEN,
             "http://mycompany.com/myapp.php?foo=1&bar=2",
@@ -211,12 +199,7 @@ mod tests {
             ("From", "+12349013030"),
             ("To", "+18005551212"),
         ]);
-        assert!(verify(
-            TOKEN,
-            V1_URL,
-            &params,
-            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
-        ));
+        assert!(verify(TOKEN, V1_URL, &params, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
     }
 
     #[test]

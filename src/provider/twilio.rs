@@ -110,12 +110,11 @@ impl TwilioClient {
         })?;
 
         if (200..300).contains(&status) {
-            let created: CreatedMessage =
-                serde_json::from_slice(&body).map_err(|_| SendError::Rejected {
-                    status,
-                    code: None,
-                    message: "success response was not the JSON message resource".into(),
-                })?;
+            let created: CreatedMessage = serde_json::from_slice(&body).map_err(|_| SendError::Rejected {
+                status,
+                code: None,
+                message: "success response was not the JSON message resource".into(),
+            })?;
             return match created.sid {
                 Some(sid) if !sid.is_empty() => Ok(Accepted {
                     sid,

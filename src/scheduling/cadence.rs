@@ -56,17 +56,11 @@ impl SendWindow {
 
 impl Step {
     /// The instant this step is due for a client discharged at `discharged_at` who lives in `zone`.
-    pub fn send_at(
-        &self,
-        discharged_at: Timestamp,
-        zone: &TimeZone,
-        quiet: &QuietHours,
-    ) -> Timestamp {
+    pub fn send_at(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Timestamp {
         let discharge = discharged_at.to_zoned_datetime(zone.clone());
         let mut date = add_days(discharge.date(), self.day);
         // Whole minutes: seconds in a send time look automated and make previews noisy.
-        let mut time =
-            Time::new(discharge.hour(), discharge.minute(), 0, 0).unwrap_or(Time::midnight());
+        let mut time = Time::new(discharge.hour(), discharge.minute(), 0, 0).unwrap_or(Time::midnight());
 
         if let Some(window) = self.window {
             if time < window.start {
@@ -93,8 +87,7 @@ impl Step {
 }
 
 fn add_days(date: Date, days: i32) -> Date {
-    date.checked_add(jiff::Span::new().days(days))
-        .unwrap_or(date)
+    date.checked_add(jiff::Span::new().days(days)).unwrap_or(date)
 }
 
 /// One step of a schedule laid out for a client.
@@ -107,12 +100,7 @@ pub struct PlannedStep<'a> {
 
 impl Schedule {
     /// Every step with its send time, in step order.
-    pub fn lay_out(
-        &self,
-        discharged_at: Timestamp,
-        zone: &TimeZone,
-        quiet: &QuietHours,
-    ) -> Vec<PlannedStep<'_>> {
+    pub fn lay_out(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Vec<PlannedStep<'_>> {
         self.steps
             .iter()
             .enumerate()
@@ -165,9 +153,8 @@ mod tests {
             id: format!("day_{day}"),
             day,
             template: "caring/checkin".into(),
-            window: window.map(|(s, e)| {
-                SendWindow::new(Time::constant(s, 0, 0, 0), Time::constant(e, 0, 0, 0)).unwrap()
-            }),
+            window: window
+                .map(|(s, e)| SendWindow::new(Time::constant(s, 0, 0, 0), Time::constant(e, 0, 0, 0)).unwrap()),
             weekdays_only,
         }
     }
@@ -261,9 +248,6 @@ mod tests {
         let first = schedule
             .first_step_due_after(discharged, &ny(), &quiet(), local("2026-03-08T02:00"))
             .unwrap();
-        assert_eq!(
-            first.step.id, "day_1",
-            "within 12 hours of its time, day 1 still goes"
-        );
+        assert_eq!(first.step.id, "day_1", "within 12 hours of its time, day 1 still goes");
     }
 }

@@ -86,11 +86,7 @@ mod tests {
         let start: Timestamp = "2026-03-06T20:00:00Z".parse().unwrap();
         let manual = ManualClock::new(start);
         let clock = Clock::Manual(manual.clone());
-        let sleeper = tokio::spawn(async move {
-            clock
-                .sleep_until(start + SignedDuration::from_hours(1))
-                .await
-        });
+        let sleeper = tokio::spawn(async move { clock.sleep_until(start + SignedDuration::from_hours(1)).await });
         tokio::task::yield_now().await;
         assert!(!sleeper.is_finished());
         manual.advance(SignedDuration::from_mins(30));

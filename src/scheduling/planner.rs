@@ -16,9 +16,7 @@ const BATCH: i64 = 200;
 pub enum PlanError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(
-        "enrollment {enrollment} follows schedule `{schedule}`, which is not in the message templates"
-    )]
+    #[error("enrollment {enrollment} follows schedule `{schedule}`, which is not in the message templates")]
     UnknownSchedule { enrollment: i64, schedule: String },
     #[error("enrollment {enrollment}: client time zone `{zone}` is unknown")]
     UnknownZone { enrollment: i64, zone: String },
@@ -66,10 +64,7 @@ impl Planner {
         let mut planned = 0;
         loop {
             let now = self.clock.now();
-            let due = self
-                .store
-                .due_enrollments(now + self.plan_ahead, BATCH)
-                .await?;
+            let due = self.store.due_enrollments(now + self.plan_ahead, BATCH).await?;
             if due.is_empty() {
                 return Ok(planned);
             }
@@ -84,12 +79,13 @@ impl Planner {
     }
 
     fn next_step(&self, enrollment: &DueEnrollment) -> Result<StepAdvance, PlanError> {
-        let schedule = self.catalog.schedule(&enrollment.schedule).ok_or_else(|| {
-            PlanError::UnknownSchedule {
+        let schedule = self
+            .catalog
+            .schedule(&enrollment.schedule)
+            .ok_or_else(|| PlanError::UnknownSchedule {
                 enrollment: enrollment.id,
                 schedule: enrollment.schedule.clone(),
-            }
-        })?;
+            })?;
         let zone = TimeZone::get(&enrollment.timezone).map_err(|_| PlanError::UnknownZone {
             enrollment: enrollment.id,
             zone: enrollment.timezone.clone(),
@@ -135,10 +131,7 @@ impl Planner {
                 client_id: Some(enrollment.client_id),
                 enrollment_id: Some(enrollment.id),
                 kind: schedule.kind,
-                idempotency_key: format!(
-                    "caring:{}:{}:v{}",
-                    enrollment.id, step.id, schedule.version
-                ),
+                idempotency_key: format!("caring:{}:{}:v{}", enrollment.id, step.id, schedule.version),
                 to_phone: enrollment.phone.clone(),
                 body,
                 template: Some(step.template.clone()),

@@ -67,8 +67,9 @@ pub fn parse_clock_time(value: &str) -> Result<Time, String> {
         .and_then(|(h, m)| Some((h.parse::<i8>().ok()?, m.parse::<i8>().ok()?)))
         .filter(|_| value.len() == 5);
     match parsed {
-        Some((hour, minute)) => Time::new(hour, minute, 0, 0)
-            .map_err(|_| format!("`{value}` is not a time of day between 00:00 and 23:59")),
+        Some((hour, minute)) => {
+            Time::new(hour, minute, 0, 0).map_err(|_| format!("`{value}` is not a time of day between 00:00 and 23:59"))
+        }
         None => Err(format!("`{value}` is not a time of day written HH:MM")),
     }
 }
@@ -81,12 +82,7 @@ impl fmt::Debug for QuietHours {
 
 impl fmt::Display for QuietHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}",
-            self.start.strftime("%H:%M"),
-            self.end.strftime("%H:%M")
-        )
+        write!(f, "{}-{}", self.start.strftime("%H:%M"), self.end.strftime("%H:%M"))
     }
 }
 
@@ -136,15 +132,11 @@ mod tests {
         let quiet: QuietHours = "21:00-08:00".parse().unwrap();
         // 2026-03-08 springs forward at 02:00; 2026-11-01 falls back at 02:00.
         assert_eq!(
-            quiet
-                .next_allowed(local("2026-03-07T22:00"), &ny())
-                .to_string(),
+            quiet.next_allowed(local("2026-03-07T22:00"), &ny()).to_string(),
             "2026-03-08T12:00:00Z"
         );
         assert_eq!(
-            quiet
-                .next_allowed(local("2026-10-31T22:00"), &ny())
-                .to_string(),
+            quiet.next_allowed(local("2026-10-31T22:00"), &ny()).to_string(),
             "2026-11-01T13:00:00Z"
         );
     }
@@ -162,29 +154,14 @@ mod tests {
 
     #[test]
     fn malformed_spans_are_refused_with_the_reason() {
-        assert!(
-            "21:00"
-                .parse::<QuietHours>()
-                .unwrap_err()
-                .contains("HH:MM-HH:MM")
-        );
+        assert!("21:00".parse::<QuietHours>().unwrap_err().contains("HH:MM-HH:MM"));
         assert!(
             "25:00-08:00"
                 .parse::<QuietHours>()
                 .unwrap_err()
                 .contains("between 00:00 and 23:59")
         );
-        assert!(
-            "8:00-9:00"
-                .parse::<QuietHours>()
-                .unwrap_err()
-                .contains("HH:MM")
-        );
-        assert!(
-            "08:00-08:00"
-                .parse::<QuietHours>()
-                .unwrap_err()
-                .contains("differ")
-        );
+        assert!("8:00-9:00".parse::<QuietHours>().unwrap_err().contains("HH:MM"));
+        assert!("08:00-08:00".parse::<QuietHours>().unwrap_err().contains("differ"));
     }
 }

@@ -118,15 +118,14 @@ impl Store {
         } else {
             (ClientStatus::Active, ClientStatus::Paused)
         };
-        let result = sqlx::query(
-            "UPDATE clients SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ($1, $4)",
-        )
-        .bind(to.as_str())
-        .bind(unix(now))
-        .bind(id)
-        .bind(from.as_str())
-        .execute(&self.pool)
-        .await?;
+        let result =
+            sqlx::query("UPDATE clients SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ($1, $4)")
+                .bind(to.as_str())
+                .bind(unix(now))
+                .bind(id)
+                .bind(from.as_str())
+                .execute(&self.pool)
+                .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -147,12 +146,7 @@ impl Store {
     }
 
     /// Records that the provider refused the client's number as invalid, and cancels every text still waiting.
-    pub async fn flag_invalid_phone(
-        &self,
-        client_id: i64,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn flag_invalid_phone(&self, client_id: i64, reason: &str, now: Timestamp) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE clients SET phone_invalid_at = COALESCE(phone_invalid_at, $1), updated_at = $1 WHERE id = $2",

@@ -49,11 +49,7 @@ pub struct StepAdvance {
 }
 
 impl Store {
-    pub async fn insert_enrollment(
-        &self,
-        enrollment: &NewEnrollment,
-        now: Timestamp,
-    ) -> Result<i64> {
+    pub async fn insert_enrollment(&self, enrollment: &NewEnrollment, now: Timestamp) -> Result<i64> {
         let (status, next_step, next_send_at) = match enrollment.first_step {
             Some((step, at)) => ("active", step as i64, Some(unix(at))),
             None => ("completed", 0, None),
@@ -76,11 +72,7 @@ impl Store {
     }
 
     /// Active enrolments whose next step is due at or before `until`, oldest first.
-    pub async fn due_enrollments(
-        &self,
-        until: Timestamp,
-        limit: i64,
-    ) -> Result<Vec<DueEnrollment>> {
+    pub async fn due_enrollments(&self, until: Timestamp, limit: i64) -> Result<Vec<DueEnrollment>> {
         let rows = sqlx::query_as(
             "SELECT e.id, e.client_id, e.schedule, e.discharged_at, e.next_step, c.phone, c.first_name, c.language, \
              c.timezone FROM enrollments e JOIN clients c ON c.id = e.client_id \
@@ -127,10 +119,9 @@ impl Store {
 
     /// Names of schedules that active enrolments still follow; start-up refuses to run without them.
     pub async fn schedules_in_use(&self) -> Result<Vec<String>> {
-        let names =
-            sqlx::query_scalar("SELECT DISTINCT schedule FROM enrollments WHERE status = 'active'")
-                .fetch_all(&self.pool)
-                .await?;
+        let names = sqlx::query_scalar("SELECT DISTINCT schedule FROM enrollments WHERE status = 'active'")
+            .fetch_all(&self.pool)
+            .await?;
         Ok(names)
     }
 }

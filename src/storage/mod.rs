@@ -9,6 +9,7 @@
 mod clients;
 mod enrollments;
 mod outbox;
+mod staff;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,6 +22,7 @@ use sqlx::{AnyPool, Executor};
 pub use clients::{ClientRecord, SendTarget};
 pub use enrollments::{DueEnrollment, NewEnrollment, StepAdvance};
 pub use outbox::{ClaimedText, NewText, TextRecord};
+pub use staff::StaffRecord;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -189,10 +191,7 @@ mod tests {
 
     #[test]
     fn only_sqlite_and_postgres_urls_are_accepted() {
-        assert_eq!(
-            Backend::from_url("sqlite://tether.db").unwrap(),
-            Backend::Sqlite
-        );
+        assert_eq!(Backend::from_url("sqlite://tether.db").unwrap(), Backend::Sqlite);
         assert_eq!(
             Backend::from_url("postgres://localhost/tether").unwrap(),
             Backend::Postgres

@@ -62,6 +62,7 @@ pub struct TextRecord {
     pub body: String,
     pub status: String,
     pub status_reason: Option<String>,
+    pub provider_sid: Option<String>,
     pub provider_status: Option<String>,
     pub error_code: Option<i64>,
     pub attempts: i64,
@@ -82,11 +83,7 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = a
      WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
      ORDER BY send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
 
-pub(super) async fn insert_text(
-    conn: &mut sqlx::AnyConnection,
-    text: &NewText,
-    now: Timestamp,
-) -> Result<bool> {
+pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO outbox (client_id, enrollment_id, kind, idempotency_key, to_phone, body, template, step, \
          planned_at, send_at, expires_at, status, created_at, updated_at) \
@@ -132,12 +129,7 @@ impl Store {
 
     /// Atomically claims up to `limit` due texts under a lease until `now + lease`. Two dispatchers, in one
     /// process or on two machines, never claim the same row while its lease holds.
-    pub async fn claim_due(
-        &self,
-        now: Timestamp,
-        lease: SignedDuration,
-        limit: i64,
-    ) -> Result<Vec<ClaimedText>> {
+    pub async fn claim_due(&self, now: Timestamp, lease: SignedDuration, limit: i64) -> Result<Vec<ClaimedText>> {
         let owner = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         let claim = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
@@ -184,13 +176,7 @@ impl Store {
     }
 
     /// Records the provider's acceptance. A status callback may have raced ahead of this; its status stays.
-    pub async fn mark_sent(
-        &self,
-        id: i64,
-        sid: &str,
-        status: Option<ProviderStatus>,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn mark_sent(&self, id: i64, sid: &str, status: Option<ProviderStatus>, now: Timestamp) -> Result<()> {
         let (name, rank) = status.map_or((None, -1), |s| (Some(s.name), s.rank));
         sqlx::query(
             "UPDATE outbox SET provider_sid = $1, sent_at = $2, updated_at = $2, lease_until = NULL, \
@@ -210,13 +196,7 @@ impl Store {
     }
 
     /// Releases a claimed text to be tried again at `send_at`.
-    pub async fn reschedule(
-        &self,
-        id: i64,
-        send_at: Timestamp,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn reschedule(&self, id: i64, send_at: Timestamp, reason: &str, now: Timestamp) -> Result<()> {
         sqlx::query(
             "UPDATE outbox SET status = 'pending', send_at = $1, status_reason = $2, lease_until = NULL, \
              lease_owner = NULL, updated_at = $3 WHERE id = $4 AND status = 'sending'",
@@ -290,7 +270,7 @@ impl Store {
     /// Every text for one client, in planned order.
     pub async fn texts_for_client(&self, client_id: i64) -> Result<Vec<TextRecord>> {
         let rows = sqlx::query_as(
-            "SELECT id, kind, step, template, body, status, status_reason, provider_status, error_code, attempts, \
+            "SELECT id, kind, step, template, body, status, status_reason, provider_sid, provider_status, error_code, attempts, \
              planned_at, send_at, sent_at, updated_at FROM outbox WHERE client_id = $1 ORDER BY planned_at, id",
         )
         .bind(client_id)

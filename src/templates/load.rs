@@ -46,10 +46,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
             problems.error(
                 &program_path,
                 None,
-                format!(
-                    "language `{language}` has no folder {}",
-                    language_dir.display()
-                ),
+                format!("language `{language}` has no folder {}", language_dir.display()),
             );
             continue;
         }
@@ -58,9 +55,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
             let name = template_name(&language_dir, &path);
             match fs::read_to_string(&path) {
                 Ok(source) => {
-                    if let Err(err) =
-                        templates.add_template_owned(template_key(language, &name), source)
-                    {
+                    if let Err(err) = templates.add_template_owned(template_key(language, &name), source) {
                         problems.error(&path, err.line(), describe(&err));
                         continue;
                     }
@@ -77,11 +72,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
         schedules: BTreeMap::new(),
         templates,
     };
-    check_templates(
-        &catalog_without_schedules,
-        &names_by_language,
-        &mut problems,
-    );
+    check_templates(&catalog_without_schedules, &names_by_language, &mut problems);
     let schedules = load_schedules(dir, &names_by_language, &mut problems);
 
     if problems.has_errors() {
@@ -155,20 +146,13 @@ fn check_program(program: &Program, path: &Path, problems: &mut Problems) {
         problems.error(
             path,
             None,
-            format!(
-                "default_language `{}` is not in languages",
-                program.default_language
-            ),
+            format!("default_language `{}` is not in languages", program.default_language),
         );
     }
     let lowered = program.program_name.to_lowercase();
     for term in &program.blocked_terms {
         if contains_word(&lowered, &term.to_lowercase()) {
-            problems.error(
-                path,
-                None,
-                format!("program_name contains the blocked term `{term}`"),
-            );
+            problems.error(path, None, format!("program_name contains the blocked term `{term}`"));
         }
     }
 }
@@ -199,10 +183,7 @@ fn text_files(dir: &Path, problems: &mut Problems) -> Vec<PathBuf> {
 
 /// `sms/en/caring/first.txt` → `caring/first`.
 fn template_name(language_dir: &Path, path: &Path) -> String {
-    let relative = path
-        .strip_prefix(language_dir)
-        .unwrap_or(path)
-        .with_extension("");
+    let relative = path.strip_prefix(language_dir).unwrap_or(path).with_extension("");
     relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
@@ -217,11 +198,7 @@ fn describe(err: &minijinja::Error) -> String {
     }
 }
 
-fn check_templates(
-    catalog: &Catalog,
-    names: &BTreeMap<String, BTreeMap<String, PathBuf>>,
-    problems: &mut Problems,
-) {
+fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, PathBuf>>, problems: &mut Problems) {
     let all_names: BTreeSet<&String> = names.values().flat_map(|n| n.keys()).collect();
     let sample = MessageContext {
         first_name: SAMPLE_FIRST_NAME,
@@ -244,9 +221,7 @@ fn check_templates(
             problems.error(
                 Path::new(&elsewhere.unwrap_or_default()),
                 None,
-                format!(
-                    "template `{name}` has no `{language}` translation (sms/{language}/{name}.txt)"
-                ),
+                format!("template `{name}` has no `{language}` translation (sms/{language}/{name}.txt)"),
             );
         }
     }
@@ -351,8 +326,7 @@ fn load_schedules(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let at = |span: std::ops::Range<usize>| Some(line_of(&text, span.start));
-        if let Some(schedule) = build_schedule(name.clone(), file, templates, &path, &at, problems)
-        {
+        if let Some(schedule) = build_schedule(name.clone(), file, templates, &path, &at, problems) {
             schedules.insert(name, schedule);
         }
     }
@@ -376,10 +350,7 @@ fn build_schedule(
         problems.error(
             path,
             at(file.kind.span()),
-            format!(
-                "unknown kind `{}`; expected `caring_contact`",
-                file.kind.get_ref()
-            ),
+            format!("unknown kind `{}`; expected `caring_contact`", file.kind.get_ref()),
         );
     }
     let max_lateness = match SignedDuration::from_str(file.max_lateness.get_ref()) {
@@ -388,7 +359,10 @@ fn build_schedule(
             problems.error(
                 path,
                 at(file.max_lateness.span()),
-                format!("max_lateness `{}` must be a duration like `12h`, above zero and at most 7 days", file.max_lateness.get_ref()),
+                format!(
+                    "max_lateness `{}` must be a duration like `12h`, above zero and at most 7 days",
+                    file.max_lateness.get_ref()
+                ),
             );
             None
         }
@@ -403,11 +377,7 @@ fn build_schedule(
     for step in file.steps {
         let line = at(step.id.span());
         if !ids.insert(step.id.get_ref().clone()) {
-            problems.error(
-                path,
-                line,
-                format!("step id `{}` is used twice", step.id.get_ref()),
-            );
+            problems.error(path, line, format!("step id `{}` is used twice", step.id.get_ref()));
         }
         let day = *step.day.get_ref();
         if !(0..=3660).contains(&day) {
@@ -438,16 +408,13 @@ fn build_schedule(
                 );
             }
         }
-        let window = step
-            .window
-            .as_ref()
-            .and_then(|w| match parse_window(w.get_ref()) {
-                Ok(window) => Some(window),
-                Err(message) => {
-                    problems.error(path, at(w.span()), format!("window: {message}"));
-                    None
-                }
-            });
+        let window = step.window.as_ref().and_then(|w| match parse_window(w.get_ref()) {
+            Ok(window) => Some(window),
+            Err(message) => {
+                problems.error(path, at(w.span()), format!("window: {message}"));
+                None
+            }
+        });
         steps.push(Step {
             id: step.id.into_inner(),
             day,

@@ -67,20 +67,12 @@ impl Catalog {
     }
 
     /// Renders `template` (like `caring/first`) in `language` for one client.
-    pub fn render(
-        &self,
-        template: &str,
-        language: &str,
-        context: &MessageContext<'_>,
-    ) -> Result<String, RenderError> {
+    pub fn render(&self, template: &str, language: &str, context: &MessageContext<'_>) -> Result<String, RenderError> {
         let name = template_key(language, template);
-        let compiled = self
-            .templates
-            .get_template(&name)
-            .map_err(|_| RenderError::Missing {
-                template: template.to_owned(),
-                language: language.to_owned(),
-            })?;
+        let compiled = self.templates.get_template(&name).map_err(|_| RenderError::Missing {
+            template: template.to_owned(),
+            language: language.to_owned(),
+        })?;
         compiled
             .render(minijinja::context! {
                 first_name => context.first_name,

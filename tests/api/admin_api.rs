@@ -14,10 +14,7 @@ fn valid_client() -> Value {
 
 async fn error_of(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    (
-        status,
-        response.json::<Value>().await.unwrap()["error"].clone(),
-    )
+    (status, response.json::<Value>().await.unwrap()["error"].clone())
 }
 
 on_both_backends! {
@@ -110,5 +107,20 @@ on_both_backends! {
         assert_eq!(app.get("/api/v1/clients/1").await.status(), 404);
         let health = app.http.get(format!("{}/healthz", app.address)).send().await.unwrap();
         assert_eq!(health.status(), 200, "the health check needs no token");
+    }
+}
+
+on_both_backends! {
+    /// Staff members are validated like clients and listed back.
+    async fn staff_members_are_added_and_listed(backend) {
+        let app = spawn_app(&backend).await;
+        let response = app.post("/api/v1/staff", json!({"name": "Riley", "phone": "+1 415 555 0190"})).await;
+        assert_eq!(response.status(), 201);
+        let (status, error) = error_of(app.post("/api/v1/staff", json!({"name": "Riley", "phone": "0190"})).await).await;
+        assert_eq!((status, error["field"].as_str()), (422, Some("phone")));
+        let (status, error) = error_of(app.post("/api/v1/staff", json!({"name": "Sam", "phone": "+14155550190"})).await).await;
+        assert_eq!((status, error["field"].as_str()), (409, Some("phone")));
+        let staff: Value = app.get("/api/v1/staff").await.json().await.unwrap();
+        assert_eq!(staff, json!([{"id": 1, "name": "Riley", "phone": "+14155550190", "created_at": "2026-03-06T19:00:00Z"}]));
     }
 }

@@ -110,10 +110,7 @@ fn check_names_file_and_line_for_each_kind_of_mistake() {
         fs::write(&path, original.replacen(from, to, 1)).unwrap();
         let (ok, out) = check(dir.path());
         assert!(!ok, "{file}: expected failure, got {out}");
-        assert!(
-            out.contains(expected),
-            "{file}: expected {expected:?} in:\n{out}"
-        );
+        assert!(out.contains(expected), "{file}: expected {expected:?} in:\n{out}");
     }
 }
 
@@ -123,10 +120,7 @@ fn check_reports_a_missing_translation() {
     fs::remove_file(dir.path().join("sms/es/test/hello.txt")).unwrap();
     let (ok, out) = check(dir.path());
     assert!(!ok);
-    assert!(
-        out.contains("template `test/hello` has no `es` translation"),
-        "{out}"
-    );
+    assert!(out.contains("template `test/hello` has no `es` translation"), "{out}");
 }
 
 #[test]
@@ -145,11 +139,7 @@ fn preview_json_gives_each_step_with_offset_time_and_segments() {
     ])
     .output()
     .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(rows.len(), 13);
     assert_eq!(rows[0]["step"], "day_1");
@@ -222,18 +212,10 @@ fn serve_refuses_broken_templates_before_touching_the_database() {
 fn migrate_creates_the_database() {
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("tether.db");
-    let output = tether(&[
-        "migrate",
-        "--database-url",
-        &format!("sqlite://{}", db.display()),
-    ])
-    .output()
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = tether(&["migrate", "--database-url", &format!("sqlite://{}", db.display())])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout(&output).contains("migration 1"));
     assert!(db.exists());
 }
@@ -242,19 +224,13 @@ fn migrate_creates_the_database() {
 async fn send_test_prints_the_provider_id_or_fails_with_its_error() {
     let mock = MockProvider::start().await;
     let run = |mock: &MockProvider| {
-        tether(&[
-            "send-test",
-            "--to",
-            "+14155550123",
-            "--body",
-            "Hello from a test",
-        ])
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-        .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-        .env("TWILIO_FROM", FROM)
-        .env("TWILIO_API_BASE", &mock.base_url)
-        .output()
-        .unwrap()
+        tether(&["send-test", "--to", "+14155550123", "--body", "Hello from a test"])
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+            .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+            .env("TWILIO_FROM", FROM)
+            .env("TWILIO_API_BASE", &mock.base_url)
+            .output()
+            .unwrap()
     };
     let ok = tokio::task::spawn_blocking({
         let mock = mock.clone();
@@ -262,11 +238,7 @@ async fn send_test_prints_the_provider_id_or_fails_with_its_error() {
     })
     .await
     .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let sid = stdout(&ok).trim().to_owned();
     assert!(sid.starts_with("SM") && sid.len() == 34, "{sid}");
     assert_eq!(mock.accepted()[0].body, "Hello from a test");

@@ -27,17 +27,14 @@ fn prism_binary() -> Option<PathBuf> {
             panic!("TETHER_TEST_PRISM must point at the prism binary in CI (.ci/run installs it)")
         }
         Err(_) => {
-            eprintln!(
-                "skipping the OpenAPI contract test: set TETHER_TEST_PRISM to a prism binary"
-            );
+            eprintln!("skipping the OpenAPI contract test: set TETHER_TEST_PRISM to a prism binary");
             None
         }
     }
 }
 
 async fn start_prism(binary: &PathBuf) -> (Prism, String) {
-    let spec =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/twilio/messages-openapi.json");
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/twilio/messages-openapi.json");
     assert!(spec.exists(), "{} is missing", spec.display());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -54,10 +51,7 @@ async fn start_prism(binary: &PathBuf) -> (Prism, String) {
     let prism = Prism(child);
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return (prism, base);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -87,9 +81,7 @@ async fn the_senders_request_satisfies_twilios_openapi_description() {
         let text = OutgoingText {
             to: "+14155550123",
             body: "Hi Jordan, just a note to say we're thinking of you. No need to reply. - Care Team",
-            status_callback: Some(
-                "https://tether.example.org/webhooks/twilio/status?outbox_id=1".to_owned(),
-            ),
+            status_callback: Some("https://tether.example.org/webhooks/twilio/status?outbox_id=1".to_owned()),
         };
         let accepted = client.send(&text).await;
         assert!(
@@ -100,14 +92,8 @@ async fn the_senders_request_satisfies_twilios_openapi_description() {
 
     // The mock really validates: a request without credentials is refused.
     let unauthenticated = reqwest::Client::new()
-        .post(format!(
-            "{base}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-        ))
-        .form(&[
-            ("To", "+14155550123"),
-            ("From", "+15005550006"),
-            ("Body", "x"),
-        ])
+        .post(format!("{base}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"))
+        .form(&[("To", "+14155550123"), ("From", "+15005550006"), ("Body", "x")])
         .send()
         .await
         .unwrap();

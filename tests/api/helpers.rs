@@ -38,12 +38,9 @@ impl TestBackend {
     /// left untested.
     pub async fn postgres() -> Option<Self> {
         static REACHABLE: OnceLock<Result<(), String>> = OnceLock::new();
-        let url = std::env::var("TETHER_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let url = std::env::var("TETHER_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         if REACHABLE.get().is_none() {
-            let probe =
-                tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&url))
-                    .await;
+            let probe = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&url)).await;
             let outcome = match probe {
                 Ok(Ok(conn)) => {
                     let _ = conn.close().await;
@@ -60,9 +57,7 @@ impl TestBackend {
                 panic!("PostgreSQL at {url} is required in CI and unreachable: {err}")
             }
             Some(Err(err)) => {
-                eprintln!(
-                    "skipping PostgreSQL test: {url} unreachable ({err}); set TETHER_TEST_POSTGRES_URL"
-                );
+                eprintln!("skipping PostgreSQL test: {url} unreachable ({err}); set TETHER_TEST_POSTGRES_URL");
                 None
             }
             None => None,
@@ -192,10 +187,7 @@ pub async fn spawn_app(backend: &TestBackend) -> TestApp {
 }
 
 /// Starts the application with the HTTP server running and the scheduler driven by the test.
-pub async fn spawn_app_with(
-    backend: &TestBackend,
-    configure: impl FnOnce(&mut Settings),
-) -> TestApp {
+pub async fn spawn_app_with(backend: &TestBackend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     init_test_tracing();
     let mock = MockProvider::start().await;
     let database = TestDatabase::create(backend).await;
@@ -260,13 +252,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn create_client(
-        &self,
-        phone: &str,
-        first_name: &str,
-        language: &str,
-        timezone: &str,
-    ) -> i64 {
+    pub async fn create_client(&self, phone: &str, first_name: &str, language: &str, timezone: &str) -> i64 {
         let response = self
             .post(
                 "/api/v1/clients",
@@ -277,9 +263,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        response.json::<Value>().await.unwrap()["id"]
-            .as_i64()
-            .unwrap()
+        response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
 
     pub async fn enroll(&self, client_id: i64, schedule: &str, discharged_at: &str) -> Value {
@@ -294,9 +278,7 @@ impl TestApp {
     }
 
     pub async fn messages(&self, client_id: i64) -> Vec<Value> {
-        let response = self
-            .get(&format!("/api/v1/clients/{client_id}/messages"))
-            .await;
+        let response = self.get(&format!("/api/v1/clients/{client_id}/messages")).await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
         body["messages"].as_array().unwrap().clone()

@@ -77,10 +77,7 @@ impl MockProvider {
             received: Arc::new(Notify::new()),
         };
         let router = Router::new()
-            .route(
-                "/2010-04-01/Accounts/{account}/Messages.json",
-                post(create_message),
-            )
+            .route("/2010-04-01/Accounts/{account}/Messages.json", post(create_message))
             .with_state(mock.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         mock
@@ -103,10 +100,7 @@ impl MockProvider {
 
     /// Requests answered 201.
     pub fn accepted(&self) -> Vec<ReceivedText> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.sid.is_some())
-            .collect()
+        self.requests().into_iter().filter(|r| r.sid.is_some()).collect()
     }
 
     /// Waits (bounded) until at least `count` requests were accepted.
@@ -136,15 +130,9 @@ impl MockProvider {
         status: &str,
         error_code: Option<i64>,
     ) -> reqwest::StatusCode {
-        let callback = text
-            .status_callback
-            .clone()
-            .expect("text asked for no status callback");
+        let callback = text.status_callback.clone().expect("text asked for no status callback");
         let mut params = vec![
-            (
-                "MessageSid".to_owned(),
-                text.sid.clone().unwrap_or_default(),
-            ),
+            ("MessageSid".to_owned(), text.sid.clone().unwrap_or_default()),
             ("MessageStatus".to_owned(), status.to_owned()),
             ("SmsStatus".to_owned(), status.to_owned()),
             ("AccountSid".to_owned(), ACCOUNT_SID.to_owned()),
@@ -180,10 +168,7 @@ async fn create_message(
         base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
     );
     let authorized = account == ACCOUNT_SID
-        && headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            == Some(expected.as_str());
+        && headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str());
     if !authorized {
         return twilio_error(401, 20003, None);
     }
@@ -208,11 +193,7 @@ async fn create_message(
             status,
             code,
             retry_after,
-        }) => Some(twilio_error(
-            status,
-            code.unwrap_or(i64::from(status)),
-            retry_after,
-        )),
+        }) => Some(twilio_error(status, code.unwrap_or(i64::from(status)), retry_after)),
         Some(Scripted::Hang(wait)) => {
             tokio::time::sleep(wait).await;
             Some(twilio_error(503, 20500, None))
@@ -258,9 +239,7 @@ fn twilio_error(status: u16, code: i64, retry_after: Option<u64>) -> Response {
         "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16(),
     }));
     match retry_after {
-        Some(seconds) => {
-            (status, [(header::RETRY_AFTER, seconds.to_string())], body).into_response()
-        }
+        Some(seconds) => (status, [(header::RETRY_AFTER, seconds.to_string())], body).into_response(),
         None => (status, body).into_response(),
     }
 }

@@ -15,14 +15,14 @@ const PHONE: &str = "+14155550142";
 
 /// A client with one caring text due now and another due tomorrow.
 async fn client_with_texts(app: &TestApp) -> i64 {
-    let client = app
-        .create_client(PHONE, "Maya", "en", "America/New_York")
-        .await;
     let now = app.clock.now();
-    for (step, at) in [
-        ("day_1", now),
-        ("day_2", now + SignedDuration::from_hours(24)),
-    ] {
+    client_with_texts_at(app, &[("day_1", now), ("day_2", now + SignedDuration::from_hours(24))]).await
+}
+
+async fn client_with_texts_at(app: &TestApp, steps: &[(&str, Timestamp)]) -> i64 {
+    let client = app.create_client(PHONE, "Maya", "en", "America/New_York").await;
+    let now = app.clock.now();
+    for &(step, at) in steps {
         let text = NewText {
             client_id: Some(client),
             enrollment_id: None,
@@ -161,5 +161,35 @@ on_both_backends! {
         assert_eq!(text["attempts"], 3);
         assert!(text["status_reason"].as_str().unwrap().starts_with("gave up after 3 attempts"));
         assert_eq!(app.mock.requests().iter().filter(|r| r.body.contains("day_1")).count(), 3);
+    }
+}
+
+on_both_backends! {
+    /// The per-number rate limit spaces sends: three texts due together at one per second take two seconds.
+    async fn sends_are_paced_per_sending_number(backend) {
+        let app = spawn_app_with(&backend, |s| s.sending.send_rate_per_second = 1).await;
+        let now = app.clock.now();
+        client_with_texts_at(&app, &[("a", now), ("b", now), ("c", now)]).await;
+        let started = std::time::Instant::now();
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(app.mock.accepted().len(), 3);
+        assert!(started.elapsed() >= Duration::from_millis(1900), "took {:?}", started.elapsed());
+    }
+}
+
+on_both_backends! {
+    /// Without credentials the log provider records each text as sent, and nothing touches the network.
+    async fn without_credentials_texts_go_to_the_log_provider(backend) {
+        let app = spawn_app_with(&backend, |s| {
+            s.twilio.account_sid = None;
+            s.twilio.auth_token = None;
+        })
+        .await;
+        let client = client_with_texts(&app).await;
+        app.scheduler.tick().await.unwrap();
+        let text = first(&app, client).await;
+        assert_eq!(text["status"], "sent");
+        assert!(text["provider_sid"].as_str().unwrap().starts_with("LOG"), "{text}");
+        assert!(app.mock.requests().is_empty());
     }
 }

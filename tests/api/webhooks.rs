@@ -10,10 +10,8 @@ async fn one_sent_text(app: &TestApp) -> (i64, crate::mock_provider::ReceivedTex
     let client = app
         .create_client("+14155550123", "Jordan", "en", "America/New_York")
         .await;
-    app.enroll(client, "caring_contacts", "2026-03-06T15:00:00-05:00")
-        .await;
-    app.run_until(app.clock.now() + SignedDuration::from_hours(26))
-        .await;
+    app.enroll(client, "caring_contacts", "2026-03-06T15:00:00-05:00").await;
+    app.run_until(app.clock.now() + SignedDuration::from_hours(26)).await;
     let sent = app.mock.accepted();
     assert_eq!(sent.len(), 1);
     (client, sent[0].clone())
