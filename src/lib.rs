@@ -7,6 +7,7 @@
 //! - A text is **sent** from [`outbox`]: the dispatcher claims due rows, re-checks consent, status, quiet hours
 //!   and lateness ([`outbox::rules`]), and hands them to a [`provider`].
 //! - Delivery **status** comes back through [`http::webhooks`].
+//! - [`risk`] reads what an incoming text means for the person's safety.
 //! - [`scheduler`] is the background loop tying planning and sending together.
 //! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
 //!   message files from `message_templates/`.
@@ -18,6 +19,7 @@ pub mod http;
 pub mod outbox;
 pub mod preview;
 pub mod provider;
+pub mod risk;
 pub mod scheduler;
 pub mod scheduling;
 pub mod storage;

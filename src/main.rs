@@ -65,6 +65,12 @@ enum Command {
         #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
         quiet_hours: QuietHours,
     },
+    /// Classify texts from standard input, one per line, and print one JSON object per line with the tier
+    /// and the lexicon matches: for testing a lexicon change against your own examples.
+    Triage {
+        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+        templates_dir: PathBuf,
+    },
     /// Send one text through the configured provider and print the provider's message id.
     SendTest {
         #[command(flatten)]
@@ -143,6 +149,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Triage { templates_dir } => triage(&templates_dir),
         Command::SendTest { settings, to, body } => {
             let to = PhoneNumber::parse(&to).map_err(|m| anyhow::anyhow!("--to: {m}"))?;
             let provider = settings.provider()?;
@@ -174,6 +181,28 @@ fn check(templates_dir: &std::path::Path) -> ExitCode {
         eprintln!("{} ok", templates_dir.display());
         ExitCode::SUCCESS
     }
+}
+
+fn triage(templates_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, Write};
+
+    let mut problems = Vec::new();
+    let Some(classifier) = tether::risk::load(&templates_dir.join("risk"), &mut problems) else {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        return Ok(ExitCode::FAILURE);
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for line in std::io::stdin().lock().lines() {
+        let text = line.context("cannot read standard input")?;
+        let assessment = classifier.assess(&text);
+        let row = serde_json::json!({ "text": text, "tier": assessment.tier, "matches": assessment.matches });
+        writeln!(out, "{row}")?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {

@@ -67,22 +67,24 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
         names_by_language.insert(language.clone(), names);
     }
 
-    let catalog_without_schedules = Catalog {
+    let risk = crate::risk::load(&dir.join("risk"), &mut problems.0);
+    let Some(risk) = risk else {
+        return Err(CatalogError(problems.0));
+    };
+    let mut catalog = Catalog {
         program,
         schedules: BTreeMap::new(),
+        risk,
         templates,
     };
-    check_templates(&catalog_without_schedules, &names_by_language, &mut problems);
-    let schedules = load_schedules(dir, &names_by_language, &mut problems);
+    check_templates(&catalog, &names_by_language, &mut problems);
+    catalog.schedules = load_schedules(dir, &names_by_language, &mut problems);
 
     if problems.has_errors() {
         return Err(CatalogError(problems.0));
     }
     Ok(Loaded {
-        catalog: Catalog {
-            schedules,
-            ..catalog_without_schedules
-        },
+        catalog,
         warnings: problems.0,
     })
 }
@@ -131,7 +133,7 @@ fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Problems)
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 

@@ -6,6 +6,7 @@
 //!   program.toml                 program name, languages, terms that must never appear in a text
 //!   schedules/NAME.toml          a cadence of steps (see scheduling::cadence)
 //!   sms/LANG/GROUP/NAME.txt      a text in one language, a MiniJinja template with strict variables
+//!   risk/LANG.toml               risk lexicons (see crate::risk)
 //! ```
 
 mod load;
@@ -14,8 +15,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::risk::Classifier;
 use crate::scheduling::Schedule;
 
+pub(crate) use load::line_of;
 pub use load::load;
 
 /// Everything the templates may refer to. Adding a field here makes it available to every template;
@@ -30,6 +33,7 @@ pub struct MessageContext<'a> {
 pub struct Catalog {
     pub program: Program,
     pub schedules: BTreeMap<String, Schedule>,
+    pub risk: Classifier,
     templates: minijinja::Environment<'static>,
 }
 

@@ -257,3 +257,44 @@ async fn send_test_prints_the_provider_id_or_fails_with_its_error() {
     assert!(!failed.status.success());
     assert!(String::from_utf8_lossy(&failed.stderr).contains("21211"));
 }
+
+#[test]
+fn triage_prints_one_json_object_per_line() {
+    use std::io::Write;
+    let mut child = tether(&["triage", "--templates-dir", shipped_templates().to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("I want to die\nkilling it at work\nno me voy a matar\n".as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let rows: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let tiers: Vec<&str> = rows.iter().map(|r| r["tier"].as_str().unwrap()).collect();
+    assert_eq!(tiers, ["crisis", "none", "concern"]);
+    assert_eq!(rows[0]["matches"][0]["phrase"], "want to die");
+    assert_eq!(rows[1]["matches"], serde_json::json!([]));
+    assert_eq!(rows[2]["matches"][0]["negated"], true);
+}
+
+#[test]
+fn check_validates_the_risk_lexicons() {
+    let dir = catalog_copy();
+    let path = dir.path().join("risk/en.toml");
+    let original = fs::read_to_string(&path).unwrap();
+    fs::write(&path, original.replace("tier = \"crisis\"", "tier = \"urgent\"")).unwrap();
+    let (ok, out) = check(dir.path());
+    assert!(!ok);
+    assert!(
+        out.contains("risk/en.toml:6: tier `urgent` must be crisis, concern or none"),
+        "{out}"
+    );
+}
