@@ -9,7 +9,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
+use crate::escalation::Escalator;
 use crate::http::{self, AppState};
+use crate::inbound::InboundService;
 use crate::outbox::Dispatcher;
 use crate::scheduler::Scheduler;
 use crate::scheduling::Clock;
@@ -53,6 +55,14 @@ impl Application {
         if matches!(provider, crate::provider::Provider::Log) {
             tracing::warn!("no Twilio credentials: texts go to the log provider and reach no phone");
         }
+        let verify_signatures = !settings.insecure_skip_webhook_signature;
+        if !verify_signatures {
+            anyhow::ensure!(
+                matches!(provider, crate::provider::Provider::Log),
+                "TETHER_INSECURE_SKIP_WEBHOOK_SIGNATURE is only allowed with the log provider (no Twilio credentials)"
+            );
+            tracing::warn!("webhook signatures are NOT verified: anyone who can reach this service can post texts");
+        }
         if settings.admin_token.is_none() {
             tracing::warn!("TETHER_ADMIN_TOKEN is not set: the admin API refuses every call");
         }
@@ -68,7 +78,15 @@ impl Application {
             settings.plan_ahead(),
         );
         let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
-        let scheduler = Arc::new(Scheduler::new(store.clone(), planner, dispatcher, clock.clone()));
+        let escalator = Escalator::new(store.clone(), catalog.clone(), clock.clone());
+        let scheduler = Arc::new(Scheduler::new(
+            store.clone(),
+            planner,
+            escalator,
+            dispatcher,
+            clock.clone(),
+        ));
+        let inbound = InboundService::new(store.clone(), catalog.clone(), clock.clone(), settings.inbound());
 
         let listener = TcpListener::bind(&settings.bind)
             .await
@@ -84,6 +102,8 @@ impl Application {
             catalog,
             clock,
             scheduler,
+            inbound,
+            verify_signatures,
             quiet_hours: settings.quiet_hours,
             admin_token: settings.admin_token.clone(),
             webhook_key: settings.twilio.auth_token.clone(),

@@ -9,6 +9,7 @@ use jiff::SignedDuration;
 use secrecy::SecretString;
 
 use crate::domain::PhoneNumber;
+use crate::inbound::InboundSettings;
 use crate::outbox::DispatchSettings;
 use crate::provider::{Provider, Sender, TwilioClient, TwilioCredentials};
 use crate::scheduling::QuietHours;
@@ -44,6 +45,20 @@ pub struct Settings {
     /// Log output: pretty for a terminal, json for a log pipeline.
     #[arg(long, env = "TETHER_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+
+    /// Forward a client's ordinary replies to their assigned peer with the client's words (true) or as a
+    /// reference only (false).
+    #[arg(long, env = "TETHER_FORWARD_BODY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub forward_body: bool,
+
+    /// Answer texts from numbers that are neither client nor staff with a short note (crisis texts from
+    /// them are always answered and escalated).
+    #[arg(long, env = "TETHER_REPLY_TO_UNKNOWN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reply_to_unknown: bool,
+
+    /// Accept webhooks without a valid signature. Only allowed with the log provider, for local trials.
+    #[arg(long, env = "TETHER_INSECURE_SKIP_WEBHOOK_SIGNATURE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub insecure_skip_webhook_signature: bool,
 
     #[command(flatten)]
     pub twilio: TwilioSettings,
@@ -160,6 +175,13 @@ impl Settings {
             public_url: self.public_url.clone(),
             quiet_hours: self.quiet_hours,
         })
+    }
+
+    pub fn inbound(&self) -> InboundSettings {
+        InboundSettings {
+            forward_body: self.forward_body,
+            reply_to_unknown: self.reply_to_unknown,
+        }
     }
 
     pub fn plan_ahead(&self) -> SignedDuration {

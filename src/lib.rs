@@ -7,7 +7,8 @@
 //! - A text is **sent** from [`outbox`]: the dispatcher claims due rows, re-checks consent, status, quiet hours
 //!   and lateness ([`outbox::rules`]), and hands them to a [`provider`].
 //! - Delivery **status** comes back through [`http::webhooks`].
-//! - [`risk`] reads what an incoming text means for the person's safety.
+//! - A text is **received** in [`inbound`] (keywords, replies, relays) after [`risk`] has read what it means
+//!   for the person's safety; a crisis is **escalated** in [`escalation`], paging on-call staff in turn.
 //! - [`scheduler`] is the background loop tying planning and sending together.
 //! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
 //!   message files from `message_templates/`.
@@ -15,7 +16,9 @@
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod escalation;
 pub mod http;
+pub mod inbound;
 pub mod outbox;
 pub mod preview;
 pub mod provider;

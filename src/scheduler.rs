@@ -6,6 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::escalation::Escalator;
 use crate::outbox::Dispatcher;
 use crate::scheduling::Clock;
 use crate::scheduling::planner::{PlanError, Planner};
@@ -29,6 +30,8 @@ pub enum TickError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TickReport {
     pub planned: usize,
+    /// Escalation moves: pages planned, steps skipped.
+    pub escalated: usize,
     pub handled: usize,
     /// When there is next something to do, if anything is scheduled at all.
     pub next_deadline: Option<Timestamp>,
@@ -37,6 +40,7 @@ pub struct TickReport {
 pub struct Scheduler {
     store: Store,
     planner: Planner,
+    escalator: Escalator,
     dispatcher: Dispatcher,
     clock: Clock,
     wake: Notify,
@@ -44,10 +48,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(store: Store, planner: Planner, dispatcher: Dispatcher, clock: Clock) -> Self {
+    pub fn new(store: Store, planner: Planner, escalator: Escalator, dispatcher: Dispatcher, clock: Clock) -> Self {
         Self {
             store,
             planner,
+            escalator,
             dispatcher,
             clock,
             wake: Notify::new(),
@@ -66,13 +71,27 @@ impl Scheduler {
         self.sleeping_until.subscribe()
     }
 
-    /// One pass: plan every step coming due, then send every text due now.
+    /// One pass: plan every step coming due, page every escalation step due, then send every text due now.
+    /// A page that fails while sending moves its chain on at once, so escalation and sending repeat (a few
+    /// times at most) until neither has anything left to do now.
     pub async fn tick(&self) -> Result<TickReport, TickError> {
+        /// Bounds the repeats; each is one step of one chain further, and policies are short.
+        const MAX_ROUNDS: usize = 8;
         let planned = self.planner.plan_due().await?;
-        let handled = self.dispatcher.dispatch_due().await?;
+        let (mut escalated, mut handled) = (0, 0);
+        for _ in 0..MAX_ROUNDS {
+            let moved = self.escalator.advance_due().await?;
+            let sent = self.dispatcher.dispatch_due().await?;
+            escalated += moved;
+            handled += sent;
+            if moved == 0 {
+                break;
+            }
+        }
         let next_deadline = self.store.next_deadline(self.planner.plan_ahead()).await?;
         Ok(TickReport {
             planned,
+            escalated,
             handled,
             next_deadline,
         })
@@ -84,8 +103,13 @@ impl Scheduler {
             let now = self.clock.now();
             let deadline = match self.tick().await {
                 Ok(report) => {
-                    if report.planned + report.handled > 0 {
-                        tracing::debug!(planned = report.planned, handled = report.handled, "scheduler pass");
+                    if report.planned + report.escalated + report.handled > 0 {
+                        tracing::debug!(
+                            planned = report.planned,
+                            escalated = report.escalated,
+                            handled = report.handled,
+                            "scheduler pass"
+                        );
                     }
                     let idle_limit = now + MAX_IDLE;
                     report.next_deadline.map_or(idle_limit, |next| next.min(idle_limit))

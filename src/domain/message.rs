@@ -5,26 +5,80 @@
 pub enum MessageKind {
     /// A brief, non-demanding text on a schedule after discharge.
     CaringContact,
+    /// Safe-messaging words to someone whose text showed a crisis.
+    CrisisReply,
+    /// An acknowledgement to someone whose text showed a concern.
+    ConcernReply,
+    /// The one text allowed after STOP.
+    OptOutConfirmation,
+    OptInConfirmation,
+    HelpReply,
+    /// A short answer to a number that is neither client nor staff.
+    UnknownSenderReply,
+    /// A staff member's reply relayed to a client from the service number.
+    Relay,
+    /// An escalation page to on-call staff.
+    Page,
+    /// Any other text to staff: acknowledgements, concern notices, forwarded replies.
+    StaffNotice,
 }
+
+const ALL_KINDS: [MessageKind; 10] = [
+    MessageKind::CaringContact,
+    MessageKind::CrisisReply,
+    MessageKind::ConcernReply,
+    MessageKind::OptOutConfirmation,
+    MessageKind::OptInConfirmation,
+    MessageKind::HelpReply,
+    MessageKind::UnknownSenderReply,
+    MessageKind::Relay,
+    MessageKind::Page,
+    MessageKind::StaffNotice,
+];
 
 impl MessageKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::CaringContact => "caring_contact",
+            MessageKind::CrisisReply => "crisis_reply",
+            MessageKind::ConcernReply => "concern_reply",
+            MessageKind::OptOutConfirmation => "opt_out_confirmation",
+            MessageKind::OptInConfirmation => "opt_in_confirmation",
+            MessageKind::HelpReply => "help_reply",
+            MessageKind::UnknownSenderReply => "unknown_sender_reply",
+            MessageKind::Relay => "relay",
+            MessageKind::Page => "page",
+            MessageKind::StaffNotice => "staff_notice",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "caring_contact" => Some(MessageKind::CaringContact),
-            _ => None,
-        }
+        ALL_KINDS.into_iter().find(|kind| kind.as_str() == value)
     }
 
-    /// Scheduled, non-urgent texts wait for the morning; replies to someone texting now would not.
+    /// Scheduled, non-urgent texts wait for the morning; replies to someone texting now, and pages, do not.
     pub fn respects_quiet_hours(self) -> bool {
+        matches!(self, MessageKind::CaringContact)
+    }
+
+    /// Texts that still go to a client who opted out: the one confirmation, and the HELP answer carriers
+    /// require. Everything else stops at STOP, including automatic crisis replies (staff are paged instead).
+    pub fn allowed_after_opt_out(self) -> bool {
+        matches!(self, MessageKind::OptOutConfirmation | MessageKind::HelpReply)
+    }
+
+    /// Texts the client did not ask for need recorded consent; answers to a text they sent do not.
+    pub fn requires_consent(self) -> bool {
+        matches!(self, MessageKind::CaringContact | MessageKind::Relay)
+    }
+
+    /// Dispatch order: a crisis reply or a page never waits behind scheduled texts, and skips the
+    /// per-number rate limit meant for bulk sending.
+    pub fn priority(self) -> i64 {
         match self {
-            MessageKind::CaringContact => true,
+            MessageKind::CrisisReply | MessageKind::Page => 10,
+            MessageKind::CaringContact => 0,
+            _ => 5,
         }
     }
 }

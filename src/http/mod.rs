@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::inbound::InboundService;
 use crate::scheduler::Scheduler;
 use crate::scheduling::{Clock, QuietHours};
 use crate::storage::Store;
@@ -32,6 +33,9 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub clock: Clock,
     pub scheduler: Arc<Scheduler>,
+    pub inbound: InboundService,
+    /// False only when explicitly configured for local trials with the log provider.
+    pub verify_signatures: bool,
     pub quiet_hours: QuietHours,
     /// Bearer token for `/api/v1`; `None` refuses every API call.
     pub admin_token: Option<SecretString>,

@@ -12,7 +12,8 @@ use axum::routing::post;
 use secrecy::ExposeSecret;
 
 use super::{ApiError, AppState};
-use crate::domain::ProviderStatus;
+use crate::domain::{OutboxStatus, ProviderStatus};
+use crate::inbound::{InboundText, Receipt};
 use crate::provider::signature;
 
 /// An empty TwiML answer: nothing to say back.
@@ -21,7 +22,9 @@ const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
 const OPTED_OUT: i64 = 21610;
 
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/webhooks/twilio/status", post(status_callback))
+    Router::new()
+        .route("/webhooks/twilio/sms", post(inbound_sms))
+        .route("/webhooks/twilio/status", post(status_callback))
 }
 
 /// The verified form parameters of a provider webhook.
@@ -29,13 +32,16 @@ struct SignedForm(Vec<(String, String)>);
 
 impl SignedForm {
     fn verify(state: &AppState, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Self, ApiError> {
+        let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        if !state.verify_signatures {
+            return Ok(Self(params));
+        }
         let (Some(key), Some(public_url)) = (&state.webhook_key, &state.public_url) else {
             tracing::warn!("webhook refused: TWILIO_AUTH_TOKEN and TETHER_PUBLIC_URL are both needed to verify it");
             return Err(ApiError::BadSignature);
         };
         let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
         let url = format!("{public_url}{path}");
-        let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
         let presented = headers
             .get("x-twilio-signature")
             .and_then(|v| v.to_str().ok())
@@ -102,8 +108,51 @@ async fn status_callback(
                     .record_opt_out(client_id, "opted out at the provider (21610)", now)
                     .await?;
             }
+            // An undelivered page moves its escalation on now (only if it was the chain's latest page).
+            if matches!(status.outcome, Some(OutboxStatus::Failed | OutboxStatus::Undelivered))
+                && state
+                    .store
+                    .page_failed(id, &format!("page {}", status.name), now)
+                    .await?
+            {
+                state.scheduler.nudge();
+            }
         }
         None => tracing::debug!(sid, status = status.name, "stale or duplicate status callback ignored"),
+    }
+    Ok(twiml())
+}
+
+/// A text to the service number. It is stored, with everything it causes, before the provider gets its 200;
+/// a retry of the same `MessageSid` is answered the same way and changes nothing. Replies go out through
+/// the outbox (tracked, retried, status-called-back), not in the TwiML answer.
+async fn inbound_sms(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let form = SignedForm::verify(&state, &uri, &headers, &body)?;
+    let Some(message_sid) = form
+        .get("MessageSid")
+        .or_else(|| form.get("SmsMessageSid"))
+        .filter(|s| !s.is_empty())
+    else {
+        return Err(ApiError::Invalid(crate::domain::FieldError::new(
+            "MessageSid",
+            "is missing",
+        )));
+    };
+    let text = InboundText {
+        message_sid: message_sid.to_owned(),
+        from: form.get("From").unwrap_or_default().to_owned(),
+        to: form.get("To").unwrap_or_default().to_owned(),
+        body: form.get("Body").unwrap_or_default().to_owned(),
+        opt_out_type: form.get("OptOutType").filter(|t| !t.is_empty()).map(str::to_owned),
+    };
+    if let Receipt::Handled { .. } = state.inbound.receive(&text).await? {
+        // Replies and pages are in the outbox; wake the dispatcher rather than wait for its next deadline.
+        state.scheduler.nudge();
     }
     Ok(twiml())
 }

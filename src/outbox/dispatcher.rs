@@ -13,7 +13,7 @@ use jiff::SignedDuration;
 
 use super::rules::{self, Verdict};
 use crate::domain::phone::Masked;
-use crate::domain::{OutboxStatus, ProviderStatus};
+use crate::domain::{MessageKind, OutboxStatus, ProviderStatus};
 use crate::provider::{OutgoingText, Provider, SendError};
 use crate::scheduling::{Clock, QuietHours};
 use crate::storage::{ClaimedText, Store, StoreError};
@@ -89,43 +89,60 @@ impl Dispatcher {
 
     async fn handle(&self, text: ClaimedText) {
         let id = text.id;
-        if let Err(err) = self.try_handle(text).await {
+        let kind = text.kind;
+        match self.try_handle(text).await {
+            // A page that will never arrive must not leave its escalation waiting out the step's delay.
+            Ok(Some(reason)) if kind == Some(MessageKind::Page) => {
+                if let Err(err) = self.store.page_failed(id, &reason, self.clock.now()).await {
+                    tracing::error!(outbox_id = id, error = %err, "could not move an escalation past a failed page");
+                }
+            }
+            Ok(_) => {}
             // The row keeps its lease and is retried when the lease runs out.
-            tracing::error!(outbox_id = id, error = %err, "could not record the outcome of a text");
+            Err(err) => tracing::error!(outbox_id = id, error = %err, "could not record the outcome of a text"),
         }
     }
 
-    async fn try_handle(&self, text: ClaimedText) -> Result<(), StoreError> {
+    /// Handles one claimed text. Returns why it will never be delivered, if it ended that way.
+    async fn try_handle(&self, text: ClaimedText) -> Result<Option<String>, StoreError> {
         let now = self.clock.now();
         match rules::decide(&text, now, &self.settings.quiet_hours) {
             Verdict::Cancel(reason) => {
                 tracing::info!(outbox_id = text.id, reason, "text cancelled at send time");
-                self.store
-                    .settle(text.id, OutboxStatus::Cancelled, reason, None, now)
+                self.end(&text, OutboxStatus::Cancelled, reason.to_owned(), None, now)
                     .await
             }
             Verdict::Expire => {
                 tracing::warn!(outbox_id = text.id, planned_at = %text.planned_at, "text expired before it could be sent");
-                self.store
-                    .settle(
-                        text.id,
-                        OutboxStatus::Expired,
-                        "later than its kind's maximum lateness",
-                        None,
-                        now,
-                    )
-                    .await
+                let reason = "later than its kind's maximum lateness".to_owned();
+                self.end(&text, OutboxStatus::Expired, reason, None, now).await
             }
             Verdict::Defer(until) => {
                 tracing::info!(outbox_id = text.id, %until, "text held for quiet hours");
-                self.store.reschedule(text.id, until, "quiet hours", now).await
+                self.store.reschedule(text.id, until, "quiet hours", now).await?;
+                Ok(None)
             }
             Verdict::Send => self.send(text).await,
         }
     }
 
-    async fn send(&self, text: ClaimedText) -> Result<(), StoreError> {
-        if let (Some(limiter), Some(sender)) = (&self.limiter, self.provider.sender()) {
+    /// Settles a text that will never be delivered, and returns why.
+    async fn end(
+        &self,
+        text: &ClaimedText,
+        status: OutboxStatus,
+        reason: String,
+        code: Option<i64>,
+        now: jiff::Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        self.store.settle(text.id, status, &reason, code, now).await?;
+        Ok(Some(reason))
+    }
+
+    async fn send(&self, text: ClaimedText) -> Result<Option<String>, StoreError> {
+        // Crisis replies and pages have their own lane: the bulk rate limit never delays them.
+        let urgent = text.kind.is_some_and(|k| k.priority() >= MessageKind::Page.priority());
+        if let (false, Some(limiter), Some(sender)) = (urgent, &self.limiter, self.provider.sender()) {
             limiter.until_key_ready(&sender.rate_key().to_owned()).await;
         }
         let callback = self.settings.public_url.as_ref().map(|base| {
@@ -147,43 +164,42 @@ impl Dispatcher {
             Ok(accepted) => {
                 tracing::info!(outbox_id = text.id, %to, sid = accepted.sid, "text accepted by provider");
                 let status = accepted.status.as_deref().and_then(ProviderStatus::parse);
-                self.store.mark_sent(text.id, &accepted.sid, status, now).await
+                self.store.mark_sent(text.id, &accepted.sid, status, now).await?;
+                Ok(None)
             }
             Err(err @ SendError::OptedOut { code }) => {
-                tracing::warn!(outbox_id = text.id, %to, code, "provider reports the client opted out");
-                self.store
-                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
-                    .await?;
-                match text.client_id {
-                    Some(client_id) => {
-                        self.store
-                            .record_opt_out(client_id, "opted out at the provider (21610)", now)
-                            .await
-                    }
-                    None => Ok(()),
+                tracing::warn!(outbox_id = text.id, %to, code, "provider reports the recipient opted out");
+                if let Some(client_id) = text.client_id {
+                    self.store
+                        .record_opt_out(client_id, "opted out at the provider (21610)", now)
+                        .await?;
                 }
+                self.end(&text, OutboxStatus::Failed, err.to_string(), Some(code), now)
+                    .await
             }
             Err(err @ SendError::InvalidNumber { code }) => {
                 tracing::warn!(outbox_id = text.id, %to, code, "provider refused the number as invalid");
-                self.store
-                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), Some(code), now)
-                    .await?;
-                match text.client_id {
-                    Some(client_id) => self.store.flag_invalid_phone(client_id, &err.to_string(), now).await,
-                    None => Ok(()),
+                if let Some(client_id) = text.client_id {
+                    self.store.flag_invalid_phone(client_id, &err.to_string(), now).await?;
                 }
+                self.end(&text, OutboxStatus::Failed, err.to_string(), Some(code), now)
+                    .await
             }
             Err(err @ SendError::Rejected { .. }) => {
                 tracing::warn!(outbox_id = text.id, %to, error = %err, "provider rejected a text");
-                self.store
-                    .settle(text.id, OutboxStatus::Failed, &err.to_string(), err.code(), now)
+                self.end(&text, OutboxStatus::Failed, err.to_string(), err.code(), now)
                     .await
             }
             Err(err @ SendError::Misconfigured { .. }) => {
                 // Every text would fail the same way; keep them waiting rather than burn them.
                 tracing::error!(outbox_id = text.id, error = %err, "provider configuration problem; text will be retried");
                 let retry_at = now + rules::retry_delay(i64::MAX, None);
-                self.store.reschedule(text.id, retry_at, &err.to_string(), now).await
+                self.store.reschedule(text.id, retry_at, &err.to_string(), now).await?;
+                Ok(None)
+            }
+            // A page is not retried: the next escalation step is its retry (anchors.md §1.7).
+            Err(SendError::Retryable { reason, .. }) if text.kind == Some(MessageKind::Page) => {
+                self.end(&text, OutboxStatus::Failed, reason, None, now).await
             }
             Err(SendError::Retryable { reason, retry_after }) => {
                 if text.attempts >= self.settings.max_attempts {
@@ -194,14 +210,12 @@ impl Dispatcher {
                         "giving up on a text"
                     );
                     let reason = format!("gave up after {} attempts: {reason}", text.attempts);
-                    return self
-                        .store
-                        .settle(text.id, OutboxStatus::Failed, &reason, None, now)
-                        .await;
+                    return self.end(&text, OutboxStatus::Failed, reason, None, now).await;
                 }
                 let retry_at = now + rules::retry_delay(text.attempts, retry_after);
                 tracing::info!(outbox_id = text.id, attempts = text.attempts, reason, %retry_at, "text will be retried");
-                self.store.reschedule(text.id, retry_at, &reason, now).await
+                self.store.reschedule(text.id, retry_at, &reason, now).await?;
+                Ok(None)
             }
         }
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
-use crate::domain::ClientStatus;
+use crate::domain::{ClientStatus, MessageKind};
 use crate::scheduling::QuietHours;
 use crate::storage::ClaimedText;
 
@@ -29,6 +29,9 @@ pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict
     {
         return Verdict::Expire;
     }
+    if text.staff_opted_out {
+        return Verdict::Cancel("staff member opted out");
+    }
     // Texts to staff or unknown numbers have no client record; the client rules below do not apply.
     if text.client_id.is_none() {
         return Verdict::Send;
@@ -37,14 +40,14 @@ pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict
         return Verdict::Cancel("client no longer exists");
     };
     match recipient.status {
-        ClientStatus::OptedOut => return Verdict::Cancel("client opted out"),
-        ClientStatus::Paused => return Verdict::Cancel("client paused"),
-        ClientStatus::Active => {}
+        ClientStatus::OptedOut if !kind.allowed_after_opt_out() => return Verdict::Cancel("client opted out"),
+        ClientStatus::Paused if kind == MessageKind::CaringContact => return Verdict::Cancel("client paused"),
+        _ => {}
     }
     if recipient.phone_invalid {
         return Verdict::Cancel("phone number flagged invalid");
     }
-    if recipient.consented_at.is_none_or(|at| at > now) {
+    if kind.requires_consent() && recipient.consented_at.is_none_or(|at| at > now) {
         return Verdict::Cancel("no recorded consent");
     }
     if kind.respects_quiet_hours() {
@@ -77,7 +80,6 @@ pub fn retry_delay(attempt: i64, retry_after: Option<Duration>) -> SignedDuratio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::MessageKind;
     use crate::storage::SendTarget;
 
     fn at(s: &str) -> Timestamp {
@@ -100,6 +102,8 @@ mod tests {
                 consented_at: Some(at("2026-03-06T19:00:00Z")),
                 phone_invalid: false,
             }),
+            staff_id: None,
+            staff_opted_out: false,
         }
     }
 
@@ -151,6 +155,40 @@ mod tests {
         let mut short_lived = text(ClientStatus::Active);
         short_lived.expires_at = Some(at("2026-03-08T06:00:00Z"));
         assert_eq!(decide(&short_lived, late_evening, &quiet()), Verdict::Expire);
+    }
+
+    #[test]
+    fn after_stop_only_the_confirmation_and_help_go_out() {
+        let now = at("2026-03-07T20:00:00Z");
+        for (kind, verdict) in [
+            (MessageKind::OptOutConfirmation, Verdict::Send),
+            (MessageKind::HelpReply, Verdict::Send),
+            (MessageKind::CrisisReply, Verdict::Cancel("client opted out")),
+            (MessageKind::Relay, Verdict::Cancel("client opted out")),
+        ] {
+            let mut reply = text(ClientStatus::OptedOut);
+            reply.kind = Some(kind);
+            assert_eq!(decide(&reply, now, &quiet()), verdict, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_paused_client_still_gets_answers_to_their_own_texts_at_night() {
+        let mut reply = text(ClientStatus::Paused);
+        reply.kind = Some(MessageKind::CrisisReply);
+        assert_eq!(decide(&reply, at("2026-03-08T07:00:00Z"), &quiet()), Verdict::Send);
+    }
+
+    #[test]
+    fn a_staff_member_who_said_stop_is_not_paged() {
+        let mut page = text(ClientStatus::Active);
+        page.client_id = None;
+        page.kind = Some(MessageKind::Page);
+        page.staff_opted_out = true;
+        assert_eq!(
+            decide(&page, at("2026-03-07T20:00:00Z"), &quiet()),
+            Verdict::Cancel("staff member opted out")
+        );
     }
 
     #[test]

@@ -129,6 +129,7 @@ impl Planner {
             expected_step: enrollment.next_step,
             text: Some(NewText {
                 client_id: Some(enrollment.client_id),
+                staff_id: None,
                 enrollment_id: Some(enrollment.id),
                 kind: schedule.kind,
                 idempotency_key: format!("caring:{}:{}:v{}", enrollment.id, step.id, schedule.version),

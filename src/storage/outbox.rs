@@ -9,6 +9,8 @@ use crate::domain::{MessageKind, OutboxStatus, ProviderStatus};
 #[derive(Debug, Clone)]
 pub struct NewText {
     pub client_id: Option<i64>,
+    /// For texts to staff, so their STOP is honoured at send time.
+    pub staff_id: Option<i64>,
     pub enrollment_id: Option<i64>,
     pub kind: MessageKind,
     /// Unique per intended text; a second insert with the same key writes nothing.
@@ -34,6 +36,8 @@ pub struct ClaimedText {
     /// Including the attempt this claim starts.
     pub attempts: i64,
     pub recipient: Option<SendTarget>,
+    pub staff_id: Option<i64>,
+    pub staff_opted_out: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -50,6 +54,8 @@ struct ClaimedRow {
     timezone: Option<String>,
     consented_at: Option<i64>,
     phone_invalid_at: Option<i64>,
+    staff_id: Option<i64>,
+    staff_opted_out_at: Option<i64>,
 }
 
 /// A text as the admin API shows it.
@@ -77,18 +83,19 @@ pub struct TextRecord {
 const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
      lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
      WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
-     ORDER BY send_at LIMIT $4)";
+     ORDER BY priority DESC, send_at LIMIT $4)";
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
      lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
      WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
-     ORDER BY send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
+     ORDER BY priority DESC, send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
 
-pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<bool> {
-    let inserted = sqlx::query(
+/// Inserts a text; returns its id, or `None` if a text with the same idempotency key exists.
+pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<Option<i64>> {
+    let id = sqlx::query_scalar(
         "INSERT INTO outbox (client_id, enrollment_id, kind, idempotency_key, to_phone, body, template, step, \
-         planned_at, send_at, expires_at, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'pending', $11, $11) \
-         ON CONFLICT (idempotency_key) DO NOTHING",
+         planned_at, send_at, expires_at, status, created_at, updated_at, priority, staff_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'pending', $11, $11, $12, $13) \
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(text.client_id)
     .bind(text.enrollment_id)
@@ -101,16 +108,18 @@ pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, 
     .bind(unix(text.planned_at))
     .bind(text.expires_at.map(unix))
     .bind(unix(now))
-    .execute(conn)
+    .bind(text.kind.priority())
+    .bind(text.staff_id)
+    .fetch_optional(conn)
     .await?;
-    Ok(inserted.rows_affected() == 1)
+    Ok(id)
 }
 
 impl Store {
     /// Adds one text to the outbox. Returns false if a text with the same idempotency key exists.
     pub async fn enqueue(&self, text: &NewText, now: Timestamp) -> Result<bool> {
         let mut conn = self.pool.acquire().await?;
-        insert_text(&mut conn, text, now).await
+        Ok(insert_text(&mut conn, text, now).await?.is_some())
     }
 
     /// Adds many texts in one transaction (one commit, one fsync), skipping any whose key already exists.
@@ -119,7 +128,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut inserted = 0;
         for text in texts {
-            if insert_text(&mut tx, text, now).await? {
+            if insert_text(&mut tx, text, now).await?.is_some() {
                 inserted += 1;
             }
         }
@@ -147,9 +156,10 @@ impl Store {
         }
         let rows: Vec<ClaimedRow> = sqlx::query_as(
             "SELECT o.id, o.client_id, o.kind, o.to_phone, o.body, o.planned_at, o.expires_at, o.attempts, \
-             c.status AS client_status, c.timezone, c.consented_at, c.phone_invalid_at \
-             FROM outbox o LEFT JOIN clients c ON c.id = o.client_id \
-             WHERE o.lease_owner = $1 AND o.status = 'sending' ORDER BY o.send_at",
+             c.status AS client_status, c.timezone, c.consented_at, c.phone_invalid_at, \
+             o.staff_id, s.opted_out_at AS staff_opted_out_at \
+             FROM outbox o LEFT JOIN clients c ON c.id = o.client_id LEFT JOIN staff s ON s.id = o.staff_id \
+             WHERE o.lease_owner = $1 AND o.status = 'sending' ORDER BY o.priority DESC, o.send_at",
         )
         .bind(&owner)
         .fetch_all(&self.pool)
@@ -171,6 +181,8 @@ impl Store {
                     row.consented_at,
                     row.phone_invalid_at,
                 ),
+                staff_id: row.staff_id,
+                staff_opted_out: row.staff_opted_out_at.is_some(),
             })
             .collect())
     }
@@ -279,14 +291,15 @@ impl Store {
         Ok(rows)
     }
 
-    /// The earliest moment the scheduler has work: a text falls due, a lease runs out, or an enrolment's next
-    /// step comes within `plan_ahead` of being due.
+    /// The earliest moment the scheduler has work: a text falls due, a lease runs out, an enrolment's next
+    /// step comes within `plan_ahead` of being due, or an escalation must page its next step.
     pub async fn next_deadline(&self, plan_ahead: SignedDuration) -> Result<Option<Timestamp>> {
         let earliest: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(t) FROM ( \
                SELECT MIN(send_at) AS t FROM outbox WHERE status = 'pending' \
                UNION ALL SELECT MIN(lease_until) AS t FROM outbox WHERE status = 'sending' \
                UNION ALL SELECT MIN(next_send_at) - $1 AS t FROM enrollments WHERE status = 'active' \
+               UNION ALL SELECT MIN(next_action_at) AS t FROM escalations WHERE status = 'open' \
              ) AS deadlines",
         )
         .bind(plan_ahead.as_secs())

@@ -10,7 +10,10 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Catalog, CatalogError, MessageContext, Problem, Program, Severity, template_key};
+use super::{
+    Catalog, CatalogError, MessageContext, Problem, Program, REQUIRED_TEMPLATES, STAFF_TEMPLATES, Severity,
+    StaffContext, template_key,
+};
 use crate::domain::{MessageKind, segments};
 use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
 
@@ -62,6 +65,18 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
                     names.insert(name, path);
                 }
                 Err(err) => problems.error(&path, None, format!("cannot be read: {err}")),
+            }
+        }
+        for required in REQUIRED_TEMPLATES {
+            if !names.contains_key(*required) {
+                problems.error(
+                    &language_dir,
+                    None,
+                    format!(
+                        "required template `{required}` is missing ({}/{required}.txt)",
+                        language_dir.display()
+                    ),
+                );
             }
         }
         names_by_language.insert(language.clone(), names);
@@ -202,12 +217,22 @@ fn describe(err: &minijinja::Error) -> String {
 
 fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, PathBuf>>, problems: &mut Problems) {
     let all_names: BTreeSet<&String> = names.values().flat_map(|n| n.keys()).collect();
-    let sample = MessageContext {
+    let client_sample = minijinja::Value::from(minijinja::value::Serde(MessageContext {
         first_name: SAMPLE_FIRST_NAME,
-    };
+    }));
+    let staff_sample = minijinja::Value::from(minijinja::value::Serde(StaffContext {
+        code: "4821",
+        reference: "1234",
+        body: "a client's words",
+    }));
     for (language, templates) in names {
         for (name, path) in templates {
-            match catalog.render(name, language, &sample) {
+            let sample = if name.starts_with(STAFF_TEMPLATES) {
+                staff_sample.clone()
+            } else {
+                client_sample.clone()
+            };
+            match catalog.render_with(name, language, sample) {
                 Ok(body) => check_body(catalog, path, &body, problems),
                 Err(super::RenderError::Failed { source, .. }) => {
                     problems.error(path, source.line(), describe(&source))

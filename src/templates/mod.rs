@@ -21,12 +21,50 @@ use crate::scheduling::Schedule;
 pub(crate) use load::line_of;
 pub use load::load;
 
-/// Everything the templates may refer to. Adding a field here makes it available to every template;
-/// anything else is an error at load time, not a blank in a client's text.
+/// What texts to clients (`caring/…`, `system/…`) may refer to, besides `program_name`. Anything else is an
+/// error at load time, not a blank in a client's text.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MessageContext<'a> {
     pub first_name: &'a str,
 }
+
+/// What texts to staff (`staff/…`) may refer to, besides `program_name`. Staff texts name a client only by
+/// reference, and carry the client's words only where the program configured it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StaffContext<'a> {
+    /// The escalation's reply code.
+    pub code: &'a str,
+    /// The client reference staff use in the dashboard and in `R <ref> <message>`.
+    pub reference: &'a str,
+    /// The client's words, for forwarded replies.
+    pub body: &'a str,
+}
+
+/// Templates under this folder are texts to staff and get a [`StaffContext`].
+pub const STAFF_TEMPLATES: &str = "staff/";
+
+/// Texts the service itself sends in answer to inbound texts and for escalations; every catalog must have
+/// them, in every language.
+pub const REQUIRED_TEMPLATES: &[&str] = &[
+    "system/crisis_reply",
+    "system/concern_reply",
+    "system/stop_confirmation",
+    "system/stop_confirmation_crisis",
+    "system/start_confirmation",
+    "system/help",
+    "system/unknown_sender",
+    "staff/page",
+    "staff/ack_confirmation",
+    "staff/already_acknowledged",
+    "staff/unknown_code",
+    "staff/notice",
+    "staff/forward",
+    "staff/forward_without_body",
+    "staff/relay_blocked",
+    "staff/stop_confirmation",
+    "staff/start_confirmation",
+    "staff/help",
+];
 
 /// The loaded, validated catalog.
 #[derive(Debug)]
@@ -72,6 +110,29 @@ impl Catalog {
 
     /// Renders `template` (like `caring/first`) in `language` for one client.
     pub fn render(&self, template: &str, language: &str, context: &MessageContext<'_>) -> Result<String, RenderError> {
+        self.render_with(
+            template,
+            language,
+            minijinja::Value::from(minijinja::value::Serde(context)),
+        )
+    }
+
+    /// Renders a text to staff (`staff/…`) in the program's language.
+    pub fn render_staff(&self, template: &str, context: &StaffContext<'_>) -> Result<String, RenderError> {
+        let language = self.program.default_language.clone();
+        self.render_with(
+            template,
+            &language,
+            minijinja::Value::from(minijinja::value::Serde(context)),
+        )
+    }
+
+    pub(crate) fn render_with(
+        &self,
+        template: &str,
+        language: &str,
+        context: minijinja::Value,
+    ) -> Result<String, RenderError> {
         let name = template_key(language, template);
         let compiled = self.templates.get_template(&name).map_err(|_| RenderError::Missing {
             template: template.to_owned(),
@@ -79,8 +140,8 @@ impl Catalog {
         })?;
         compiled
             .render(minijinja::context! {
-                first_name => context.first_name,
                 program_name => &self.program.program_name,
+                ..context
             })
             .map_err(|source| RenderError::Failed {
                 template: template.to_owned(),

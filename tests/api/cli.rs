@@ -216,7 +216,11 @@ fn migrate_creates_the_database() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout(&output).contains("migration 1"));
+    assert!(
+        stdout(&output).contains("database is at migration 2"),
+        "{}",
+        stdout(&output)
+    );
     assert!(db.exists());
 }
 

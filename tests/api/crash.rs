@@ -60,6 +60,7 @@ on_both_backends! {
         let texts: Vec<NewText> = (0..TEXTS)
             .map(|i| NewText {
                 client_id: None,
+                staff_id: None,
                 enrollment_id: None,
                 kind: MessageKind::CaringContact,
                 idempotency_key: format!("crash:{i}"),

@@ -147,6 +147,9 @@ pub fn test_settings(database_url: &str, provider_base: &str) -> Settings {
         admin_token: Some(SecretString::from(ADMIN_TOKEN)),
         quiet_hours: "21:00-08:00".parse().unwrap(),
         log_format: LogFormat::Pretty,
+        forward_body: true,
+        reply_to_unknown: true,
+        insecure_skip_webhook_signature: false,
         twilio: TwilioSettings {
             account_sid: Some(ACCOUNT_SID.to_owned()),
             auth_token: Some(SecretString::from(AUTH_TOKEN)),

@@ -25,6 +25,7 @@ async fn client_with_texts_at(app: &TestApp, steps: &[(&str, Timestamp)]) -> i64
     for &(step, at) in steps {
         let text = NewText {
             client_id: Some(client),
+            staff_id: None,
             enrollment_id: None,
             kind: MessageKind::CaringContact,
             idempotency_key: format!("test:{client}:{step}"),

@@ -1,0 +1,175 @@
+//! Compliance keywords and staff commands. Keywords count only as the whole message (case, spaces and
+//! trailing punctuation ignored), so "stop by the clinic later" is not an opt-out; the one exception is a
+//! message that starts with an unambiguous STOP word ("STOP I want to die"), which opts out too.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    OptOut,
+    /// START and UNSTOP; YES only counts while opted out, which the caller decides.
+    OptIn,
+    Yes,
+    Help,
+}
+
+/// The STOP family: Twilio's list, the FCC's per-se words, and common Spanish ones.
+const OPT_OUT: &[&str] = &[
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+    "REVOKE",
+    "ALTO",
+    "PARAR",
+    "BAJA",
+    "CANCELAR",
+];
+/// Words that can only mean "stop texting me" even with more words after them.
+const LEADING_OPT_OUT: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE"];
+const OPT_IN: &[&str] = &["START", "UNSTOP"];
+const HELP: &[&str] = &["HELP", "INFO", "AYUDA"];
+
+/// The message as a keyword candidate: upper-case, spaces removed, trailing punctuation dropped.
+fn squeeze(body: &str) -> String {
+    body.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .trim_end_matches(['.', '!', '?'])
+        .to_uppercase()
+}
+
+pub fn keyword(body: &str) -> Option<Keyword> {
+    let word = squeeze(body);
+    let leading = body
+        .split_whitespace()
+        .next()
+        .map(|w| w.trim_end_matches(['.', '!', ',', ':']).to_uppercase());
+    if OPT_OUT.contains(&word.as_str()) || leading.is_some_and(|w| LEADING_OPT_OUT.contains(&w.as_str())) {
+        Some(Keyword::OptOut)
+    } else if OPT_IN.contains(&word.as_str()) {
+        Some(Keyword::OptIn)
+    } else if word == "YES" || word == "SI" || word == "SÍ" {
+        Some(Keyword::Yes)
+    } else if HELP.contains(&word.as_str()) {
+        Some(Keyword::Help)
+    } else {
+        None
+    }
+}
+
+/// What a staff member's text asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffCommand {
+    /// `ACK 4821`, `ack4821` or `4821`; `ACK` alone acknowledges the latest alert paged to them.
+    Acknowledge(Option<String>),
+    /// `R 12 text…`: send text to client reference 12 from the service number.
+    Relay {
+        reference: i64,
+        text: String,
+    },
+    Keyword(Keyword),
+    Unknown,
+}
+
+pub fn staff_command(body: &str) -> StaffCommand {
+    if let Some(keyword) = keyword(body) {
+        return StaffCommand::Keyword(keyword);
+    }
+    let trimmed = body.trim();
+    let upper = trimmed.to_uppercase();
+    let digits_only = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let squeezed: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Some(code) = squeezed.strip_prefix("ACK") {
+        return if code.is_empty() {
+            StaffCommand::Acknowledge(None)
+        } else if digits_only(code) {
+            StaffCommand::Acknowledge(Some(code.to_owned()))
+        } else {
+            StaffCommand::Unknown
+        };
+    }
+    if digits_only(&squeezed) {
+        return StaffCommand::Acknowledge(Some(squeezed));
+    }
+    let mut words = trimmed.splitn(3, char::is_whitespace);
+    if let (Some(r), Some(reference), Some(text)) = (words.next(), words.next(), words.next())
+        && r.eq_ignore_ascii_case("r")
+        && let Ok(reference) = reference.parse::<i64>()
+        && !text.trim().is_empty()
+    {
+        return StaffCommand::Relay {
+            reference,
+            text: text.trim().to_owned(),
+        };
+    }
+    StaffCommand::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stop_family_is_matched_on_the_whole_message() {
+        for body in [
+            "STOP",
+            "stop",
+            " Stop. ",
+            "S T O P",
+            "opt out",
+            "OptOut",
+            "unsubscribe",
+            "cancel",
+            "End",
+            "quit",
+            "REVOKE",
+            "stopall",
+            "alto",
+        ] {
+            assert_eq!(keyword(body), Some(Keyword::OptOut), "{body}");
+        }
+        for body in [
+            "I will stop by later",
+            "the end of my shift",
+            "cancel my appointment",
+            "don't stop",
+        ] {
+            assert_eq!(keyword(body), None, "{body}");
+        }
+        assert_eq!(keyword("STOP I want to die"), Some(Keyword::OptOut), "leading STOP");
+        assert_eq!(keyword("stop texting me"), Some(Keyword::OptOut));
+    }
+
+    #[test]
+    fn start_yes_and_help() {
+        assert_eq!(keyword("start"), Some(Keyword::OptIn));
+        assert_eq!(keyword("UNSTOP"), Some(Keyword::OptIn));
+        assert_eq!(keyword("Yes!"), Some(Keyword::Yes));
+        assert_eq!(keyword("help"), Some(Keyword::Help));
+        assert_eq!(keyword("INFO"), Some(Keyword::Help));
+        assert_eq!(keyword("yes please call me"), None);
+    }
+
+    #[test]
+    fn staff_commands() {
+        assert_eq!(
+            staff_command("ACK 4821"),
+            StaffCommand::Acknowledge(Some("4821".into()))
+        );
+        assert_eq!(staff_command("ack4821"), StaffCommand::Acknowledge(Some("4821".into())));
+        assert_eq!(staff_command(" 4821 "), StaffCommand::Acknowledge(Some("4821".into())));
+        assert_eq!(staff_command("ack"), StaffCommand::Acknowledge(None));
+        assert_eq!(
+            staff_command("R 12 Hi Maya, I'm here. Can I call you?"),
+            StaffCommand::Relay {
+                reference: 12,
+                text: "Hi Maya, I'm here. Can I call you?".into()
+            }
+        );
+        assert_eq!(staff_command("stop"), StaffCommand::Keyword(Keyword::OptOut));
+        assert_eq!(staff_command("what is this"), StaffCommand::Unknown);
+        assert_eq!(staff_command("R 12"), StaffCommand::Unknown);
+    }
+}

@@ -1,0 +1,578 @@
+//! Receiving a text: risk is read first, whoever sent it and whatever else it says; then compliance
+//! keywords, staff commands, replies and forwarding. Everything one text causes is written in one
+//! transaction with the text itself (see [`crate::storage::InboundTx`]).
+
+pub mod keywords;
+
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+
+use crate::domain::phone::Masked;
+use crate::domain::{ClientStatus, MessageKind};
+use crate::risk::{Assessment, Tier};
+use crate::scheduling::Clock;
+use crate::storage::{AckOutcome, InboundClient, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError};
+use crate::templates::{Catalog, MessageContext, StaffContext};
+use keywords::{Keyword, StaffCommand};
+
+/// More texts than this from one number within [`LOOP_WINDOW`] look like a loop with another bot:
+/// automatic replies stop (risk handling does not).
+const LOOP_LIMIT: i64 = 10;
+const LOOP_WINDOW: SignedDuration = SignedDuration::from_mins(10);
+/// At most one automatic crisis or concern reply per number in this window; escalation is never limited.
+const RISK_REPLY_WINDOW: SignedDuration = SignedDuration::from_hours(12);
+const UNKNOWN_REPLY_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// A text as the provider delivered it.
+#[derive(Debug, Clone)]
+pub struct InboundText {
+    pub message_sid: String,
+    pub from: String,
+    pub to: String,
+    pub body: String,
+    /// Set when the provider's Advanced Opt-Out already handled (and answered) a keyword.
+    pub opt_out_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct InboundSettings {
+    /// Whether a client's ordinary reply is forwarded to their assigned peer with its words, or as a
+    /// reference only.
+    pub forward_body: bool,
+    /// Whether a number that is neither client nor staff gets a short automatic answer.
+    pub reply_to_unknown: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// This `MessageSid` was already received and handled.
+    Duplicate,
+    Handled {
+        inbound_id: i64,
+        tier: Tier,
+        action: String,
+    },
+}
+
+#[derive(Clone)]
+pub struct InboundService {
+    store: Store,
+    catalog: Arc<Catalog>,
+    clock: Clock,
+    settings: InboundSettings,
+}
+
+/// What handling one text decided, collected while the transaction is open.
+struct Handling<'a> {
+    tx: InboundTx,
+    text: &'a InboundText,
+    assessment: Assessment,
+    looping: bool,
+    actions: Vec<&'static str>,
+}
+
+impl InboundService {
+    pub fn new(store: Store, catalog: Arc<Catalog>, clock: Clock, settings: InboundSettings) -> Self {
+        Self {
+            store,
+            catalog,
+            clock,
+            settings,
+        }
+    }
+
+    pub async fn receive(&self, text: &InboundText) -> Result<Receipt, StoreError> {
+        let assessment = self.catalog.risk.assess(&text.body);
+        let matches = serde_json::to_string(&assessment.matches).unwrap_or_else(|_| "[]".into());
+        let inbound = NewInbound {
+            message_sid: &text.message_sid,
+            from_phone: &text.from,
+            to_phone: &text.to,
+            body: &text.body,
+            risk_tier: assessment.tier.as_str(),
+            risk_matches: &matches,
+            opt_out_type: text.opt_out_type.as_deref(),
+            received_at: self.clock.now(),
+        };
+        let Some(mut tx) = self.store.begin_inbound(&inbound).await? else {
+            tracing::info!(sid = text.message_sid, "duplicate inbound text ignored");
+            return Ok(Receipt::Duplicate);
+        };
+        let inbound_id = tx.inbound_id;
+        let looping = tx.recent_from(&text.from, LOOP_WINDOW).await? > LOOP_LIMIT;
+        if looping {
+            tracing::warn!(from = %Masked(&text.from), "many texts from one number: automatic replies paused");
+        }
+        let client = tx.client_by_phone(&text.from).await?;
+        let staff = match client {
+            Some(_) => None,
+            None => tx.staff_by_phone(&text.from).await?,
+        };
+        let tier = assessment.tier;
+        let mut handling = Handling {
+            tx,
+            text,
+            assessment,
+            looping,
+            actions: Vec::new(),
+        };
+        let (sender, client_id, staff_id) = match (&client, &staff) {
+            (Some(client), _) => {
+                self.handle_client(&mut handling, client).await?;
+                ("client", Some(client.record.id), None)
+            }
+            (None, Some(member)) => {
+                self.handle_staff(&mut handling, member).await?;
+                ("staff", None, Some(member.id))
+            }
+            (None, None) => {
+                self.handle_unknown(&mut handling).await?;
+                ("unknown", None, None)
+            }
+        };
+        let action = if handling.actions.is_empty() {
+            "recorded".to_owned()
+        } else {
+            handling.actions.join(",")
+        };
+        handling.tx.finish(sender, client_id, staff_id, &action).await?;
+        tracing::info!(inbound_id, sender, tier = tier.as_str(), action, "inbound text handled");
+        Ok(Receipt::Handled {
+            inbound_id,
+            tier,
+            action,
+        })
+    }
+
+    async fn handle_client(&self, h: &mut Handling<'_>, client: &InboundClient) -> Result<(), StoreError> {
+        let record = &client.record;
+        let reference = record.id.to_string();
+        let tier = h.assessment.tier;
+        // Risk first, whatever else the text says: "STOP I want to die" opts out *and* escalates.
+        match tier {
+            Tier::Crisis => {
+                let (escalation_id, _) = h.tx.open_escalation(Some(record.id), &h.text.from).await?;
+                tracing::warn!(escalation_id, client_id = record.id, "crisis text: escalation opened");
+                h.actions.push("escalated");
+            }
+            Tier::Concern => {
+                self.concern_notice(h, Some(record.id), client.assigned_staff_id, &reference)
+                    .await?;
+            }
+            Tier::None => {}
+        }
+
+        let provider_answered = h.text.opt_out_type.is_some();
+        let keyword = match h.text.opt_out_type.as_deref().map(str::to_uppercase).as_deref() {
+            Some("STOP") => Some(Keyword::OptOut),
+            Some("START") => Some(Keyword::OptIn),
+            Some("HELP") => Some(Keyword::Help),
+            _ => keywords::keyword(&h.text.body),
+        };
+        let opted_out = record.status == ClientStatus::OptedOut;
+        let language = self.language(&record.language);
+        let context = MessageContext {
+            first_name: &record.first_name,
+        };
+        match keyword {
+            Some(Keyword::OptOut) => {
+                h.tx.opt_out_client(record.id).await?;
+                h.actions.push("opt_out");
+                if !provider_answered && !opted_out {
+                    // The one text allowed after STOP; after a crisis text it carries 911 and 988 too.
+                    let template = if tier == Tier::Crisis {
+                        "system/stop_confirmation_crisis"
+                    } else {
+                        "system/stop_confirmation"
+                    };
+                    let body = self.render(template, language, &context);
+                    h.reply(
+                        MessageKind::OptOutConfirmation,
+                        Some(record.id),
+                        &record.phone,
+                        body,
+                        template,
+                    )
+                    .await?;
+                }
+            }
+            Some(Keyword::OptIn | Keyword::Yes) if opted_out => {
+                h.tx.opt_in_client(record.id).await?;
+                h.actions.push("opt_in");
+                if !provider_answered {
+                    let body = self.render("system/start_confirmation", language, &context);
+                    h.reply(
+                        MessageKind::OptInConfirmation,
+                        Some(record.id),
+                        &record.phone,
+                        body,
+                        "system/start_confirmation",
+                    )
+                    .await?;
+                }
+            }
+            Some(Keyword::Help) => {
+                h.actions.push("help");
+                if !provider_answered && !h.looping {
+                    let body = self.render("system/help", language, &context);
+                    h.reply(
+                        MessageKind::HelpReply,
+                        Some(record.id),
+                        &record.phone,
+                        body,
+                        "system/help",
+                    )
+                    .await?;
+                }
+            }
+            _ if opted_out => {
+                // Nothing automatic goes to someone who said STOP; staff still see a risk text above.
+            }
+            _ => match tier {
+                Tier::Crisis => {
+                    if self.may_reply(h, MessageKind::CrisisReply, RISK_REPLY_WINDOW).await? {
+                        let body = self.render("system/crisis_reply", language, &context);
+                        h.reply(
+                            MessageKind::CrisisReply,
+                            Some(record.id),
+                            &record.phone,
+                            body,
+                            "system/crisis_reply",
+                        )
+                        .await?;
+                    }
+                }
+                Tier::Concern => {
+                    if self.may_reply(h, MessageKind::ConcernReply, RISK_REPLY_WINDOW).await? {
+                        let body = self.render("system/concern_reply", language, &context);
+                        h.reply(
+                            MessageKind::ConcernReply,
+                            Some(record.id),
+                            &record.phone,
+                            body,
+                            "system/concern_reply",
+                        )
+                        .await?;
+                    }
+                }
+                Tier::None => self.forward(h, client, &reference).await?,
+            },
+        }
+        Ok(())
+    }
+
+    async fn handle_staff(&self, h: &mut Handling<'_>, member: &StaffMember) -> Result<(), StoreError> {
+        let command = keywords::staff_command(&h.text.body);
+        // A staff member's own crisis text escalates like anyone's; their commands (a relay that quotes a
+        // client, say) do not.
+        if h.assessment.tier == Tier::Crisis && command == StaffCommand::Unknown {
+            h.tx.open_escalation(None, &h.text.from).await?;
+            h.actions.push("escalated");
+        }
+        let (template, code, reference): (&str, String, String) = match command {
+            StaffCommand::Acknowledge(code) => {
+                let code = match code {
+                    Some(code) => Some(code),
+                    None => h.tx.latest_code_paged_to(member.id).await?,
+                };
+                let outcome = match &code {
+                    Some(code) => h.tx.acknowledge_code(code, member.id).await?,
+                    None => AckOutcome::UnknownCode,
+                };
+                h.actions.push("ack");
+                match outcome {
+                    AckOutcome::Acknowledged {
+                        escalation_id,
+                        code,
+                        reference,
+                    } => {
+                        tracing::info!(escalation_id, staff_id = member.id, "escalation acknowledged by SMS");
+                        ("staff/ack_confirmation", code, reference)
+                    }
+                    AckOutcome::AlreadyAcknowledged { code } => ("staff/already_acknowledged", code, String::new()),
+                    AckOutcome::UnknownCode => ("staff/unknown_code", code.unwrap_or_default(), String::new()),
+                }
+            }
+            StaffCommand::Relay { reference, text } => {
+                h.actions.push("relay");
+                let reachable =
+                    h.tx.client_by_id(reference)
+                        .await?
+                        .filter(|c| c.record.status != ClientStatus::OptedOut && c.record.phone_invalid_at.is_none());
+                match reachable {
+                    Some(client) => {
+                        let key = format!("relay:{}", h.tx.inbound_id);
+                        let relay = text_to(
+                            MessageKind::Relay,
+                            Some(client.record.id),
+                            None,
+                            &client.record.phone,
+                            text,
+                            None,
+                            key,
+                            h,
+                        );
+                        h.tx.enqueue(&relay).await?;
+                        return Ok(());
+                    }
+                    None => ("staff/relay_blocked", String::new(), reference.to_string()),
+                }
+            }
+            StaffCommand::Keyword(Keyword::OptOut) => {
+                h.tx.set_staff_opted_out(member.id, true).await?;
+                h.actions.push("opt_out");
+                // Sent with no staff id, so the opt-out it confirms does not cancel it.
+                let body = self.render_staff("staff/stop_confirmation", &StaffContext::default());
+                let key = format!("reply:{}:staff_stop", h.tx.inbound_id);
+                let text = text_to(
+                    MessageKind::StaffNotice,
+                    None,
+                    None,
+                    &member.phone,
+                    body,
+                    Some("staff/stop_confirmation"),
+                    key,
+                    h,
+                );
+                h.tx.enqueue(&text).await?;
+                return Ok(());
+            }
+            StaffCommand::Keyword(Keyword::OptIn) if member.opted_out => {
+                h.tx.set_staff_opted_out(member.id, false).await?;
+                h.actions.push("opt_in");
+                ("staff/start_confirmation", String::new(), String::new())
+            }
+            _ => ("staff/help", String::new(), String::new()),
+        };
+        if h.looping {
+            return Ok(());
+        }
+        let body = self.render_staff(
+            template,
+            &StaffContext {
+                code: &code,
+                reference: &reference,
+                body: "",
+            },
+        );
+        let key = format!("reply:{}:staff", h.tx.inbound_id);
+        let text = text_to(
+            MessageKind::StaffNotice,
+            None,
+            Some(member.id),
+            &member.phone,
+            body,
+            Some(template),
+            key,
+            h,
+        );
+        h.tx.enqueue(&text).await?;
+        Ok(())
+    }
+
+    async fn handle_unknown(&self, h: &mut Handling<'_>) -> Result<(), StoreError> {
+        let language = self.catalog.program.default_language.clone();
+        let context = MessageContext { first_name: "" };
+        let from = h.text.from.clone();
+        match h.assessment.tier {
+            Tier::Crisis => {
+                let (escalation_id, _) = h.tx.open_escalation(None, &from).await?;
+                tracing::warn!(escalation_id, "crisis text from an unknown number: escalation opened");
+                h.actions.push("escalated");
+                if self.may_reply(h, MessageKind::CrisisReply, RISK_REPLY_WINDOW).await? {
+                    let body = self.render("system/crisis_reply", &language, &context);
+                    h.reply(MessageKind::CrisisReply, None, &from, body, "system/crisis_reply")
+                        .await?;
+                }
+                return Ok(());
+            }
+            Tier::Concern => {
+                let reference = format!("unknown-{}", h.tx.inbound_id);
+                self.concern_notice(h, None, None, &reference).await?;
+            }
+            Tier::None => {}
+        }
+        if keywords::keyword(&h.text.body) == Some(Keyword::OptOut) {
+            h.actions.push("opt_out");
+            return Ok(());
+        }
+        if self.settings.reply_to_unknown
+            && self
+                .may_reply(h, MessageKind::UnknownSenderReply, UNKNOWN_REPLY_WINDOW)
+                .await?
+        {
+            let body = self.render("system/unknown_sender", &language, &context);
+            h.reply(
+                MessageKind::UnknownSenderReply,
+                None,
+                &from,
+                body,
+                "system/unknown_sender",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A concern: listed for follow-up until someone marks it seen, and the assigned peer told by text.
+    async fn concern_notice(
+        &self,
+        h: &mut Handling<'_>,
+        client_id: Option<i64>,
+        staff_id: Option<i64>,
+        reference: &str,
+    ) -> Result<(), StoreError> {
+        let reason = h
+            .assessment
+            .matches
+            .iter()
+            .map(|m| m.category.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        h.tx.open_notice(client_id, staff_id, &reason).await?;
+        h.actions.push("notice");
+        let Some(peer) = (match staff_id {
+            Some(id) => h.tx.staff_by_id(id).await?,
+            None => None,
+        }) else {
+            return Ok(());
+        };
+        let body = self.render_staff(
+            "staff/notice",
+            &StaffContext {
+                reference,
+                ..StaffContext::default()
+            },
+        );
+        let key = format!("notice:{}", h.tx.inbound_id);
+        let text = text_to(
+            MessageKind::StaffNotice,
+            None,
+            Some(peer.id),
+            &peer.phone,
+            body,
+            Some("staff/notice"),
+            key,
+            h,
+        );
+        h.tx.enqueue(&text).await?;
+        Ok(())
+    }
+
+    /// An ordinary reply goes to the client's assigned peer, with its words unless configured otherwise.
+    async fn forward(&self, h: &mut Handling<'_>, client: &InboundClient, reference: &str) -> Result<(), StoreError> {
+        let Some(peer) = (match client.assigned_staff_id {
+            Some(id) => h.tx.staff_by_id(id).await?,
+            None => None,
+        }) else {
+            return Ok(());
+        };
+        let template = if self.settings.forward_body {
+            "staff/forward"
+        } else {
+            "staff/forward_without_body"
+        };
+        let body = self.render_staff(
+            template,
+            &StaffContext {
+                code: "",
+                reference,
+                body: &h.text.body,
+            },
+        );
+        let key = format!("forward:{}", h.tx.inbound_id);
+        let text = text_to(
+            MessageKind::StaffNotice,
+            None,
+            Some(peer.id),
+            &peer.phone,
+            body,
+            Some(template),
+            key,
+            h,
+        );
+        h.tx.enqueue(&text).await?;
+        h.actions.push("forwarded");
+        Ok(())
+    }
+
+    async fn may_reply(
+        &self,
+        h: &mut Handling<'_>,
+        kind: MessageKind,
+        window: SignedDuration,
+    ) -> Result<bool, StoreError> {
+        Ok(!h.looping && h.tx.recent_replies(&h.text.from, kind, window).await? == 0)
+    }
+
+    fn language<'a>(&'a self, language: &'a str) -> &'a str {
+        if self.catalog.supports_language(language) {
+            language
+        } else {
+            &self.catalog.program.default_language
+        }
+    }
+
+    /// Renders a client text. Templates are checked at start-up, so a failure is a bug; it is logged and
+    /// the text is left empty rather than failing the whole inbound transaction.
+    fn render(&self, template: &str, language: &str, context: &MessageContext<'_>) -> String {
+        self.catalog.render(template, language, context).unwrap_or_else(|err| {
+            tracing::error!(error = %err, template, "template failed to render");
+            String::new()
+        })
+    }
+
+    fn render_staff(&self, template: &str, context: &StaffContext<'_>) -> String {
+        self.catalog.render_staff(template, context).unwrap_or_else(|err| {
+            tracing::error!(error = %err, template, "template failed to render");
+            String::new()
+        })
+    }
+}
+
+impl Handling<'_> {
+    async fn reply(
+        &mut self,
+        kind: MessageKind,
+        client_id: Option<i64>,
+        to: &str,
+        body: String,
+        template: &str,
+    ) -> Result<(), StoreError> {
+        if body.is_empty() {
+            return Ok(());
+        }
+        let key = format!("reply:{}:{}", self.tx.inbound_id, kind.as_str());
+        let text = text_to(kind, client_id, None, to, body, Some(template), key, self);
+        self.tx.enqueue(&text).await?;
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn text_to(
+    kind: MessageKind,
+    client_id: Option<i64>,
+    staff_id: Option<i64>,
+    to: &str,
+    body: String,
+    template: Option<&str>,
+    idempotency_key: String,
+    handling: &Handling<'_>,
+) -> NewText {
+    let now = handling.tx.now();
+    NewText {
+        client_id,
+        staff_id,
+        enrollment_id: None,
+        kind,
+        idempotency_key,
+        to_phone: to.to_owned(),
+        body,
+        template: template.map(str::to_owned),
+        step: None,
+        planned_at: now,
+        expires_at: None,
+    }
+}

@@ -1,0 +1,327 @@
+//! Escalations: the paging chain's durable state, its event log, and concern notices.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::inbound::{AckOutcome, StaffMember, acknowledge, reference};
+use super::{NewText, Result, Store, optional_instant, outbox::insert_text, unix};
+
+/// An open escalation whose next step is due.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueEscalation {
+    pub id: i64,
+    pub code: String,
+    pub client_id: Option<i64>,
+    pub step: i64,
+    pub round: i64,
+    pub page_batch: i64,
+}
+
+impl DueEscalation {
+    pub fn reference(&self) -> String {
+        reference(self.id, self.client_id)
+    }
+}
+
+/// Something that happened to an escalation, for its log.
+#[derive(Debug, Clone)]
+pub struct EscalationEvent {
+    pub kind: &'static str,
+    pub staff_id: Option<i64>,
+    pub detail: String,
+}
+
+/// One move of the chain, written atomically: who is paged (if anyone), what was skipped, and when the next
+/// step is due. Guarded by the position read, so two instances never both move the same escalation.
+#[derive(Debug, Clone)]
+pub struct EscalationAdvance {
+    pub id: i64,
+    pub from: (i64, i64),
+    pub to: (i64, i64),
+    pub next_action_at: Option<Timestamp>,
+    pub page: Option<(i64, NewText)>,
+    pub events: Vec<EscalationEvent>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EscalationView {
+    pub id: i64,
+    pub code: String,
+    pub client_id: Option<i64>,
+    pub status: String,
+    pub step: i64,
+    pub round: i64,
+    pub next_action_at: Option<String>,
+    pub acknowledged_by: Option<i64>,
+    pub acknowledged_at: Option<String>,
+    pub created_at: String,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub kind: String,
+    pub staff_id: Option<i64>,
+    pub outbox_id: Option<i64>,
+    pub detail: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeView {
+    pub id: i64,
+    pub client_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub reason: String,
+    pub created_at: String,
+    pub seen_at: Option<String>,
+}
+
+fn rfc3339(seconds: Option<i64>) -> Option<String> {
+    optional_instant(seconds).map(|t| t.to_string())
+}
+
+impl Store {
+    pub async fn due_escalations(&self, now: Timestamp, limit: i64) -> Result<Vec<DueEscalation>> {
+        let rows = sqlx::query_as(
+            "SELECT id, code, client_id, step, round, page_batch FROM escalations \
+             WHERE status = 'open' AND next_action_at <= $1 ORDER BY next_action_at LIMIT $2",
+        )
+        .bind(unix(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn staff_member(&self, id: i64) -> Result<Option<StaffMember>> {
+        let row: Option<(i64, String, String, Option<i64>)> =
+            sqlx::query_as("SELECT id, name, phone, opted_out_at FROM staff WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, name, phone, opted_out_at)| StaffMember {
+            id,
+            name,
+            phone,
+            opted_out: opted_out_at.is_some(),
+        }))
+    }
+
+    /// Applies one move of a chain. Returns false, writing nothing, if another instance moved it first.
+    pub async fn advance_escalation(&self, advance: &EscalationAdvance, now: Timestamp) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let batch_increment = i64::from(advance.page.is_some());
+        let moved: Option<i64> = sqlx::query_scalar(
+            "UPDATE escalations SET step = $1, round = $2, next_action_at = $3, page_batch = page_batch + $4, \
+             updated_at = $5 WHERE id = $6 AND step = $7 AND round = $8 AND status = 'open' RETURNING page_batch",
+        )
+        .bind(advance.to.0)
+        .bind(advance.to.1)
+        .bind(advance.next_action_at.map(unix))
+        .bind(batch_increment)
+        .bind(unix(now))
+        .bind(advance.id)
+        .bind(advance.from.0)
+        .bind(advance.from.1)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(batch) = moved else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        for event in &advance.events {
+            sqlx::query(
+                "INSERT INTO escalation_events (escalation_id, kind, staff_id, detail, at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(advance.id)
+            .bind(event.kind)
+            .bind(event.staff_id)
+            .bind(&event.detail)
+            .bind(unix(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((staff_id, text)) = &advance.page {
+            let outbox_id = insert_text(&mut tx, text, now).await?;
+            sqlx::query(
+                "INSERT INTO escalation_events (escalation_id, kind, staff_id, outbox_id, page_batch, detail, at) \
+                 VALUES ($1, 'page', $2, $3, $4, $5, $6)",
+            )
+            .bind(advance.id)
+            .bind(staff_id)
+            .bind(outbox_id)
+            .bind(batch)
+            .bind(format!(
+                "paged step {} of round {}",
+                advance.from.0 + 1,
+                advance.from.1 + 1
+            ))
+            .bind(unix(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A page could not be delivered: if it was the chain's latest page, the next step is due now instead of
+    /// after the wait. Returns whether the chain was moved up.
+    pub async fn page_failed(&self, outbox_id: i64, reason: &str, now: Timestamp) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let moved: Option<i64> = sqlx::query_scalar(
+            "UPDATE escalations SET next_action_at = $1, updated_at = $1 WHERE status = 'open' AND id IN ( \
+               SELECT ev.escalation_id FROM escalation_events ev \
+               WHERE ev.outbox_id = $2 AND ev.kind = 'page' AND ev.page_batch = escalations.page_batch) \
+             RETURNING id",
+        )
+        .bind(unix(now))
+        .bind(outbox_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(escalation_id) = moved {
+            sqlx::query(
+                "INSERT INTO escalation_events (escalation_id, kind, outbox_id, detail, at) VALUES ($1, 'page_failed', $2, $3, $4)",
+            )
+            .bind(escalation_id)
+            .bind(outbox_id)
+            .bind(reason)
+            .bind(unix(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(moved.is_some())
+    }
+
+    /// Acknowledges escalation `id` for `staff_id` (from the API). `None` if there is no such escalation.
+    pub async fn acknowledge_escalation(&self, id: i64, staff_id: i64, now: Timestamp) -> Result<Option<AckOutcome>> {
+        let mut tx = self.pool.begin().await?;
+        // A no-op write first, so SQLite takes the write lock before the read.
+        sqlx::query("UPDATE escalations SET updated_at = updated_at WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let code: Option<String> = sqlx::query_scalar("SELECT code FROM escalations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(code) = code else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let outcome = acknowledge(&mut tx, &code, staff_id, now).await?;
+        tx.commit().await?;
+        Ok(Some(outcome))
+    }
+
+    /// Closes an escalation; no more pages either way. Returns false if there is none, or it is closed.
+    pub async fn resolve_escalation(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let resolved = sqlx::query(
+            "UPDATE escalations SET status = 'resolved', resolved_at = $1, next_action_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND status <> 'resolved'",
+        )
+        .bind(unix(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if resolved.rows_affected() == 1 {
+            sqlx::query("INSERT INTO escalation_events (escalation_id, kind, detail, at) VALUES ($1, 'resolved', 'resolved', $2)")
+                .bind(id)
+                .bind(unix(now))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(resolved.rows_affected() == 1)
+    }
+
+    /// Escalations, newest first, optionally only those with `status`, each with its event log.
+    pub async fn escalations(&self, status: Option<&str>) -> Result<Vec<EscalationView>> {
+        type Row = (
+            i64,
+            String,
+            Option<i64>,
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            i64,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, code, client_id, status, step, round, next_action_at, acknowledged_by, acknowledged_at, \
+             created_at FROM escalations WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT 500",
+        )
+        .bind(status.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for (id, code, client_id, status, step, round, next_action_at, acknowledged_by, acknowledged_at, created_at) in
+            rows
+        {
+            type EventRow = (String, Option<i64>, Option<i64>, String, i64);
+            let events: Vec<EventRow> = sqlx::query_as(
+                "SELECT kind, staff_id, outbox_id, detail, at FROM escalation_events WHERE escalation_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            views.push(EscalationView {
+                id,
+                code,
+                client_id,
+                status,
+                step,
+                round,
+                next_action_at: rfc3339(next_action_at),
+                acknowledged_by,
+                acknowledged_at: rfc3339(acknowledged_at),
+                created_at: rfc3339(Some(created_at)).unwrap_or_default(),
+                events: events
+                    .into_iter()
+                    .map(|(kind, staff_id, outbox_id, detail, at)| EventView {
+                        kind,
+                        staff_id,
+                        outbox_id,
+                        detail,
+                        at: rfc3339(Some(at)).unwrap_or_default(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(views)
+    }
+
+    pub async fn notices(&self, unseen_only: bool) -> Result<Vec<NoticeView>> {
+        type NoticeRow = (i64, Option<i64>, Option<i64>, String, i64, Option<i64>);
+        let rows: Vec<NoticeRow> = sqlx::query_as(
+            "SELECT id, client_id, staff_id, reason, created_at, seen_at FROM notices \
+             WHERE ($1 = 0 OR seen_at IS NULL) ORDER BY id DESC LIMIT 500",
+        )
+        .bind(i64::from(unseen_only))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, client_id, staff_id, reason, created_at, seen_at)| NoticeView {
+                id,
+                client_id,
+                staff_id,
+                reason,
+                created_at: rfc3339(Some(created_at)).unwrap_or_default(),
+                seen_at: rfc3339(seen_at),
+            })
+            .collect())
+    }
+
+    /// Marks a notice seen. Returns false if there is no such notice.
+    pub async fn mark_notice_seen(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let updated = sqlx::query("UPDATE notices SET seen_at = COALESCE(seen_at, $1) WHERE id = $2")
+            .bind(unix(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+}
