@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod error;
 mod extract;
+pub mod oncall;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .merge(admin::router())
+        .merge(oncall::router())
         .merge(webhooks::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

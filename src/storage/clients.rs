@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use super::{Result, Store, instant, optional_instant, unix};
-use crate::domain::{ClientStatus, NewClient, OutboxStatus};
+use crate::domain::{ClientStatus, MessageKind, NewClient, OutboxStatus};
 
 #[derive(Debug, Clone)]
 pub struct ClientRecord {
@@ -132,15 +132,7 @@ impl Store {
     /// Records that a client opted out (STOP, or the provider's 21610) and cancels every text still waiting.
     pub async fn record_opt_out(&self, client_id: i64, reason: &str, now: Timestamp) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE clients SET status = 'opted_out', opted_out_at = COALESCE(opted_out_at, $1), updated_at = $1 \
-             WHERE id = $2",
-        )
-        .bind(unix(now))
-        .bind(client_id)
-        .execute(&mut *tx)
-        .await?;
-        cancel_pending(&mut tx, client_id, reason, now).await?;
+        opt_out(&mut tx, client_id, reason, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -161,23 +153,40 @@ impl Store {
     }
 }
 
-// Each transaction above starts with a write, so SQLite takes the write lock at once and never has to
-// upgrade a stale read snapshot (which would fail with SQLITE_BUSY_SNAPSHOT instead of waiting).
-async fn cancel_pending(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+/// Marks a client opted out and cancels their waiting texts, inside the caller's transaction.
+pub(super) async fn opt_out(
+    conn: &mut sqlx::AnyConnection,
     client_id: i64,
     reason: &str,
     now: Timestamp,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE outbox SET status = $1, status_reason = $2, updated_at = $3 WHERE client_id = $4 AND status = $5",
+        "UPDATE clients SET status = 'opted_out', opted_out_at = COALESCE(opted_out_at, $1), updated_at = $1 WHERE id = $2",
+    )
+    .bind(unix(now))
+    .bind(client_id)
+    .execute(&mut *conn)
+    .await?;
+    cancel_pending(conn, client_id, reason, now).await
+}
+
+// Each transaction here starts with a write, so SQLite takes the write lock at once and never has to
+// upgrade a stale read snapshot (which would fail with SQLITE_BUSY_SNAPSHOT instead of waiting).
+/// Cancels a client's waiting texts, except the ones still allowed after an opt-out: the confirmation of
+/// that very opt-out must not be cancelled by a second STOP arriving before it is sent.
+async fn cancel_pending(conn: &mut sqlx::AnyConnection, client_id: i64, reason: &str, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = $1, status_reason = $2, updated_at = $3 \
+         WHERE client_id = $4 AND status = $5 AND kind <> $6 AND kind <> $7",
     )
     .bind(OutboxStatus::Cancelled.as_str())
     .bind(reason)
     .bind(unix(now))
     .bind(client_id)
     .bind(OutboxStatus::Pending.as_str())
-    .execute(&mut **tx)
+    .bind(MessageKind::OptOutConfirmation.as_str())
+    .bind(MessageKind::HelpReply.as_str())
+    .execute(conn)
     .await?;
     Ok(())
 }

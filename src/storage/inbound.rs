@@ -5,8 +5,9 @@
 use jiff::{SignedDuration, Timestamp};
 use sqlx::{Any, Transaction};
 
+use super::clients::opt_out;
 use super::{ClientRecord, NewText, Result, Store, instant, optional_instant, outbox::insert_text, unix};
-use crate::domain::{ClientStatus, MessageKind, OutboxStatus};
+use crate::domain::{ClientStatus, MessageKind};
 
 #[derive(Debug, Clone)]
 pub struct NewInbound<'a> {
@@ -204,25 +205,7 @@ impl InboundTx {
 
     /// Opts a client out and cancels every text still waiting for them.
     pub async fn opt_out_client(&mut self, client_id: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE clients SET status = 'opted_out', opted_out_at = COALESCE(opted_out_at, $1), updated_at = $1 \
-             WHERE id = $2",
-        )
-        .bind(unix(self.now))
-        .bind(client_id)
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query(
-            "UPDATE outbox SET status = $1, status_reason = 'client opted out', updated_at = $2 \
-             WHERE client_id = $3 AND status = $4",
-        )
-        .bind(OutboxStatus::Cancelled.as_str())
-        .bind(unix(self.now))
-        .bind(client_id)
-        .bind(OutboxStatus::Pending.as_str())
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        opt_out(&mut self.tx, client_id, "client opted out", self.now).await
     }
 
     /// Subscribes an opted-out client again; scheduled texts resume from the next step.

@@ -246,6 +246,16 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .put(format!("{}{path}", self.address))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.address))
@@ -285,6 +295,40 @@ impl TestApp {
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
         body["messages"].as_array().unwrap().clone()
+    }
+
+    /// Posts an inbound text as the provider would, signed, with a fresh `MessageSid`.
+    pub async fn text_in(&self, from: &str, body: &str) -> reqwest::StatusCode {
+        let sid = format!("SM{:032x}", fastrand::u128(..));
+        self.text_in_with_sid(from, body, &sid).await
+    }
+
+    pub async fn text_in_with_sid(&self, from: &str, body: &str, sid: &str) -> reqwest::StatusCode {
+        let params = inbound_params(from, body, sid);
+        let signature = tether::provider::signature::compute(
+            crate::mock_provider::AUTH_TOKEN,
+            &format!("{PUBLIC_URL}/webhooks/twilio/sms"),
+            &params,
+        );
+        let response = self
+            .http
+            .post(format!("{}/webhooks/twilio/sms", self.address))
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        if status == 200 {
+            assert!(
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/xml")
+            );
+            assert!(response.text().await.unwrap().contains("<Response/>"));
+        }
+        status
     }
 
     /// Runs scheduler passes, jumping the virtual clock from one deadline to the next, until the next
@@ -335,4 +379,26 @@ macro_rules! on_both_backends {
             }
         }
     };
+}
+
+/// The form Twilio posts for an inbound SMS (twilio-protocol.md §2.1).
+pub fn inbound_params(from: &str, body: &str, sid: &str) -> Vec<(String, String)> {
+    [
+        ("ToCountry", "US"),
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("SmsSid", sid),
+        ("SmsStatus", "received"),
+        ("Body", body),
+        ("FromCountry", "US"),
+        ("To", crate::mock_provider::FROM),
+        ("NumSegments", "1"),
+        ("MessageSid", sid),
+        ("AccountSid", crate::mock_provider::ACCOUNT_SID),
+        ("From", from),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }

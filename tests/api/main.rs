@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod contract;
 mod crash;
+mod inbound;
 mod scheduling;
 mod sending;
 mod webhooks;

@@ -56,6 +56,8 @@ pub enum Scripted {
 struct MockState {
     requests: Vec<ReceivedText>,
     script: VecDeque<Scripted>,
+    /// Answers for one recipient, ahead of the general script.
+    script_by_recipient: Vec<(String, Scripted)>,
     delay: Duration,
     next_sid: u64,
 }
@@ -86,6 +88,15 @@ impl MockProvider {
     /// The next create request gets this answer instead of 201.
     pub fn script(&self, answer: Scripted) {
         self.state.lock().unwrap().script.push_back(answer);
+    }
+
+    /// The next create request to `to` gets this answer instead of 201.
+    pub fn script_for(&self, to: &str, answer: Scripted) {
+        self.state
+            .lock()
+            .unwrap()
+            .script_by_recipient
+            .push((to.to_owned(), answer));
     }
 
     /// Every successful answer waits this long first, to keep requests in flight.
@@ -186,7 +197,15 @@ async fn create_message(
     };
     let (scripted, delay) = {
         let mut state = mock.state.lock().unwrap();
-        (state.script.pop_front(), state.delay)
+        let for_recipient = state
+            .script_by_recipient
+            .iter()
+            .position(|(recipient, _)| *recipient == to);
+        let scripted = match for_recipient {
+            Some(index) => Some(state.script_by_recipient.remove(index).1),
+            None => state.script.pop_front(),
+        };
+        (scripted, state.delay)
     };
     let answer = match scripted {
         Some(Scripted::Fail {

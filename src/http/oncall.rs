@@ -1,0 +1,390 @@
+//! On-call and escalation endpoints: rotations and overrides, the escalation policy, the escalation board
+//! (list, acknowledge, resolve), concern notices, and which peer a client's replies go to.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::extract::{Admin, JsonBody};
+use super::{ApiError, AppState};
+use crate::domain::client::parse_instant;
+use crate::domain::{FieldError, MessageKind, TimeZoneName};
+use crate::escalation::oncall::{self, Override, Policy, Target};
+use crate::scheduling::quiet_hours::parse_clock_time;
+use crate::storage::{AckOutcome, EscalationView, NewRotation, NewText, NoticeView, StoreError};
+use crate::templates::StaffContext;
+
+/// Longer than a day between pages is no escalation at all; zero would page every step at once.
+const MAX_STEP_DELAY_MINUTES: u32 = 24 * 60;
+const MAX_REPEAT: u32 = 10;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/escalation-policy", put(set_policy).get(show_policy))
+        .route("/api/v1/rotations", post(create_rotation).get(list_rotations))
+        .route("/api/v1/rotations/{id}/on-call", get(on_call))
+        .route("/api/v1/rotations/{id}/overrides", post(create_override))
+        .route("/api/v1/escalations", get(list_escalations))
+        .route("/api/v1/escalations/{id}/acknowledge", post(acknowledge))
+        .route("/api/v1/escalations/{id}/resolve", post(resolve))
+        .route("/api/v1/notices", get(list_notices))
+        .route("/api/v1/notices/{id}/seen", post(mark_seen))
+        .route("/api/v1/clients/{id}/assigned-staff", put(assign_staff))
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+    ApiError::Invalid(FieldError::new(field, message))
+}
+
+async fn require_staff(state: &AppState, id: i64, field: &str) -> Result<(), ApiError> {
+    match state.store.staff_member(id).await? {
+        Some(_) => Ok(()),
+        None => Err(invalid(field, format!("no staff member with id {id}"))),
+    }
+}
+
+async fn set_policy(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    JsonBody(policy): JsonBody<Policy>,
+) -> Result<Json<Policy>, ApiError> {
+    if policy.steps.is_empty() {
+        return Err(invalid("steps", "must list at least one step"));
+    }
+    if policy.repeat > MAX_REPEAT {
+        return Err(invalid("repeat", format!("must be at most {MAX_REPEAT}")));
+    }
+    let rotations = state.store.rotations().await?;
+    for (index, step) in policy.steps.iter().enumerate() {
+        if !(1..=MAX_STEP_DELAY_MINUTES).contains(&step.delay_minutes) {
+            return Err(invalid(
+                format!("steps[{index}].delay_minutes"),
+                format!("must be between 1 and {MAX_STEP_DELAY_MINUTES}"),
+            ));
+        }
+        match step.target {
+            Target::Rotation(id) if !rotations.iter().any(|r| r.id == id) => {
+                return Err(invalid(
+                    format!("steps[{index}].target"),
+                    format!("no rotation with id {id}"),
+                ));
+            }
+            Target::Staff(id) => require_staff(&state, id, &format!("steps[{index}].target")).await?,
+            Target::Rotation(_) => {}
+        }
+    }
+    state.store.set_escalation_policy(&policy, state.clock.now()).await?;
+    tracing::info!(
+        steps = policy.steps.len(),
+        repeat = policy.repeat,
+        "escalation policy replaced"
+    );
+    Ok(Json(policy))
+}
+
+async fn show_policy(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Policy>, ApiError> {
+    state
+        .store
+        .escalation_policy()
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("escalation policy"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationInput {
+    name: String,
+    timezone: String,
+    shift_hours: u32,
+    handoff_time: String,
+    start_date: String,
+    members: Vec<i64>,
+}
+
+async fn create_rotation(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    JsonBody(input): JsonBody<RotationInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = input.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(invalid("name", "must not be empty"));
+    }
+    let zone = TimeZoneName::parse(&input.timezone).map_err(|m| invalid("timezone", m))?;
+    if !(1..=24 * 28).contains(&input.shift_hours) {
+        return Err(invalid("shift_hours", "must be between 1 and 672 (four weeks)"));
+    }
+    parse_clock_time(&input.handoff_time).map_err(|m| invalid("handoff_time", m))?;
+    let start_date: Date = input.start_date.parse().map_err(|_| {
+        invalid(
+            "start_date",
+            format!("`{}` is not a date like 2026-03-01", input.start_date),
+        )
+    })?;
+    if input.members.is_empty() {
+        return Err(invalid("members", "must list at least one staff member"));
+    }
+    for (index, id) in input.members.iter().enumerate() {
+        require_staff(&state, *id, &format!("members[{index}]")).await?;
+    }
+    let rotation = NewRotation {
+        name,
+        timezone: zone.as_str().to_owned(),
+        shift_hours: input.shift_hours,
+        handoff_time: input.handoff_time.trim().to_owned(),
+        start_date,
+        members: input.members,
+    };
+    let id = match state.store.insert_rotation(&rotation, state.clock.now()).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict("rotations_name_key")) => {
+            return Err(ApiError::Conflict(FieldError::new(
+                "name",
+                "a rotation with this name exists",
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": rotation.name }))))
+}
+
+#[derive(Serialize)]
+struct RotationView {
+    id: i64,
+    name: String,
+    timezone: String,
+    shift_hours: u32,
+    handoff_time: String,
+    start_date: String,
+    members: Vec<i64>,
+    on_call_now: Option<i64>,
+}
+
+async fn list_rotations(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Vec<RotationView>>, ApiError> {
+    let now = state.clock.now();
+    let mut views = Vec::new();
+    for rotation in state.store.rotations().await? {
+        let overrides = state.store.overrides_at(rotation.id, now).await?;
+        views.push(RotationView {
+            on_call_now: oncall::on_call(&rotation, &overrides, now),
+            id: rotation.id,
+            timezone: rotation.zone.iana_name().unwrap_or_default().to_owned(),
+            shift_hours: rotation.shift_hours,
+            handoff_time: rotation.handoff.strftime("%H:%M").to_string(),
+            start_date: rotation.start_date.to_string(),
+            members: rotation.members,
+            name: rotation.name,
+        });
+    }
+    Ok(Json(views))
+}
+
+#[derive(Deserialize)]
+struct AtQuery {
+    at: Option<String>,
+}
+
+/// Who is on call in a rotation at `at` (default: now), overrides included.
+async fn on_call(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    Query(query): Query<AtQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let at = match &query.at {
+        Some(at) => parse_instant(at).map_err(|m| invalid("at", m))?,
+        None => state.clock.now(),
+    };
+    let rotation = state
+        .store
+        .rotations()
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(ApiError::NotFound("rotation"))?;
+    let overrides = state.store.overrides_at(id, at).await?;
+    Ok(Json(
+        json!({ "rotation_id": id, "at": at.to_string(), "staff_id": oncall::on_call(&rotation, &overrides, at) }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideInput {
+    staff_id: i64,
+    starts_at: String,
+    ends_at: String,
+}
+
+async fn create_override(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(rotation_id): Path<i64>,
+    JsonBody(input): JsonBody<OverrideInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !state.store.rotations().await?.iter().any(|r| r.id == rotation_id) {
+        return Err(ApiError::NotFound("rotation"));
+    }
+    require_staff(&state, input.staff_id, "staff_id").await?;
+    let starts_at = parse_instant(&input.starts_at).map_err(|m| invalid("starts_at", m))?;
+    let ends_at = parse_instant(&input.ends_at).map_err(|m| invalid("ends_at", m))?;
+    if ends_at <= starts_at {
+        return Err(invalid("ends_at", "must be after starts_at"));
+    }
+    let cover = Override {
+        staff_id: input.staff_id,
+        starts_at,
+        ends_at,
+    };
+    let id = state
+        .store
+        .insert_override(rotation_id, &cover, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+#[derive(Deserialize)]
+struct StatusQuery {
+    status: Option<String>,
+}
+
+async fn list_escalations(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<StatusQuery>,
+) -> Result<Json<Vec<EscalationView>>, ApiError> {
+    if let Some(status) = &query.status
+        && !["open", "acknowledged", "resolved"].contains(&status.as_str())
+    {
+        return Err(invalid("status", "must be open, acknowledged or resolved"));
+    }
+    Ok(Json(state.store.escalations(query.status.as_deref()).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcknowledgeInput {
+    staff_id: i64,
+}
+
+/// Acknowledges on behalf of a staff member, who is told by text, as with an SMS acknowledgement.
+async fn acknowledge(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<AcknowledgeInput>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(member) = state.store.staff_member(input.staff_id).await? else {
+        return Err(invalid(
+            "staff_id",
+            format!("no staff member with id {}", input.staff_id),
+        ));
+    };
+    let now = state.clock.now();
+    let outcome = state
+        .store
+        .acknowledge_escalation(id, member.id, now)
+        .await?
+        .ok_or(ApiError::NotFound("escalation"))?;
+    match outcome {
+        AckOutcome::Acknowledged { code, reference, .. } => {
+            let body = state
+                .catalog
+                .render_staff(
+                    "staff/ack_confirmation",
+                    &StaffContext {
+                        code: &code,
+                        reference: &reference,
+                        body: "",
+                    },
+                )
+                .map_err(|err| ApiError::Internal(err.into()))?;
+            let confirmation = NewText {
+                client_id: None,
+                staff_id: Some(member.id),
+                enrollment_id: None,
+                kind: MessageKind::StaffNotice,
+                idempotency_key: format!("ack:{id}:{}", member.id),
+                to_phone: member.phone.clone(),
+                body,
+                template: Some("staff/ack_confirmation".into()),
+                step: None,
+                planned_at: now,
+                expires_at: None,
+            };
+            state.store.enqueue(&confirmation, now).await?;
+            state.scheduler.nudge();
+            tracing::info!(
+                escalation_id = id,
+                staff_id = member.id,
+                "escalation acknowledged through the API"
+            );
+            Ok(Json(
+                json!({ "id": id, "status": "acknowledged", "acknowledged_by": member.id }),
+            ))
+        }
+        AckOutcome::AlreadyAcknowledged { .. } | AckOutcome::UnknownCode => Err(ApiError::Conflict(FieldError::new(
+            "status",
+            "escalation is not open; it was already acknowledged or resolved",
+        ))),
+    }
+}
+
+async fn resolve(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    if state.store.resolve_escalation(id, state.clock.now()).await? {
+        Ok(Json(json!({ "id": id, "status": "resolved" })))
+    } else {
+        Err(ApiError::NotFound("open or acknowledged escalation"))
+    }
+}
+
+async fn list_notices(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<NoticeView>>, ApiError> {
+    let unseen_only = query.get("unseen").is_some_and(|v| v == "true");
+    Ok(Json(state.store.notices(unseen_only).await?))
+}
+
+async fn mark_seen(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    if state.store.mark_notice_seen(id, state.clock.now()).await? {
+        Ok(Json(json!({ "id": id, "seen": true })))
+    } else {
+        Err(ApiError::NotFound("notice"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignInput {
+    staff_id: Option<i64>,
+}
+
+async fn assign_staff(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<i64>,
+    JsonBody(input): JsonBody<AssignInput>,
+) -> Result<Json<Value>, ApiError> {
+    if let Some(staff_id) = input.staff_id {
+        require_staff(&state, staff_id, "staff_id").await?;
+    }
+    if state
+        .store
+        .assign_staff(client_id, input.staff_id, state.clock.now())
+        .await?
+    {
+        Ok(Json(json!({ "client_id": client_id, "staff_id": input.staff_id })))
+    } else {
+        Err(ApiError::NotFound("client"))
+    }
+}

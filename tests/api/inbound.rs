@@ -1,0 +1,360 @@
+//! Inbound texts end to end: signatures, STOP/START/HELP, risk, escalation until someone acknowledges,
+//! concern notices, forwarding and relaying.
+
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::mock_provider::ReceivedText;
+use crate::on_both_backends;
+
+const MAYA: &str = "+14155550147";
+const PRIMARY: &str = "+14155550181";
+const BACKUP: &str = "+14155550182";
+const SUPERVISOR: &str = "+14155550183";
+const STRANGER: &str = "+14155550199";
+
+/// Maya, a client; three staff; a primary and a backup rotation of one person each, and a supervisor
+/// step: 10 minutes, then 20, then 20.
+async fn on_call_set_up(app: &TestApp) -> i64 {
+    let maya = app.create_client(MAYA, "Maya", "en", "America/New_York").await;
+    for (name, phone) in [("Primary", PRIMARY), ("Backup", BACKUP), ("Supervisor", SUPERVISOR)] {
+        assert_eq!(
+            app.post("/api/v1/staff", json!({"name": name, "phone": phone}))
+                .await
+                .status(),
+            201
+        );
+    }
+    for (name, member) in [("primary", 1), ("backup", 2)] {
+        let response = app
+            .post(
+                "/api/v1/rotations",
+                json!({"name": name, "timezone": "America/New_York", "shift_hours": 24, "handoff_time": "08:00",
+                       "start_date": "2026-03-01", "members": [member]}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    }
+    let policy = json!({"steps": [
+        {"target": {"rotation": 1}, "delay_minutes": 10},
+        {"target": {"rotation": 2}, "delay_minutes": 20},
+        {"target": {"staff": 3}, "delay_minutes": 20},
+    ], "repeat": 0});
+    let response = app.put("/api/v1/escalation-policy", policy).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let response = app
+        .put(
+            &format!("/api/v1/clients/{maya}/assigned-staff"),
+            json!({"staff_id": 1}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    maya
+}
+
+fn to(texts: &[ReceivedText], phone: &str) -> Vec<String> {
+    texts.iter().filter(|t| t.to == phone).map(|t| t.body.clone()).collect()
+}
+
+fn code_in(page: &str) -> String {
+    page.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_owned()
+}
+
+on_both_backends! {
+    /// Maya texts that she wants to die. At once: the safe-messaging reply and a page to the primary. No
+    /// acknowledgement for 10 minutes: the backup is paged. The backup acknowledges by SMS: paging stops
+    /// and the backup is told.
+    async fn a_crisis_text_pages_until_someone_acknowledges(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        assert_eq!(app.text_in(MAYA, "i cant do this anymore. i want to die").await, 200);
+
+        app.scheduler.tick().await.unwrap();
+        let sent = app.mock.accepted();
+        let reply = to(&sent, MAYA);
+        assert_eq!(reply.len(), 1, "{sent:?}");
+        assert!(reply[0].contains("Call 911") && reply[0].contains("988"));
+        let pages = to(&sent, PRIMARY);
+        assert_eq!(pages.len(), 1, "the first page goes in the same pass");
+        assert!(!pages[0].contains("Maya") && !pages[0].contains("die"), "no name, no words: {}", pages[0]);
+        assert!(to(&sent, BACKUP).is_empty());
+
+        app.run_until(app.clock.now() + SignedDuration::from_secs(9 * 60 + 59)).await;
+        assert!(to(&app.mock.accepted(), BACKUP).is_empty(), "not before ten minutes");
+        app.run_until(app.clock.now() + SignedDuration::from_secs(2)).await;
+        let backup_pages = to(&app.mock.accepted(), BACKUP);
+        assert_eq!(backup_pages.len(), 1);
+        let code = code_in(&backup_pages[0]);
+        assert_eq!(code, code_in(&pages[0]), "one escalation, one code");
+
+        assert_eq!(app.text_in(BACKUP, &format!("ACK {code}")).await, 200);
+        app.scheduler.tick().await.unwrap();
+        let to_backup = to(&app.mock.accepted(), BACKUP);
+        assert_eq!(to_backup.len(), 2);
+        assert!(to_backup[1].starts_with(&format!("Acknowledged alert {code}")), "{}", to_backup[1]);
+
+        app.run_until(app.clock.now() + SignedDuration::from_hours(2)).await;
+        assert!(to(&app.mock.accepted(), SUPERVISOR).is_empty(), "the chain stopped");
+        assert_eq!(app.mock.accepted().len(), 4, "reply, two pages, one confirmation; nothing else");
+
+        let board: Vec<Value> = app.get("/api/v1/escalations").await.json().await.unwrap();
+        assert_eq!(board.len(), 1);
+        assert_eq!(board[0]["status"], "acknowledged");
+        assert_eq!(board[0]["acknowledged_by"], 2);
+        let kinds: Vec<&str> = board[0]["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["opened", "page", "page", "acknowledged"]);
+    }
+}
+
+on_both_backends! {
+    /// A restart in the middle of the chain: a new instance on the same database pages the backup on time,
+    /// and nobody is paged twice.
+    async fn the_chain_goes_on_after_a_restart_and_pages_nobody_twice(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        app.text_in(MAYA, "took all my pills").await;
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), PRIMARY).len(), 1);
+
+        // The first instance is gone; a second starts on the same database and the same provider.
+        let settings = test_settings(&app.database_url, &app.mock.base_url);
+        let restarted = tether::app::Application::build(&settings, tether::scheduling::Clock::Manual(app.clock.clone()))
+            .await
+            .unwrap();
+        let scheduler = restarted.scheduler();
+        scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), PRIMARY).len(), 1, "the restart repages nobody");
+        app.clock.advance(SignedDuration::from_mins(10));
+        scheduler.tick().await.unwrap();
+        scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), PRIMARY).len(), 1);
+        assert_eq!(to(&app.mock.accepted(), BACKUP).len(), 1);
+    }
+}
+
+on_both_backends! {
+    /// The same webhook delivered to two instances sharing a database: one escalation, one page, one reply.
+    async fn the_same_webhook_on_two_instances_makes_one_escalation(backend) {
+        let first = spawn_app(&backend).await;
+        on_call_set_up(&first).await;
+        let settings = test_settings(&first.database_url, &first.mock.base_url);
+        let second = tether::app::Application::build(&settings, tether::scheduling::Clock::Manual(first.clock.clone()))
+            .await
+            .unwrap();
+        let second_address = format!("http://{}", second.local_addr());
+        let second_scheduler = second.scheduler();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(second.run_http_until_stopped(shutdown.clone()));
+
+        let sid = "SM00000000000000000000000000000042";
+        let params = inbound_params(MAYA, "I want to kill myself", sid);
+        let signature = tether::provider::signature::compute(
+            crate::mock_provider::AUTH_TOKEN,
+            &format!("{PUBLIC_URL}/webhooks/twilio/sms"),
+            &params,
+        );
+        let post = |address: String| {
+            let (params, signature, http) = (params.clone(), signature.clone(), first.http.clone());
+            async move {
+                http.post(format!("{address}/webhooks/twilio/sms"))
+                    .header("X-Twilio-Signature", signature)
+                    .form(&params)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        let (a, b) = tokio::join!(post(first.address.clone()), post(second_address));
+        assert_eq!((a.as_u16(), b.as_u16()), (200, 200));
+        let (x, y) = tokio::join!(first.scheduler.tick(), second_scheduler.tick());
+        x.unwrap();
+        y.unwrap();
+
+        let escalations: Vec<Value> = first.get("/api/v1/escalations").await.json().await.unwrap();
+        assert_eq!(escalations.len(), 1);
+        assert_eq!(to(&first.mock.accepted(), PRIMARY).len(), 1, "one page");
+        assert_eq!(to(&first.mock.accepted(), MAYA).len(), 1, "one reply");
+        shutdown.cancel();
+    }
+}
+
+on_both_backends! {
+    /// A staff member who said STOP is skipped at once, and a page that fails moves to the next step at
+    /// once: neither waits out the step's delay.
+    async fn unreachable_staff_are_skipped_without_waiting(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        app.text_in(PRIMARY, "STOP").await;
+        app.scheduler.tick().await.unwrap();
+        assert!(to(&app.mock.accepted(), PRIMARY)[0].contains("You will not get more texts"));
+
+        // The backup's phone refuses the page: the supervisor is paged in the same pass.
+        app.text_in(MAYA, "going to end it tonight").await;
+        app.mock.script_for(BACKUP, crate::mock_provider::Scripted::Fail { status: 400, code: Some(21614), retry_after: None });
+        app.scheduler.tick().await.unwrap();
+        let sent = app.mock.accepted();
+        assert_eq!(to(&sent, PRIMARY).len(), 1, "only the STOP confirmation: {sent:?}");
+        assert_eq!(to(&sent, SUPERVISOR).len(), 1, "paged at once");
+        let board: Vec<Value> = app.get("/api/v1/escalations").await.json().await.unwrap();
+        let kinds: Vec<&str> = board[0]["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["opened", "step_skipped", "page", "page_failed", "page"]);
+    }
+}
+
+on_both_backends! {
+    /// STOP, then a due caring contact: not sent, and only one confirmation. Any other reply never
+    /// re-subscribes; START does, and texts resume from the next step.
+    async fn stop_and_start_control_what_is_sent(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client("+14155550123", "Jordan", "en", "America/New_York").await;
+        app.enroll(jordan, "caring_contacts", "2026-03-06T15:00:00-05:00").await;
+        assert_eq!(app.text_in("+14155550123", "stop").await, 200);
+        assert_eq!(app.text_in("+14155550123", "STOP").await, 200);
+        app.run_until("2026-03-08T00:00:00Z".parse().unwrap()).await;
+        let sent = app.mock.accepted();
+        assert_eq!(sent.len(), 1, "one confirmation only: {sent:?}");
+        assert!(sent[0].body.contains("Reply START to resume"));
+
+        app.text_in("+14155550123", "thanks, ok").await;
+        app.text_in("+14155550123", "yes please").await;
+        app.run_until("2026-03-10T00:00:00Z".parse().unwrap()).await;
+        assert_eq!(app.mock.accepted().len(), 1, "no other reply re-subscribes, and day 3 is not sent");
+        let client: Value = app.get(&format!("/api/v1/clients/{jordan}")).await.json().await.unwrap();
+        assert_eq!(client["status"], "opted_out");
+
+        app.text_in("+14155550123", "START").await;
+        app.run_until("2026-03-14T00:00:00Z".parse().unwrap()).await;
+        let sent = app.mock.accepted();
+        assert!(sent[1].body.contains("you will get texts from us again"), "{sent:?}");
+        let steps: Vec<String> = app
+            .messages(jordan)
+            .await
+            .iter()
+            .filter(|m| m["status"] == "sent" && m["kind"] == "caring_contact")
+            .map(|m| m["step"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(steps, ["day_7"], "resumes from the next step");
+    }
+}
+
+on_both_backends! {
+    /// "STOP I want to die" both opts out and escalates; the one confirmation carries 911 and 988, and no
+    /// other automatic text follows.
+    async fn stop_with_crisis_words_opts_out_and_escalates(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        app.text_in(MAYA, "STOP I want to die").await;
+        app.scheduler.tick().await.unwrap();
+        let to_maya = to(&app.mock.accepted(), MAYA);
+        assert_eq!(to_maya.len(), 1);
+        assert!(to_maya[0].contains("Reply START") && to_maya[0].contains("988"));
+        assert_eq!(to(&app.mock.accepted(), PRIMARY).len(), 1, "paged");
+        let client: Value = app.get(&format!("/api/v1/clients/{maya}")).await.json().await.unwrap();
+        assert_eq!(client["status"], "opted_out");
+
+        // Still opted out, a second crisis text reaches staff, not the client.
+        app.text_in(MAYA, "kill myself").await;
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), MAYA).len(), 1);
+        let board: Vec<Value> = app.get("/api/v1/escalations?status=open").await.json().await.unwrap();
+        assert_eq!(board.len(), 2);
+    }
+}
+
+on_both_backends! {
+    /// Signatures: a tampered parameter or URL is refused with 403 and stores nothing; a replayed
+    /// `MessageSid` is handled once.
+    async fn inbound_signatures_and_replays(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        let sid = "SM0000000000000000000000000000000a";
+        let params = inbound_params(MAYA, "I want to die", sid);
+        let signature = tether::provider::signature::compute(
+            crate::mock_provider::AUTH_TOKEN,
+            &format!("{PUBLIC_URL}/webhooks/twilio/sms"),
+            &params,
+        );
+        let mut tampered = params.clone();
+        tampered[5].1 = "hello".into();
+        let refused = app
+            .http
+            .post(format!("{}/webhooks/twilio/sms", app.address))
+            .header("X-Twilio-Signature", &signature)
+            .form(&tampered)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403);
+        let wrong_url = app
+            .http
+            .post(format!("{}/webhooks/twilio/sms?x=1", app.address))
+            .header("X-Twilio-Signature", &signature)
+            .form(&params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong_url.status(), 403);
+        app.scheduler.tick().await.unwrap();
+        assert!(app.mock.accepted().is_empty(), "nothing happened");
+
+        assert_eq!(app.text_in_with_sid(MAYA, "I want to die", sid).await, 200);
+        assert_eq!(app.text_in_with_sid(MAYA, "I want to die", sid).await, 200);
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), MAYA).len(), 1);
+        assert_eq!(to(&app.mock.accepted(), PRIMARY).len(), 1);
+
+        let huge = "x".repeat(70 * 1024);
+        let too_big = app.http.post(format!("{}/webhooks/twilio/sms", app.address)).form(&[("Body", huge)]).send().await.unwrap();
+        assert_eq!(too_big.status(), 413);
+    }
+}
+
+on_both_backends! {
+    /// A concern goes to the assigned peer as a notice (no paging), listed until marked seen; an ordinary
+    /// reply is forwarded; the peer's `R <ref> text` reaches the client from the service number.
+    async fn concerns_replies_and_relays_reach_the_right_people(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        app.text_in(MAYA, "I relapsed last night").await;
+        app.scheduler.tick().await.unwrap();
+        let to_peer = to(&app.mock.accepted(), PRIMARY);
+        assert_eq!(to_peer.len(), 1);
+        assert!(to_peer[0].contains(&format!("ref {maya}")) && !to_peer[0].contains("relapsed"), "{}", to_peer[0]);
+        assert!(to(&app.mock.accepted(), MAYA)[0].starts_with("Thank you for letting us know"));
+        let notices: Vec<Value> = app.get("/api/v1/notices?unseen=true").await.json().await.unwrap();
+        assert_eq!(notices.len(), 1);
+        assert_eq!(app.post(&format!("/api/v1/notices/{}/seen", notices[0]["id"]), json!({})).await.status(), 200);
+        let notices: Vec<Value> = app.get("/api/v1/notices?unseen=true").await.json().await.unwrap();
+        assert!(notices.is_empty());
+        assert!(app.get("/api/v1/escalations").await.json::<Vec<Value>>().await.unwrap().is_empty(), "no paging");
+
+        app.text_in(MAYA, "see you tuesday").await;
+        app.text_in(PRIMARY, &format!("R {maya} Glad to hear from you. Call me any time.")).await;
+        app.scheduler.tick().await.unwrap();
+        let to_peer = to(&app.mock.accepted(), PRIMARY);
+        assert!(to_peer[1].contains("see you tuesday"), "{to_peer:?}");
+        let to_maya = to(&app.mock.accepted(), MAYA);
+        assert_eq!(to_maya.last().unwrap(), "Glad to hear from you. Call me any time.");
+    }
+}
+
+on_both_backends! {
+    /// A number that is neither client nor staff: a crisis text is escalated as an unknown sender and
+    /// answered; anything else gets the short note once a day.
+    async fn unknown_numbers_are_screened_too(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        app.text_in(STRANGER, "hi who is this").await;
+        app.text_in(STRANGER, "hello?").await;
+        app.text_in("+14155550198", "my friend is not breathing").await;
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), STRANGER).len(), 1, "one note a day");
+        assert!(to(&app.mock.accepted(), "+14155550198")[0].contains("Call 911"));
+        let board: Vec<Value> = app.get("/api/v1/escalations").await.json().await.unwrap();
+        assert_eq!(board.len(), 1);
+        assert!(board[0]["client_id"].is_null());
+        assert!(to(&app.mock.accepted(), PRIMARY)[0].contains("ref unknown-"));
+    }
+}
