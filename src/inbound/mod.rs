@@ -460,8 +460,12 @@ impl InboundService {
         Ok(())
     }
 
-    /// An ordinary reply goes to the client's assigned peer, with its words unless configured otherwise.
+    /// An ordinary reply goes to the client's assigned peer, with its words unless configured otherwise. A
+    /// loop with another bot is recorded but not forwarded text by text to the peer's phone.
     async fn forward(&self, h: &mut Handling<'_>, client: &InboundClient, reference: &str) -> Result<(), StoreError> {
+        if h.looping {
+            return Ok(());
+        }
         let Some(peer) = (match client.assigned_staff_id {
             Some(id) => h.tx.staff_by_id(id).await?,
             None => None,

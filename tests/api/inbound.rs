@@ -358,3 +358,107 @@ on_both_backends! {
         assert!(to(&app.mock.accepted(), PRIMARY)[0].contains("ref unknown-"));
     }
 }
+
+on_both_backends! {
+    /// HELP is answered; a keyword the provider's Advanced Opt-Out already answered (`OptOutType`) changes
+    /// state but is not answered twice.
+    async fn help_and_provider_handled_keywords(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        app.text_in(MAYA, "HELP").await;
+        app.scheduler.tick().await.unwrap();
+        let help = to(&app.mock.accepted(), MAYA);
+        assert!(help[0].contains("988") && help[0].contains("Reply STOP"), "{help:?}");
+
+        let mut params = inbound_params(MAYA, "stop", "SM000000000000000000000000000000aa");
+        params.push(("OptOutType".into(), "STOP".into()));
+        params.push(("MessagingServiceSid".into(), "MG0123456789abcdef0123456789abcdef".into()));
+        let signature = tether::provider::signature::compute(
+            crate::mock_provider::AUTH_TOKEN,
+            &format!("{PUBLIC_URL}/webhooks/twilio/sms"),
+            &params,
+        );
+        let response = app
+            .http
+            .post(format!("{}/webhooks/twilio/sms", app.address))
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), MAYA).len(), 1, "the provider already confirmed");
+        let client: Value = app.get(&format!("/api/v1/clients/{maya}")).await.json().await.unwrap();
+        assert_eq!(client["status"], "opted_out");
+    }
+}
+
+on_both_backends! {
+    /// Another bot replying to every text: after ten texts in ten minutes, nothing more is forwarded or
+    /// answered automatically, while every text is still stored.
+    async fn a_loop_with_another_bot_is_broken(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        for _ in 0..15 {
+            assert_eq!(app.text_in(MAYA, "Auto-reply: I am away from my phone").await, 200);
+        }
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), PRIMARY).len(), 10, "forwarding stops after ten");
+    }
+}
+
+on_both_backends! {
+    /// Acknowledging through the API stops paging and tells the acknowledger by text; an override puts
+    /// someone else on call for its span.
+    async fn api_acknowledgement_and_overrides(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        let now = app.clock.now();
+        let response = app
+            .post(
+                "/api/v1/rotations/1/overrides",
+                json!({"staff_id": 3, "starts_at": now.to_string(), "ends_at": (now + SignedDuration::from_hours(1)).to_string()}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let on_call: Value = app.get("/api/v1/rotations/1/on-call").await.json().await.unwrap();
+        assert_eq!(on_call["staff_id"], 3);
+        let later = (now + SignedDuration::from_hours(2)).to_string();
+        let on_call: Value = app.get(&format!("/api/v1/rotations/1/on-call?at={later}")).await.json().await.unwrap();
+        assert_eq!(on_call["staff_id"], 1);
+
+        app.text_in(MAYA, "i want to die").await;
+        app.scheduler.tick().await.unwrap();
+        assert_eq!(to(&app.mock.accepted(), SUPERVISOR).len(), 1, "the override is paged");
+        let response = app.post("/api/v1/escalations/1/acknowledge", json!({"staff_id": 3})).await;
+        assert_eq!(response.status(), 200);
+        let again = app.post("/api/v1/escalations/1/acknowledge", json!({"staff_id": 2})).await;
+        assert_eq!(again.status(), 409);
+        app.run_until(app.clock.now() + SignedDuration::from_hours(1)).await;
+        let to_supervisor = to(&app.mock.accepted(), SUPERVISOR);
+        assert_eq!(to_supervisor.len(), 2);
+        assert!(to_supervisor[1].starts_with("Acknowledged alert"));
+        assert!(to(&app.mock.accepted(), BACKUP).is_empty());
+        assert_eq!(app.post("/api/v1/escalations/1/resolve", json!({})).await.status(), 200);
+    }
+}
+
+on_both_backends! {
+    /// Policy edits are validated field by field.
+    async fn an_invalid_escalation_policy_is_refused(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        for (policy, field) in [
+            (json!({"steps": []}), "steps"),
+            (json!({"steps": [{"target": {"rotation": 9}, "delay_minutes": 10}]}), "steps[0].target"),
+            (json!({"steps": [{"target": {"staff": 1}, "delay_minutes": 0}]}), "steps[0].delay_minutes"),
+            (json!({"steps": [{"target": {"team": 1}, "delay_minutes": 10}]}), "steps[0].target"),
+        ] {
+            let response = app.put("/api/v1/escalation-policy", policy.clone()).await;
+            assert_eq!(response.status(), 422, "{policy}");
+            let error: Value = response.json().await.unwrap();
+            assert_eq!(error["error"]["field"], field, "{policy}: {error}");
+        }
+    }
+}
