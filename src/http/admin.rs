@@ -42,6 +42,7 @@ struct ClientView {
     status: &'static str,
     opted_out_at: Option<String>,
     phone_invalid: bool,
+    assigned_staff_id: Option<i64>,
     created_at: String,
 }
 
@@ -58,6 +59,7 @@ impl From<ClientRecord> for ClientView {
             status: client.status.as_str(),
             opted_out_at: client.opted_out_at.map(|t| t.to_string()),
             phone_invalid: client.phone_invalid_at.is_some(),
+            assigned_staff_id: client.assigned_staff_id,
             created_at: client.created_at.to_string(),
         }
     }

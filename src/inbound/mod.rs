@@ -12,7 +12,7 @@ use crate::domain::phone::Masked;
 use crate::domain::{ClientStatus, MessageKind};
 use crate::risk::{Assessment, Tier};
 use crate::scheduling::Clock;
-use crate::storage::{AckOutcome, InboundClient, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError};
+use crate::storage::{AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError};
 use crate::templates::{Catalog, MessageContext, StaffContext};
 use keywords::{Keyword, StaffCommand};
 
@@ -120,7 +120,7 @@ impl InboundService {
         let (sender, client_id, staff_id) = match (&client, &staff) {
             (Some(client), _) => {
                 self.handle_client(&mut handling, client).await?;
-                ("client", Some(client.record.id), None)
+                ("client", Some(client.id), None)
             }
             (None, Some(member)) => {
                 self.handle_staff(&mut handling, member).await?;
@@ -145,19 +145,18 @@ impl InboundService {
         })
     }
 
-    async fn handle_client(&self, h: &mut Handling<'_>, client: &InboundClient) -> Result<(), StoreError> {
-        let record = &client.record;
-        let reference = record.id.to_string();
+    async fn handle_client(&self, h: &mut Handling<'_>, client: &ClientRecord) -> Result<(), StoreError> {
+        let reference = client.id.to_string();
         let tier = h.assessment.tier;
         // Risk first, whatever else the text says: "STOP I want to die" opts out *and* escalates.
         match tier {
             Tier::Crisis => {
-                let (escalation_id, _) = h.tx.open_escalation(Some(record.id), &h.text.from).await?;
-                tracing::warn!(escalation_id, client_id = record.id, "crisis text: escalation opened");
+                let (escalation_id, _) = h.tx.open_escalation(Some(client.id), &h.text.from).await?;
+                tracing::warn!(escalation_id, client_id = client.id, "crisis text: escalation opened");
                 h.actions.push("escalated");
             }
             Tier::Concern => {
-                self.concern_notice(h, Some(record.id), client.assigned_staff_id, &reference)
+                self.concern_notice(h, Some(client.id), client.assigned_staff_id, &reference)
                     .await?;
             }
             Tier::None => {}
@@ -170,14 +169,14 @@ impl InboundService {
             Some("HELP") => Some(Keyword::Help),
             _ => keywords::keyword(&h.text.body),
         };
-        let opted_out = record.status == ClientStatus::OptedOut;
-        let language = self.language(&record.language);
+        let opted_out = client.status == ClientStatus::OptedOut;
+        let language = self.language(&client.language);
         let context = MessageContext {
-            first_name: &record.first_name,
+            first_name: &client.first_name,
         };
         match keyword {
             Some(Keyword::OptOut) => {
-                h.tx.opt_out_client(record.id).await?;
+                h.tx.opt_out_client(client.id).await?;
                 h.actions.push("opt_out");
                 if !provider_answered && !opted_out {
                     // The one text allowed after STOP; after a crisis text it carries 911 and 988 too.
@@ -189,8 +188,8 @@ impl InboundService {
                     let body = self.render(template, language, &context);
                     h.reply(
                         MessageKind::OptOutConfirmation,
-                        Some(record.id),
-                        &record.phone,
+                        Some(client.id),
+                        &client.phone,
                         body,
                         template,
                     )
@@ -198,14 +197,14 @@ impl InboundService {
                 }
             }
             Some(Keyword::OptIn | Keyword::Yes) if opted_out => {
-                h.tx.opt_in_client(record.id).await?;
+                h.tx.opt_in_client(client.id).await?;
                 h.actions.push("opt_in");
                 if !provider_answered {
                     let body = self.render("system/start_confirmation", language, &context);
                     h.reply(
                         MessageKind::OptInConfirmation,
-                        Some(record.id),
-                        &record.phone,
+                        Some(client.id),
+                        &client.phone,
                         body,
                         "system/start_confirmation",
                     )
@@ -218,8 +217,8 @@ impl InboundService {
                     let body = self.render("system/help", language, &context);
                     h.reply(
                         MessageKind::HelpReply,
-                        Some(record.id),
-                        &record.phone,
+                        Some(client.id),
+                        &client.phone,
                         body,
                         "system/help",
                     )
@@ -235,8 +234,8 @@ impl InboundService {
                         let body = self.render("system/crisis_reply", language, &context);
                         h.reply(
                             MessageKind::CrisisReply,
-                            Some(record.id),
-                            &record.phone,
+                            Some(client.id),
+                            &client.phone,
                             body,
                             "system/crisis_reply",
                         )
@@ -248,8 +247,8 @@ impl InboundService {
                         let body = self.render("system/concern_reply", language, &context);
                         h.reply(
                             MessageKind::ConcernReply,
-                            Some(record.id),
-                            &record.phone,
+                            Some(client.id),
+                            &client.phone,
                             body,
                             "system/concern_reply",
                         )
@@ -299,15 +298,15 @@ impl InboundService {
                 let reachable =
                     h.tx.client_by_id(reference)
                         .await?
-                        .filter(|c| c.record.status != ClientStatus::OptedOut && c.record.phone_invalid_at.is_none());
+                        .filter(|c| c.status != ClientStatus::OptedOut && c.phone_invalid_at.is_none());
                 match reachable {
                     Some(client) => {
                         let key = format!("relay:{}", h.tx.inbound_id);
                         let relay = text_to(
                             MessageKind::Relay,
-                            Some(client.record.id),
+                            Some(client.id),
                             None,
-                            &client.record.phone,
+                            &client.phone,
                             text,
                             None,
                             key,
@@ -462,7 +461,7 @@ impl InboundService {
 
     /// An ordinary reply goes to the client's assigned peer, with its words unless configured otherwise. A
     /// loop with another bot is recorded but not forwarded text by text to the peer's phone.
-    async fn forward(&self, h: &mut Handling<'_>, client: &InboundClient, reference: &str) -> Result<(), StoreError> {
+    async fn forward(&self, h: &mut Handling<'_>, client: &ClientRecord, reference: &str) -> Result<(), StoreError> {
         if h.looping {
             return Ok(());
         }

@@ -18,10 +18,12 @@ pub struct ClientRecord {
     pub opted_out_at: Option<Timestamp>,
     pub phone_invalid_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// The peer a client's replies and concern notices go to.
+    pub assigned_staff_id: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
-struct ClientRow {
+pub(super) struct ClientRow {
     id: i64,
     phone: String,
     first_name: String,
@@ -33,6 +35,7 @@ struct ClientRow {
     opted_out_at: Option<i64>,
     phone_invalid_at: Option<i64>,
     created_at: i64,
+    assigned_staff_id: Option<i64>,
 }
 
 impl From<ClientRow> for ClientRecord {
@@ -50,6 +53,7 @@ impl From<ClientRow> for ClientRecord {
             opted_out_at: optional_instant(row.opted_out_at),
             phone_invalid_at: optional_instant(row.phone_invalid_at),
             created_at: instant(row.created_at),
+            assigned_staff_id: row.assigned_staff_id,
         }
     }
 }
@@ -79,8 +83,8 @@ impl SendTarget {
     }
 }
 
-const CLIENT_COLUMNS: &str = "id, phone, first_name, language, timezone, consented_at, consent_source, status, \
-                              opted_out_at, phone_invalid_at, created_at";
+pub(super) const CLIENT_COLUMNS: &str = "id, phone, first_name, language, timezone, consented_at, consent_source, \
+     status, opted_out_at, phone_invalid_at, created_at, assigned_staff_id";
 
 impl Store {
     pub async fn insert_client(&self, client: &NewClient, now: Timestamp) -> Result<i64> {

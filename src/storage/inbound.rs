@@ -5,9 +5,9 @@
 use jiff::{SignedDuration, Timestamp};
 use sqlx::{Any, Transaction};
 
-use super::clients::opt_out;
-use super::{ClientRecord, NewText, Result, Store, instant, optional_instant, outbox::insert_text, unix};
-use crate::domain::{ClientStatus, MessageKind};
+use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
+use super::{ClientRecord, NewText, Result, Store, outbox::insert_text, unix};
+use crate::domain::MessageKind;
 
 #[derive(Debug, Clone)]
 pub struct NewInbound<'a> {
@@ -51,53 +51,6 @@ pub struct InboundTx {
     now: Timestamp,
 }
 
-#[derive(sqlx::FromRow)]
-struct ClientRow {
-    id: i64,
-    phone: String,
-    first_name: String,
-    language: String,
-    timezone: String,
-    consented_at: Option<i64>,
-    consent_source: Option<String>,
-    status: String,
-    opted_out_at: Option<i64>,
-    phone_invalid_at: Option<i64>,
-    created_at: i64,
-    assigned_staff_id: Option<i64>,
-}
-
-/// A client, with the staff member their replies go to.
-#[derive(Debug, Clone)]
-pub struct InboundClient {
-    pub record: ClientRecord,
-    pub assigned_staff_id: Option<i64>,
-}
-
-impl From<ClientRow> for InboundClient {
-    fn from(row: ClientRow) -> Self {
-        Self {
-            record: ClientRecord {
-                id: row.id,
-                phone: row.phone,
-                first_name: row.first_name,
-                language: row.language,
-                timezone: row.timezone,
-                consented_at: optional_instant(row.consented_at),
-                consent_source: row.consent_source,
-                status: ClientStatus::parse(&row.status).unwrap_or(ClientStatus::OptedOut),
-                opted_out_at: optional_instant(row.opted_out_at),
-                phone_invalid_at: optional_instant(row.phone_invalid_at),
-                created_at: instant(row.created_at),
-            },
-            assigned_staff_id: row.assigned_staff_id,
-        }
-    }
-}
-
-const CLIENT_SELECT: &str = "SELECT id, phone, first_name, language, timezone, consented_at, consent_source, status, \
-     opted_out_at, phone_invalid_at, created_at, assigned_staff_id FROM clients";
-
 impl Store {
     /// Stores an inbound text and opens its transaction; `None` if this `MessageSid` was already received.
     pub async fn begin_inbound(&self, inbound: &NewInbound<'_>) -> Result<Option<InboundTx>> {
@@ -129,14 +82,6 @@ impl Store {
             }
         }
     }
-
-    pub async fn client_with_assignment(&self, id: i64) -> Result<Option<InboundClient>> {
-        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{CLIENT_SELECT} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(InboundClient::from))
-    }
 }
 
 impl InboundTx {
@@ -145,20 +90,24 @@ impl InboundTx {
         self.now
     }
 
-    pub async fn client_by_phone(&mut self, phone: &str) -> Result<Option<InboundClient>> {
-        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{CLIENT_SELECT} WHERE phone = $1")))
-            .bind(phone)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(row.map(InboundClient::from))
+    pub async fn client_by_phone(&mut self, phone: &str) -> Result<Option<ClientRecord>> {
+        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE phone = $1"
+        )))
+        .bind(phone)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(ClientRecord::from))
     }
 
-    pub async fn client_by_id(&mut self, id: i64) -> Result<Option<InboundClient>> {
-        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{CLIENT_SELECT} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(row.map(InboundClient::from))
+    pub async fn client_by_id(&mut self, id: i64) -> Result<Option<ClientRecord>> {
+        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(ClientRecord::from))
     }
 
     pub async fn staff_by_phone(&mut self, phone: &str) -> Result<Option<StaffMember>> {

@@ -25,7 +25,7 @@ use sqlx::{AnyPool, Executor};
 pub use clients::{ClientRecord, SendTarget};
 pub use enrollments::{DueEnrollment, NewEnrollment, StepAdvance};
 pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, EscalationView, EventView, NoticeView};
-pub use inbound::{AckOutcome, InboundClient, InboundTx, NewInbound, StaffMember, reference};
+pub use inbound::{AckOutcome, InboundTx, NewInbound, StaffMember, reference};
 pub use oncall::NewRotation;
 pub use outbox::{ClaimedText, NewText, TextRecord};
 pub use staff::StaffRecord;

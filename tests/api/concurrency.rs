@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use tether::app::Application;
-use tether::domain::MessageKind;
 use tether::scheduling::Clock;
-use tether::storage::NewText;
 
 use crate::helpers::*;
 use crate::on_both_backends;
@@ -23,20 +21,8 @@ on_both_backends! {
         let second_scheduler = second.scheduler();
 
         let now = first.clock.now();
-        let texts: Vec<NewText> = (0..TEXTS)
-            .map(|i| NewText {
-                client_id: None,
-                staff_id: None,
-                enrollment_id: None,
-                kind: MessageKind::CaringContact,
-                idempotency_key: format!("load:{i}"),
-                to_phone: format!("+1415555{:04}", i % 10_000),
-                body: format!("text {i}"),
-                template: None,
-                step: None,
-                planned_at: now,
-                expires_at: None,
-            })
+        let texts: Vec<_> = (0..TEXTS)
+            .map(|i| due_text(format!("load:{i}"), format!("+1415555{:04}", i % 10_000), now))
             .collect();
         assert_eq!(first.store.enqueue_many(&texts, now).await.unwrap(), TEXTS);
         assert_eq!(first.store.enqueue_many(&texts[..10], now).await.unwrap(), 0, "idempotency keys hold");

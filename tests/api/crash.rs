@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::AnyPool;
-use tether::domain::MessageKind;
-use tether::storage::{NewText, Store};
+use tether::storage::Store;
 
 use crate::helpers::*;
 use crate::mock_provider::{ACCOUNT_SID, AUTH_TOKEN, FROM, MockProvider};
@@ -57,20 +56,8 @@ on_both_backends! {
         let store = Store::connect(&database.url).await.unwrap();
         store.migrate().await.unwrap();
         let now = Timestamp::now();
-        let texts: Vec<NewText> = (0..TEXTS)
-            .map(|i| NewText {
-                client_id: None,
-                staff_id: None,
-                enrollment_id: None,
-                kind: MessageKind::CaringContact,
-                idempotency_key: format!("crash:{i}"),
-                to_phone: format!("+1415555{:04}", 100 + i),
-                body: format!("text {i}"),
-                template: None,
-                step: None,
-                planned_at: now,
-                expires_at: None,
-            })
+        let texts: Vec<_> = (0..TEXTS)
+            .map(|i| due_text(format!("crash:{i}"), format!("+1415555{:04}", 100 + i), now))
             .collect();
         store.enqueue_many(&texts, now).await.unwrap();
         sqlx::any::install_default_drivers();

@@ -402,3 +402,20 @@ pub fn inbound_params(from: &str, body: &str, sid: &str) -> Vec<(String, String)
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
 }
+
+/// A text to no client record, due at `at`: load for the dispatcher without the client rules.
+pub fn due_text(key: String, to: String, at: Timestamp) -> tether::storage::NewText {
+    tether::storage::NewText {
+        client_id: None,
+        staff_id: None,
+        enrollment_id: None,
+        kind: tether::domain::MessageKind::CaringContact,
+        body: format!("text {key}"),
+        idempotency_key: key,
+        to_phone: to,
+        template: None,
+        step: None,
+        planned_at: at,
+        expires_at: None,
+    }
+}
