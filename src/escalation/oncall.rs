@@ -100,19 +100,7 @@ pub fn on_call(rotation: &Rotation, overrides: &[Override], at: Timestamp) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
-
-    fn ny() -> TimeZone {
-        TimeZone::get("America/New_York").unwrap()
-    }
-
-    fn local(s: &str) -> Timestamp {
-        jiff::civil::DateTime::from_str(s)
-            .unwrap()
-            .to_zoned_datetime(ny())
-            .unwrap()
-            .timestamp()
-    }
+    use crate::scheduling::test_time::{local, ny};
 
     fn daily() -> Rotation {
         Rotation {

@@ -229,30 +229,15 @@ impl InboundService {
                 // Nothing automatic goes to someone who said STOP; staff still see a risk text above.
             }
             _ => match tier {
-                Tier::Crisis => {
-                    if self.may_reply(h, MessageKind::CrisisReply, RISK_REPLY_WINDOW).await? {
-                        let body = self.render("system/crisis_reply", language, &context);
-                        h.reply(
-                            MessageKind::CrisisReply,
-                            Some(client.id),
-                            &client.phone,
-                            body,
-                            "system/crisis_reply",
-                        )
-                        .await?;
-                    }
-                }
-                Tier::Concern => {
-                    if self.may_reply(h, MessageKind::ConcernReply, RISK_REPLY_WINDOW).await? {
-                        let body = self.render("system/concern_reply", language, &context);
-                        h.reply(
-                            MessageKind::ConcernReply,
-                            Some(client.id),
-                            &client.phone,
-                            body,
-                            "system/concern_reply",
-                        )
-                        .await?;
+                Tier::Crisis | Tier::Concern => {
+                    let (kind, template) = if tier == Tier::Crisis {
+                        (MessageKind::CrisisReply, "system/crisis_reply")
+                    } else {
+                        (MessageKind::ConcernReply, "system/concern_reply")
+                    };
+                    if self.may_reply(h, kind, RISK_REPLY_WINDOW).await? {
+                        let body = self.render(template, language, &context);
+                        h.reply(kind, Some(client.id), &client.phone, body, template).await?;
                     }
                 }
                 Tier::None => self.forward(h, client, &reference).await?,

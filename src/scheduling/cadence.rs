@@ -130,19 +130,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
-
-    fn ny() -> TimeZone {
-        TimeZone::get("America/New_York").unwrap()
-    }
-
-    fn local(s: &str) -> Timestamp {
-        jiff::civil::DateTime::from_str(s)
-            .unwrap()
-            .to_zoned_datetime(ny())
-            .unwrap()
-            .timestamp()
-    }
+    use crate::scheduling::test_time::{local, ny};
 
     fn quiet() -> QuietHours {
         "21:00-08:00".parse().unwrap()

@@ -5,6 +5,8 @@ pub mod cadence;
 pub mod clock;
 pub mod planner;
 pub mod quiet_hours;
+#[cfg(test)]
+pub(crate) mod test_time;
 
 pub use cadence::{Schedule, SendWindow, Step};
 pub use clock::{Clock, ManualClock};

@@ -89,18 +89,7 @@ impl fmt::Display for QuietHours {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ny() -> TimeZone {
-        TimeZone::get("America/New_York").unwrap()
-    }
-
-    fn local(s: &str) -> Timestamp {
-        jiff::civil::DateTime::from_str(s)
-            .unwrap()
-            .to_zoned_datetime(ny())
-            .unwrap()
-            .timestamp()
-    }
+    use crate::scheduling::test_time::{local, ny};
 
     #[test]
     fn late_evening_and_small_hours_wait_for_eight_in_the_morning() {

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::inbound::{AckOutcome, StaffMember, acknowledge, reference};
+use super::inbound::{AckOutcome, acknowledge, reference};
 use super::{NewText, Result, Store, optional_instant, outbox::insert_text, unix};
 
 /// An open escalation whose next step is due.
@@ -92,20 +92,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
-    }
-
-    pub async fn staff_member(&self, id: i64) -> Result<Option<StaffMember>> {
-        let row: Option<(i64, String, String, Option<i64>)> =
-            sqlx::query_as("SELECT id, name, phone, opted_out_at FROM staff WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(id, name, phone, opted_out_at)| StaffMember {
-            id,
-            name,
-            phone,
-            opted_out: opted_out_at.is_some(),
-        }))
     }
 
     /// Applies one move of a chain. Returns false, writing nothing, if another instance moved it first.

@@ -6,6 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::{Any, Transaction};
 
 use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
+use super::staff::staff_member;
 use super::{ClientRecord, NewText, Result, Store, outbox::insert_text, unix};
 use crate::domain::MessageKind;
 
@@ -115,17 +116,7 @@ impl InboundTx {
     }
 
     pub async fn staff_by_id(&mut self, id: i64) -> Result<Option<StaffMember>> {
-        let rows: Option<(i64, String, String, Option<i64>)> =
-            sqlx::query_as("SELECT id, name, phone, opted_out_at FROM staff WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(rows.map(|(id, name, phone, opted_out_at)| StaffMember {
-            id,
-            name,
-            phone,
-            opted_out: opted_out_at.is_some(),
-        }))
+        staff_member(&mut self.tx, id).await
     }
 
     /// Texts received from `phone` in the last `window`, this one included: a loop with another bot shows

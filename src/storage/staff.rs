@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use super::{Result, Store, instant, unix};
+use super::{Result, StaffMember, Store, instant, unix};
 use crate::domain::{FirstName, PhoneNumber};
 
 #[derive(Debug, Clone)]
@@ -13,7 +13,27 @@ pub struct StaffRecord {
     pub created_at: Timestamp,
 }
 
+/// A staff member by id, inside whatever transaction or connection the caller holds.
+pub(super) async fn staff_member(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Option<StaffMember>> {
+    let row: Option<(i64, String, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, name, phone, opted_out_at FROM staff WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(id, name, phone, opted_out_at)| StaffMember {
+        id,
+        name,
+        phone,
+        opted_out: opted_out_at.is_some(),
+    }))
+}
+
 impl Store {
+    pub async fn staff_member(&self, id: i64) -> Result<Option<StaffMember>> {
+        let mut conn = self.pool.acquire().await?;
+        staff_member(&mut conn, id).await
+    }
+
     pub async fn insert_staff(&self, name: &FirstName, phone: &PhoneNumber, now: Timestamp) -> Result<i64> {
         let id = sqlx::query_scalar("INSERT INTO staff (name, phone, created_at) VALUES ($1, $2, $3) RETURNING id")
             .bind(name.as_str())
