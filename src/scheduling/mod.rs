@@ -5,6 +5,7 @@ pub mod cadence;
 pub mod clock;
 pub mod planner;
 pub mod quiet_hours;
+pub mod recurrence;
 #[cfg(test)]
 pub(crate) mod test_time;
 
