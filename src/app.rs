@@ -105,6 +105,7 @@ impl Application {
             inbound,
             verify_signatures,
             quiet_hours: settings.quiet_hours,
+            appointment_reminders: settings.appointment_reminders.0.clone(),
             admin_token: settings.admin_token.clone(),
             webhook_key: settings.twilio.auth_token.clone(),
             public_url: settings.public_url.clone(),

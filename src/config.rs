@@ -42,6 +42,10 @@ pub struct Settings {
     #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
     pub quiet_hours: QuietHours,
 
+    /// How long before an appointment its reminders go, comma-separated.
+    #[arg(long, env = "TETHER_APPOINTMENT_REMINDERS", default_value = "24h,2h", value_parser = parse_reminder_offsets)]
+    pub appointment_reminders: ReminderOffsets,
+
     /// Log output: pretty for a terminal, json for a log pipeline.
     #[arg(long, env = "TETHER_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -187,6 +191,14 @@ impl Settings {
     pub fn plan_ahead(&self) -> SignedDuration {
         SignedDuration::from_hours(i64::from(self.sending.plan_ahead_hours))
     }
+}
+
+/// Offsets before an appointment, like `24h,2h`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderOffsets(pub Vec<SignedDuration>);
+
+fn parse_reminder_offsets(value: &str) -> Result<ReminderOffsets, String> {
+    crate::scheduling::reminders::parse_offsets(value).map(ReminderOffsets)
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {

@@ -5,6 +5,12 @@
 pub enum MessageKind {
     /// A brief, non-demanding text on a schedule after discharge.
     CaringContact,
+    /// A reminder of an appointment, before it starts.
+    AppointmentReminder,
+    /// A recurring medication reminder, at times the client chose.
+    MedicationReminder,
+    /// The answer to a reply to a reminder (confirmed, will be rescheduled).
+    ReminderReply,
     /// Safe-messaging words to someone whose text showed a crisis.
     CrisisReply,
     /// An acknowledgement to someone whose text showed a concern.
@@ -23,8 +29,11 @@ pub enum MessageKind {
     StaffNotice,
 }
 
-const ALL_KINDS: [MessageKind; 10] = [
+const ALL_KINDS: [MessageKind; 13] = [
     MessageKind::CaringContact,
+    MessageKind::AppointmentReminder,
+    MessageKind::MedicationReminder,
+    MessageKind::ReminderReply,
     MessageKind::CrisisReply,
     MessageKind::ConcernReply,
     MessageKind::OptOutConfirmation,
@@ -40,6 +49,9 @@ impl MessageKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::CaringContact => "caring_contact",
+            MessageKind::AppointmentReminder => "appointment_reminder",
+            MessageKind::MedicationReminder => "medication_reminder",
+            MessageKind::ReminderReply => "reminder_reply",
             MessageKind::CrisisReply => "crisis_reply",
             MessageKind::ConcernReply => "concern_reply",
             MessageKind::OptOutConfirmation => "opt_out_confirmation",
@@ -56,9 +68,19 @@ impl MessageKind {
         ALL_KINDS.into_iter().find(|kind| kind.as_str() == value)
     }
 
+    /// Texts planned ahead rather than sent in answer to something: held for quiet hours, skipped while the
+    /// client is paused, and sent only with recorded consent.
+    pub fn is_scheduled(self) -> bool {
+        matches!(
+            self,
+            MessageKind::CaringContact | MessageKind::AppointmentReminder | MessageKind::MedicationReminder
+        )
+    }
+
     /// Scheduled, non-urgent texts wait for the morning; replies to someone texting now, and pages, do not.
+    /// Medication reminders go at the times the client chose, even late in the evening.
     pub fn respects_quiet_hours(self) -> bool {
-        matches!(self, MessageKind::CaringContact)
+        matches!(self, MessageKind::CaringContact | MessageKind::AppointmentReminder)
     }
 
     /// Texts that still go to a client who opted out: the one confirmation, and the HELP answer carriers
@@ -69,7 +91,7 @@ impl MessageKind {
 
     /// Texts the client did not ask for need recorded consent; answers to a text they sent do not.
     pub fn requires_consent(self) -> bool {
-        matches!(self, MessageKind::CaringContact | MessageKind::Relay)
+        self.is_scheduled() || self == MessageKind::Relay
     }
 
     /// Dispatch order: a crisis reply or a page never waits behind scheduled texts, and skips the
@@ -78,6 +100,7 @@ impl MessageKind {
         match self {
             MessageKind::CrisisReply | MessageKind::Page => 10,
             MessageKind::CaringContact => 0,
+            MessageKind::AppointmentReminder | MessageKind::MedicationReminder => 1,
             _ => 5,
         }
     }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod error;
 mod extract;
 pub mod oncall;
+pub mod reminders;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct AppState {
     /// False only when explicitly configured for local trials with the log provider.
     pub verify_signatures: bool,
     pub quiet_hours: QuietHours,
+    /// How long before an appointment its reminders go.
+    pub appointment_reminders: Vec<jiff::SignedDuration>,
     /// Bearer token for `/api/v1`; `None` refuses every API call.
     pub admin_token: Option<SecretString>,
     /// Key for provider webhook signatures (the Twilio auth token); `None` refuses every webhook.
@@ -51,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health))
         .merge(admin::router())
         .merge(oncall::router())
+        .merge(reminders::router())
         .merge(webhooks::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -59,6 +59,30 @@ pub fn keyword(body: &str) -> Option<Keyword> {
     }
 }
 
+/// A one-word answer to a reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderReply {
+    /// `C`, `CONFIRM`: the appointment.
+    Confirm,
+    /// `R`, `RESCHEDULE`: the appointment needs another time.
+    Reschedule,
+    /// `TAKEN`, `Y`, `DONE`: the medication.
+    Taken,
+    /// `YES`, `SI`, `SÍ`: whichever single reminder is open.
+    Yes,
+}
+
+/// CANCEL is deliberately absent: it is an opt-out word and is never an appointment command.
+pub fn reminder_reply(body: &str) -> Option<ReminderReply> {
+    match squeeze(body).as_str() {
+        "C" | "CONFIRM" | "CONFIRMED" | "CONFIRMAR" => Some(ReminderReply::Confirm),
+        "R" | "RESCHEDULE" | "CAMBIAR" => Some(ReminderReply::Reschedule),
+        "TAKEN" | "Y" | "DONE" | "TOMADA" | "LISTO" => Some(ReminderReply::Taken),
+        "YES" | "SI" | "SÍ" => Some(ReminderReply::Yes),
+        _ => None,
+    }
+}
+
 /// What a staff member's text asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaffCommand {
@@ -150,6 +174,21 @@ mod tests {
         assert_eq!(keyword("help"), Some(Keyword::Help));
         assert_eq!(keyword("INFO"), Some(Keyword::Help));
         assert_eq!(keyword("yes please call me"), None);
+    }
+
+    #[test]
+    fn reminder_replies() {
+        assert_eq!(reminder_reply("c"), Some(ReminderReply::Confirm));
+        assert_eq!(reminder_reply("Confirm."), Some(ReminderReply::Confirm));
+        assert_eq!(reminder_reply(" r "), Some(ReminderReply::Reschedule));
+        assert_eq!(reminder_reply("taken"), Some(ReminderReply::Taken));
+        assert_eq!(reminder_reply("Sí"), Some(ReminderReply::Yes));
+        assert_eq!(
+            reminder_reply("cancel"),
+            None,
+            "an opt-out word, never an appointment command"
+        );
+        assert_eq!(reminder_reply("c u later"), None);
     }
 
     #[test]

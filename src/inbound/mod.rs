@@ -12,9 +12,10 @@ use crate::domain::phone::Masked;
 use crate::domain::{ClientStatus, MessageKind};
 use crate::risk::{Assessment, Tier};
 use crate::scheduling::Clock;
+use crate::scheduling::reminders::describe_when;
 use crate::storage::{AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError};
-use crate::templates::{Catalog, MessageContext, StaffContext};
-use keywords::{Keyword, StaffCommand};
+use crate::templates::{Catalog, MessageContext, ReminderContext, StaffContext};
+use keywords::{Keyword, ReminderReply, StaffCommand};
 
 /// More texts than this from one number within [`LOOP_WINDOW`] look like a loop with another bot:
 /// automatic replies stop (risk handling does not).
@@ -240,7 +241,11 @@ impl InboundService {
                         h.reply(kind, Some(client.id), &client.phone, body, template).await?;
                     }
                 }
-                Tier::None => self.forward(h, client, &reference).await?,
+                Tier::None => {
+                    if !self.answer_reminder(h, client).await? {
+                        self.forward(h, client, &reference).await?;
+                    }
+                }
             },
         }
         Ok(())
@@ -399,6 +404,86 @@ impl InboundService {
         Ok(())
     }
 
+    /// A one-word answer to the latest open reminder of its kind. Returns false if the text is no such
+    /// answer or nothing is open, so it is forwarded like any reply. An answer that could mean either an
+    /// appointment or a medication goes to staff instead of guessing.
+    async fn answer_reminder(&self, h: &mut Handling<'_>, client: &ClientRecord) -> Result<bool, StoreError> {
+        let Some(reply) = keywords::reminder_reply(&h.text.body) else {
+            return Ok(false);
+        };
+        let prompts = h.tx.open_prompts(client.id).await?;
+        let latest = |kind: &str| prompts.iter().find(|p| p.kind == kind);
+        let (appointment, medication) = (latest("appointment"), latest("medication"));
+        let target = match (reply, appointment, medication) {
+            (ReminderReply::Confirm | ReminderReply::Reschedule, Some(prompt), _) => Some(prompt),
+            (ReminderReply::Taken, _, Some(prompt)) => Some(prompt),
+            (ReminderReply::Yes, Some(_), Some(_)) => {
+                h.tx.open_task(
+                    client.id,
+                    "ambiguous_reply",
+                    None,
+                    "YES while both an appointment and a medication reminder are open",
+                )
+                .await?;
+                h.actions.push("ambiguous");
+                self.forward(h, client, &client.id.to_string()).await?;
+                return Ok(true);
+            }
+            (ReminderReply::Yes, Some(prompt), None) | (ReminderReply::Yes, None, Some(prompt)) => Some(prompt),
+            _ => None,
+        };
+        let Some(prompt) = target.cloned() else {
+            return Ok(false);
+        };
+        if prompt.kind == "medication" {
+            h.tx.answer_prompt(prompt.id, "taken").await?;
+            h.actions.push("taken");
+            return Ok(true);
+        }
+        let confirmed = reply != ReminderReply::Reschedule;
+        let Some(appointment_id) = prompt.appointment_id else {
+            return Ok(false);
+        };
+        h.tx.answer_prompt(prompt.id, if confirmed { "confirmed" } else { "reschedule" })
+            .await?;
+        let Some(starts_at) = h.tx.mark_appointment(appointment_id, confirmed).await? else {
+            return Ok(false);
+        };
+        if !confirmed {
+            h.tx.open_task(
+                client.id,
+                "reschedule",
+                Some(appointment_id),
+                "client asked for another time",
+            )
+            .await?;
+        }
+        h.actions.push(if confirmed { "confirmed" } else { "reschedule" });
+        let zone = jiff::tz::TimeZone::get(&client.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let language = self.language(&client.language);
+        let when = describe_when(starts_at, &zone, language);
+        let template = if confirmed {
+            "appointment/confirmed"
+        } else {
+            "appointment/reschedule"
+        };
+        let context = ReminderContext {
+            first_name: &client.first_name,
+            when: &when,
+            phrase: "",
+        };
+        let body = self.render(template, language, &context);
+        h.reply(
+            MessageKind::ReminderReply,
+            Some(client.id),
+            &client.phone,
+            body,
+            template,
+        )
+        .await?;
+        Ok(true)
+    }
+
     /// A concern: listed for follow-up until someone marks it seen, and the assigned peer told by text.
     async fn concern_notice(
         &self,
@@ -504,7 +589,7 @@ impl InboundService {
 
     /// Renders a client text. Templates are checked at start-up, so a failure is a bug; it is logged and
     /// the text is left empty rather than failing the whole inbound transaction.
-    fn render(&self, template: &str, language: &str, context: &MessageContext<'_>) -> String {
+    fn render(&self, template: &str, language: &str, context: &impl serde::Serialize) -> String {
         self.catalog.render(template, language, context).unwrap_or_else(|err| {
             tracing::error!(error = %err, template, "template failed to render");
             String::new()

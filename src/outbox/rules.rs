@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
-use crate::domain::{ClientStatus, MessageKind};
+use crate::domain::ClientStatus;
 use crate::scheduling::QuietHours;
 use crate::storage::ClaimedText;
 
@@ -41,7 +41,7 @@ pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict
     };
     match recipient.status {
         ClientStatus::OptedOut if !kind.allowed_after_opt_out() => return Verdict::Cancel("client opted out"),
-        ClientStatus::Paused if kind == MessageKind::CaringContact => return Verdict::Cancel("client paused"),
+        ClientStatus::Paused if kind.is_scheduled() => return Verdict::Cancel("client paused"),
         _ => {}
     }
     if recipient.phone_invalid {
@@ -80,6 +80,7 @@ pub fn retry_delay(attempt: i64, retry_after: Option<Duration>) -> SignedDuratio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::MessageKind;
     use crate::storage::SendTarget;
 
     fn at(s: &str) -> Timestamp {

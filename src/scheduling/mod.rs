@@ -6,6 +6,7 @@ pub mod clock;
 pub mod planner;
 pub mod quiet_hours;
 pub mod recurrence;
+pub mod reminders;
 #[cfg(test)]
 pub(crate) mod test_time;
 

@@ -3,14 +3,20 @@
 
 use std::sync::Arc;
 
-use jiff::{SignedDuration, tz::TimeZone};
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
+use super::recurrence::Recurrence;
 use super::{Clock, QuietHours};
+use crate::domain::MessageKind;
 use crate::storage::{DueEnrollment, NewText, StepAdvance, Store, StoreError};
-use crate::templates::{Catalog, MessageContext, RenderError};
+use crate::templates::{Catalog, MessageContext, ReminderContext, RenderError};
 
 /// Enrolments handled per database round trip.
 const BATCH: i64 = 200;
+/// A medication reminder later than this is dropped: the next dose's reminder is what matters then.
+const MEDICATION_LATENESS: SignedDuration = SignedDuration::from_hours(2);
+/// How long a TAKEN reply counts for a medication reminder.
+const MEDICATION_REPLY_WINDOW: SignedDuration = SignedDuration::from_hours(12);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -18,9 +24,9 @@ pub enum PlanError {
     Store(#[from] StoreError),
     #[error("enrollment {enrollment} follows schedule `{schedule}`, which is not in the message templates")]
     UnknownSchedule { enrollment: i64, schedule: String },
-    #[error("enrollment {enrollment}: client time zone `{zone}` is unknown")]
+    #[error("enrollment or medication {enrollment}: client time zone `{zone}` is unknown")]
     UnknownZone { enrollment: i64, zone: String },
-    #[error("enrollment {enrollment}: {source}")]
+    #[error("enrollment or medication {enrollment}: {source}")]
     Render {
         enrollment: i64,
         #[source]
@@ -59,8 +65,71 @@ impl Planner {
         self.plan_ahead
     }
 
-    /// Plans every step that falls due within `plan_ahead` of now. Returns how many steps were planned.
+    /// Plans every caring-contact step and medication reminder that falls due within `plan_ahead` of now.
+    /// Returns how many texts were planned.
     pub async fn plan_due(&self) -> Result<usize, PlanError> {
+        Ok(self.plan_enrollments().await? + self.plan_medications().await?)
+    }
+
+    async fn plan_medications(&self) -> Result<usize, PlanError> {
+        let mut planned = 0;
+        loop {
+            let now = self.clock.now();
+            let due = self.store.due_medications(now + self.plan_ahead, BATCH).await?;
+            if due.is_empty() {
+                return Ok(planned);
+            }
+            for medication in &due {
+                let zone = TimeZone::get(&medication.timezone).map_err(|_| PlanError::UnknownZone {
+                    enrollment: medication.id,
+                    zone: medication.timezone.clone(),
+                })?;
+                let occurrence = Timestamp::from_second(medication.next_at).unwrap_or(now);
+                // Patterns were validated when the medication was created.
+                let next = medication
+                    .schedule
+                    .parse::<Recurrence>()
+                    .ok()
+                    .and_then(|r| r.next_after(occurrence, &zone));
+                let language = self.language(&medication.language);
+                let context = ReminderContext {
+                    first_name: &medication.first_name,
+                    when: "",
+                    phrase: medication.phrase.as_deref().unwrap_or(""),
+                };
+                let body = self
+                    .catalog
+                    .render("medication/reminder", language, &context)
+                    .map_err(|source| PlanError::Render {
+                        enrollment: medication.id,
+                        source,
+                    })?;
+                let text = NewText {
+                    client_id: Some(medication.client_id),
+                    staff_id: None,
+                    enrollment_id: None,
+                    kind: MessageKind::MedicationReminder,
+                    idempotency_key: format!("med:{}:{}", medication.id, medication.next_at),
+                    to_phone: medication.phone.clone(),
+                    body,
+                    template: Some("medication/reminder".into()),
+                    step: None,
+                    planned_at: occurrence,
+                    expires_at: Some(occurrence + MEDICATION_LATENESS),
+                };
+                let closes = occurrence + MEDICATION_REPLY_WINDOW;
+                if self
+                    .store
+                    .advance_medication(medication, &text, closes, next, now)
+                    .await?
+                {
+                    planned += 1;
+                }
+            }
+        }
+    }
+
+    async fn plan_enrollments(&self) -> Result<usize, PlanError> {
         let mut planned = 0;
         loop {
             let now = self.clock.now();
@@ -75,6 +144,15 @@ impl Planner {
                     planned += 1;
                 }
             }
+        }
+    }
+
+    /// A client whose language the templates no longer offer still gets the program's default language.
+    fn language<'a>(&'a self, language: &'a str) -> &'a str {
+        if self.catalog.supports_language(language) {
+            language
+        } else {
+            &self.catalog.program.default_language
         }
     }
 
@@ -111,12 +189,7 @@ impl Planner {
         let context = MessageContext {
             first_name: &enrollment.first_name,
         };
-        // A client whose language the templates no longer offer still gets the program's default language.
-        let language = if self.catalog.supports_language(&enrollment.language) {
-            enrollment.language.as_str()
-        } else {
-            self.catalog.program.default_language.as_str()
-        };
+        let language = self.language(&enrollment.language);
         let body = self
             .catalog
             .render(&step.template, language, &context)

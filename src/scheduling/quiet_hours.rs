@@ -47,6 +47,26 @@ impl QuietHours {
     }
 }
 
+impl QuietHours {
+    /// The last allowed minute at or before `at`: the minute before the quiet span containing `at` began.
+    pub fn previous_allowed(&self, at: Timestamp, zone: &TimeZone) -> Timestamp {
+        let local = at.to_zoned_datetime(zone.clone());
+        if !self.contains(local.time()) {
+            return at;
+        }
+        let mut date = local.date();
+        // In a span that wraps midnight, the small hours belong to the span that began yesterday evening.
+        if self.start > self.end && local.time() < self.end {
+            date = date.yesterday().unwrap_or(date);
+        }
+        let began = zone
+            .to_ambiguous_timestamp(date.to_datetime(self.start))
+            .compatible()
+            .unwrap_or(at);
+        began - jiff::SignedDuration::from_mins(1)
+    }
+}
+
 impl FromStr for QuietHours {
     type Err = String;
 
@@ -127,6 +147,23 @@ mod tests {
         assert_eq!(
             quiet.next_allowed(local("2026-10-31T22:00"), &ny()).to_string(),
             "2026-11-01T13:00:00Z"
+        );
+    }
+
+    #[test]
+    fn the_last_allowed_minute_before_quiet_hours() {
+        let quiet: QuietHours = "21:00-08:00".parse().unwrap();
+        assert_eq!(
+            quiet.previous_allowed(local("2026-03-07T06:00"), &ny()),
+            local("2026-03-06T20:59")
+        );
+        assert_eq!(
+            quiet.previous_allowed(local("2026-03-07T23:00"), &ny()),
+            local("2026-03-07T20:59")
+        );
+        assert_eq!(
+            quiet.previous_allowed(local("2026-03-07T12:00"), &ny()),
+            local("2026-03-07T12:00")
         );
     }
 

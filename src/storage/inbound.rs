@@ -7,7 +7,7 @@ use sqlx::{Any, Transaction};
 
 use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
 use super::staff::staff_member;
-use super::{ClientRecord, NewText, Result, Store, outbox::insert_text, unix};
+use super::{ClientRecord, NewText, OpenPrompt, Result, Store, instant, outbox::insert_text, unix};
 use crate::domain::MessageKind;
 
 #[derive(Debug, Clone)]
@@ -238,6 +238,71 @@ impl InboundTx {
         .fetch_optional(&mut *self.tx)
         .await?;
         Ok(code)
+    }
+
+    /// Questions reminders asked this client that are still open: the reminder went out, the window has not
+    /// closed, nobody answered. Latest first.
+    pub async fn open_prompts(&mut self, client_id: i64) -> Result<Vec<OpenPrompt>> {
+        let prompts = sqlx::query_as(
+            "SELECT p.id, p.kind, p.appointment_id, p.medication_id, p.opens_at FROM prompts p \
+             JOIN outbox o ON o.id = p.outbox_id \
+             WHERE p.client_id = $1 AND p.answered_at IS NULL AND p.opens_at <= $2 AND p.closes_at > $2 \
+             AND o.status IN ('sent', 'delivered') ORDER BY p.opens_at DESC, p.id DESC",
+        )
+        .bind(client_id)
+        .bind(unix(self.now))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(prompts)
+    }
+
+    pub async fn answer_prompt(&mut self, prompt_id: i64, answer: &str) -> Result<()> {
+        sqlx::query("UPDATE prompts SET answered_at = $1, answer = $2 WHERE id = $3")
+            .bind(unix(self.now))
+            .bind(answer)
+            .bind(prompt_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks an appointment confirmed (or asked to be moved) and returns when it starts.
+    pub async fn mark_appointment(&mut self, appointment_id: i64, confirmed: bool) -> Result<Option<Timestamp>> {
+        let column = if confirmed {
+            "confirmed_at"
+        } else {
+            "reschedule_requested_at"
+        };
+        let starts_at: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "UPDATE appointments SET {column} = $1, updated_at = $1 WHERE id = $2 AND status = 'scheduled' RETURNING starts_at"
+        )))
+        .bind(unix(self.now))
+        .bind(appointment_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(starts_at.map(instant))
+    }
+
+    pub async fn open_task(
+        &mut self,
+        client_id: i64,
+        kind: &str,
+        appointment_id: Option<i64>,
+        detail: &str,
+    ) -> Result<i64> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO tasks (client_id, kind, inbound_id, appointment_id, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(client_id)
+        .bind(kind)
+        .bind(self.inbound_id)
+        .bind(appointment_id)
+        .bind(detail)
+        .bind(unix(self.now))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(id)
     }
 
     pub async fn finish(

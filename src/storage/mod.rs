@@ -12,6 +12,7 @@ mod escalations;
 mod inbound;
 mod oncall;
 mod outbox;
+mod reminders;
 mod staff;
 
 use std::str::FromStr;
@@ -28,6 +29,7 @@ pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, Escalat
 pub use inbound::{AckOutcome, InboundTx, NewInbound, StaffMember, reference};
 pub use oncall::NewRotation;
 pub use outbox::{ClaimedText, NewText, TextRecord};
+pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft};
 pub use staff::StaffRecord;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

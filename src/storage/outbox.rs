@@ -300,6 +300,7 @@ impl Store {
                UNION ALL SELECT MIN(lease_until) AS t FROM outbox WHERE status = 'sending' \
                UNION ALL SELECT MIN(next_send_at) - $1 AS t FROM enrollments WHERE status = 'active' \
                UNION ALL SELECT MIN(next_action_at) AS t FROM escalations WHERE status = 'open' \
+               UNION ALL SELECT MIN(next_at) - $1 AS t FROM medications WHERE status = 'active' \
              ) AS deadlines",
         )
         .bind(plan_ahead.as_secs())

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Catalog, CatalogError, MessageContext, Problem, Program, REQUIRED_TEMPLATES, STAFF_TEMPLATES, Severity,
-    StaffContext, template_key,
+    Catalog, CatalogError, MessageContext, Problem, Program, REMINDER_TEMPLATES, REQUIRED_TEMPLATES, ReminderContext,
+    STAFF_TEMPLATES, Severity, StaffContext, template_key,
 };
 use crate::domain::{MessageKind, segments};
 use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
@@ -225,10 +225,17 @@ fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, 
         reference: "1234",
         body: "a client's words",
     }));
+    let reminder_sample = minijinja::Value::from(minijinja::value::Serde(ReminderContext {
+        first_name: SAMPLE_FIRST_NAME,
+        when: "tomorrow (Tue Mar 10) at 10:00 AM",
+        phrase: "time for your evening routine",
+    }));
     for (language, templates) in names {
         for (name, path) in templates {
             let sample = if name.starts_with(STAFF_TEMPLATES) {
                 staff_sample.clone()
+            } else if REMINDER_TEMPLATES.iter().any(|prefix| name.starts_with(prefix)) {
+                reminder_sample.clone()
             } else {
                 client_sample.clone()
             };

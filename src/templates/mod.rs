@@ -40,6 +40,16 @@ pub struct StaffContext<'a> {
     pub body: &'a str,
 }
 
+/// What reminder texts (`appointment/…`, `medication/…`) may refer to, besides `program_name`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReminderContext<'a> {
+    pub first_name: &'a str,
+    /// When the appointment is, in the client's language and time zone ("Tue Mar 10 at 10:00 AM").
+    pub when: &'a str,
+    /// The words the client chose for a medication reminder; empty for the neutral default.
+    pub phrase: &'a str,
+}
+
 /// Templates under this folder are texts to staff and get a [`StaffContext`].
 pub const STAFF_TEMPLATES: &str = "staff/";
 
@@ -64,7 +74,14 @@ pub const REQUIRED_TEMPLATES: &[&str] = &[
     "staff/stop_confirmation",
     "staff/start_confirmation",
     "staff/help",
+    "appointment/reminder",
+    "appointment/confirmed",
+    "appointment/reschedule",
+    "medication/reminder",
 ];
+
+/// Reminder templates get a [`ReminderContext`].
+pub const REMINDER_TEMPLATES: [&str; 2] = ["appointment/", "medication/"];
 
 /// The loaded, validated catalog.
 #[derive(Debug)]
@@ -109,7 +126,12 @@ impl Catalog {
     }
 
     /// Renders `template` (like `caring/first`) in `language` for one client.
-    pub fn render(&self, template: &str, language: &str, context: &MessageContext<'_>) -> Result<String, RenderError> {
+    pub fn render(
+        &self,
+        template: &str,
+        language: &str,
+        context: &impl serde::Serialize,
+    ) -> Result<String, RenderError> {
         self.render_with(
             template,
             language,

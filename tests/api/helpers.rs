@@ -146,6 +146,9 @@ pub fn test_settings(database_url: &str, provider_base: &str) -> Settings {
         templates_dir: shipped_templates(),
         admin_token: Some(SecretString::from(ADMIN_TOKEN)),
         quiet_hours: "21:00-08:00".parse().unwrap(),
+        appointment_reminders: tether::config::ReminderOffsets(
+            tether::scheduling::reminders::parse_offsets("24h,2h").unwrap(),
+        ),
         log_format: LogFormat::Pretty,
         forward_body: true,
         reply_to_unknown: true,

@@ -10,6 +10,7 @@ mod concurrency;
 mod contract;
 mod crash;
 mod inbound;
+mod reminders;
 mod scheduling;
 mod sending;
 mod webhooks;

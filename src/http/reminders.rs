@@ -1,0 +1,281 @@
+//! Appointments (create, move, cancel) with their reminders, medication reminders, and the staff task list.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::{Admin, JsonBody};
+use super::{ApiError, AppState};
+use crate::domain::client::parse_instant;
+use crate::domain::{ClientStatus, ConsentSource, FieldError};
+use crate::scheduling::recurrence::Recurrence;
+use crate::scheduling::reminders::{describe_when, reminder_times};
+use crate::storage::{AppointmentView, ClientRecord, NewMedication, ReminderDraft};
+use crate::templates::ReminderContext;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/clients/{id}/appointments", post(create_appointment))
+        .route("/api/v1/appointments/{id}", get(show_appointment).put(move_appointment))
+        .route("/api/v1/appointments/{id}/cancel", post(cancel_appointment))
+        .route("/api/v1/clients/{id}/medications", post(create_medication))
+        .route("/api/v1/medications/{id}/stop", post(stop_medication))
+        .route("/api/v1/tasks", get(list_tasks))
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::Invalid(FieldError::new(field, message))
+}
+
+async fn reachable_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError> {
+    let client = state.store.client(id).await?.ok_or(ApiError::NotFound("client"))?;
+    if client.status == ClientStatus::OptedOut {
+        return Err(ApiError::Conflict(FieldError::new(
+            "client",
+            "client opted out; only the client can opt back in, by texting START",
+        )));
+    }
+    Ok(client)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppointmentInput {
+    starts_at: String,
+}
+
+fn parse_start(input: &AppointmentInput, now: Timestamp) -> Result<Timestamp, ApiError> {
+    let starts_at = parse_instant(&input.starts_at).map_err(|m| invalid("starts_at", m))?;
+    if starts_at <= now {
+        return Err(invalid("starts_at", "is in the past"));
+    }
+    Ok(starts_at)
+}
+
+/// The reminders for an appointment, rendered: no clinic, treatment type or reason, just the time.
+fn drafts(state: &AppState, client: &ClientRecord, starts_at: Timestamp) -> Result<Vec<ReminderDraft>, ApiError> {
+    let zone = jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ApiError::Internal(err.into()))?;
+    let language = if state.catalog.supports_language(&client.language) {
+        client.language.as_str()
+    } else {
+        state.catalog.program.default_language.as_str()
+    };
+    let when = describe_when(starts_at, &zone, language);
+    let context = ReminderContext {
+        first_name: &client.first_name,
+        when: &when,
+        phrase: "",
+    };
+    let body = state
+        .catalog
+        .render("appointment/reminder", language, &context)
+        .map_err(|err| ApiError::Internal(err.into()))?;
+    let now = state.clock.now();
+    Ok(
+        reminder_times(starts_at, &state.appointment_reminders, now, &zone, &state.quiet_hours)
+            .into_iter()
+            .map(|time| ReminderDraft {
+                offset_minutes: time.offset.as_secs() / 60,
+                send_at: time.send_at,
+                body: body.clone(),
+            })
+            .collect(),
+    )
+}
+
+async fn create_appointment(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<i64>,
+    JsonBody(input): JsonBody<AppointmentInput>,
+) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
+    let now = state.clock.now();
+    let starts_at = parse_start(&input, now)?;
+    let client = reachable_client(&state, client_id).await?;
+    let drafts = drafts(&state, &client, starts_at)?;
+    let id = state
+        .store
+        .create_appointment(client_id, &client.phone, starts_at, &drafts, now)
+        .await?;
+    state.scheduler.nudge();
+    tracing::info!(
+        client_id,
+        appointment_id = id,
+        reminders = drafts.len(),
+        "appointment created"
+    );
+    let view = state
+        .store
+        .appointment(id)
+        .await?
+        .ok_or(ApiError::NotFound("appointment"))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn show_appointment(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<AppointmentView>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .appointment(id)
+            .await?
+            .ok_or(ApiError::NotFound("appointment"))?,
+    ))
+}
+
+/// Moves an appointment. Its waiting reminders are replaced in the same transaction, so a reminder for the
+/// old time can never be sent.
+async fn move_appointment(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<AppointmentInput>,
+) -> Result<Json<AppointmentView>, ApiError> {
+    let now = state.clock.now();
+    let starts_at = parse_start(&input, now)?;
+    let current = state
+        .store
+        .appointment(id)
+        .await?
+        .ok_or(ApiError::NotFound("appointment"))?;
+    let client = reachable_client(&state, current.client_id).await?;
+    let drafts = drafts(&state, &client, starts_at)?;
+    if !state
+        .store
+        .move_appointment(id, &client.phone, starts_at, &drafts, now)
+        .await?
+    {
+        return Err(ApiError::Conflict(FieldError::new(
+            "status",
+            "appointment was cancelled",
+        )));
+    }
+    state.scheduler.nudge();
+    Ok(Json(
+        state
+            .store
+            .appointment(id)
+            .await?
+            .ok_or(ApiError::NotFound("appointment"))?,
+    ))
+}
+
+async fn cancel_appointment(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<AppointmentView>, ApiError> {
+    if !state.store.cancel_appointment(id, state.clock.now()).await? {
+        return Err(ApiError::NotFound("scheduled appointment"));
+    }
+    Ok(Json(
+        state
+            .store
+            .appointment(id)
+            .await?
+            .ok_or(ApiError::NotFound("appointment"))?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MedicationInput {
+    /// 5-field cron pattern in the client's time zone, like `0 20 * * *`.
+    schedule: String,
+    /// Words the client chose for the text. Leave out for the neutral "your daily reminder".
+    #[serde(default)]
+    phrase: Option<String>,
+    /// Recurring reminders need recorded prior express consent (TCPA): when and how it was given.
+    #[serde(default)]
+    consented_at: Option<String>,
+    #[serde(default)]
+    consent_source: Option<String>,
+}
+
+async fn create_medication(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<i64>,
+    JsonBody(input): JsonBody<MedicationInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let now = state.clock.now();
+    let recurrence: Recurrence = input.schedule.parse().map_err(|m: String| invalid("schedule", m))?;
+    let Some(consented_at) = &input.consented_at else {
+        return Err(invalid(
+            "consented_at",
+            "recurring reminders need the client's recorded prior express consent (TCPA): give consented_at and consent_source",
+        ));
+    };
+    let consented_at = parse_instant(consented_at).map_err(|m| invalid("consented_at", m))?;
+    if consented_at > now {
+        return Err(invalid("consented_at", "is in the future"));
+    }
+    let consent_source = ConsentSource::parse(input.consent_source.as_deref().unwrap_or(""))
+        .map_err(|m| invalid("consent_source", m))?;
+    let phrase = input.phrase.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if let Some(phrase) = phrase {
+        if phrase.chars().count() > 60 {
+            return Err(invalid("phrase", "must be at most 60 characters"));
+        }
+        let lowered = phrase.to_lowercase();
+        if let Some(term) = state
+            .catalog
+            .program
+            .blocked_terms
+            .iter()
+            .find(|t| lowered.contains(&t.to_lowercase()))
+        {
+            return Err(invalid(
+                "phrase",
+                format!(
+                    "mentions `{term}`; texts never name treatment or medication unless the program changes blocked_terms"
+                ),
+            ));
+        }
+    }
+    let client = reachable_client(&state, client_id).await?;
+    let zone = jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ApiError::Internal(err.into()))?;
+    let first_at = recurrence.next_after(now, &zone);
+    let medication = NewMedication {
+        client_id,
+        schedule: recurrence.as_str().to_owned(),
+        phrase: phrase.map(str::to_owned),
+        consented_at,
+        consent_source: consent_source.as_str().to_owned(),
+        first_at,
+    };
+    let id = state.store.insert_medication(&medication, now).await?;
+    state.scheduler.nudge();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": id, "client_id": client_id, "schedule": medication.schedule, "describes": recurrence.describe(),
+            "first_at": first_at.map(|t| t.to_string()),
+        })),
+    ))
+}
+
+async fn stop_medication(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    if state.store.stop_medication(id, state.clock.now()).await? {
+        Ok(Json(json!({ "id": id, "status": "stopped" })))
+    } else {
+        Err(ApiError::NotFound("active medication"))
+    }
+}
+
+async fn list_tasks(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, ApiError> {
+    Ok(Json(state.store.open_tasks().await?))
+}

@@ -1,0 +1,161 @@
+//! Appointment and medication reminders: right to the minute, replanned when an appointment moves, and
+//! answered with one word.
+
+use jiff::{Timestamp, tz::TimeZone};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+const JORDAN: &str = "+14155550123";
+
+fn new_york(at: &str) -> String {
+    at.parse::<Timestamp>()
+        .unwrap()
+        .to_zoned_datetime(TimeZone::get("America/New_York").unwrap())
+        .strftime("%a %Y-%m-%d %H:%M")
+        .to_string()
+}
+
+async fn reminders_sent(app: &TestApp, client: i64, kind: &str) -> Vec<String> {
+    app.messages(client)
+        .await
+        .iter()
+        .filter(|m| m["kind"] == kind && m["status"] == "sent")
+        .map(|m| new_york(m["sent_at"].as_str().unwrap()))
+        .collect()
+}
+
+async fn appointment(app: &TestApp, client: i64, starts_at: &str) -> i64 {
+    let response = app
+        .post(
+            &format!("/api/v1/clients/{client}/appointments"),
+            json!({"starts_at": starts_at}),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+on_both_backends! {
+    /// An appointment moved from Tuesday 10:00 to Monday 09:00 gets exactly the new reminders, none of the
+    /// old: Sunday 09:00 and Monday 08:00 (07:00 is in quiet hours, and 08:00 is still before the start).
+    async fn a_moved_appointment_gets_only_its_new_reminders(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let id = appointment(&app, jordan, "2026-03-10T10:00:00-04:00").await;
+        app.run_until("2026-03-07T12:00:00Z".parse().unwrap()).await;
+        let response = app.put(&format!("/api/v1/appointments/{id}"), json!({"starts_at": "2026-03-09T09:00:00-04:00"})).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.json::<Value>().await.unwrap()["version"], 2);
+
+        app.run_until("2026-03-12T00:00:00Z".parse().unwrap()).await;
+        assert_eq!(
+            reminders_sent(&app, jordan, "appointment_reminder").await,
+            ["Sun 2026-03-08 09:00", "Mon 2026-03-09 08:00"]
+        );
+        let accepted = app.mock.accepted();
+        assert_eq!(accepted.len(), 2, "nothing for Tuesday");
+        assert!(accepted[0].body.contains("on Mon Mar 9 at 9:00 AM"), "{}", accepted[0].body);
+        assert!(accepted[0].body.contains("Reply C to confirm or R to change it"));
+    }
+}
+
+on_both_backends! {
+    /// Cancelled an hour before its 2-hour reminder, an appointment gets no more texts.
+    async fn a_cancelled_appointment_gets_no_more_reminders(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let id = appointment(&app, jordan, "2026-03-09T15:00:00-04:00").await;
+        app.run_until("2026-03-09T16:00:00Z".parse().unwrap()).await; // 12:00 local, an hour before 13:00
+        assert_eq!(reminders_sent(&app, jordan, "appointment_reminder").await, ["Sun 2026-03-08 15:00"]);
+        assert_eq!(app.post(&format!("/api/v1/appointments/{id}/cancel"), json!({})).await.status(), 200);
+        app.run_until("2026-03-10T00:00:00Z".parse().unwrap()).await;
+        assert_eq!(app.mock.accepted().len(), 1);
+    }
+}
+
+on_both_backends! {
+    /// A 2-hour reminder due at 06:00 for an 08:00 visit goes the evening before, inside the allowed window.
+    async fn a_reminder_in_quiet_hours_goes_the_evening_before(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        appointment(&app, jordan, "2026-03-10T08:00:00-04:00").await;
+        app.run_until("2026-03-11T00:00:00Z".parse().unwrap()).await;
+        assert_eq!(
+            reminders_sent(&app, jordan, "appointment_reminder").await,
+            ["Mon 2026-03-09 08:00", "Mon 2026-03-09 20:59"]
+        );
+    }
+}
+
+on_both_backends! {
+    /// A daily 02:30 medication reminder in New York fires once on the spring-forward night, at 03:00; the
+    /// text names no drug; recurring reminders without recorded consent are refused.
+    async fn medication_reminders_follow_the_clients_clock(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let path = format!("/api/v1/clients/{jordan}/medications");
+        let refused = app.post(&path, json!({"schedule": "30 2 * * *"})).await;
+        assert_eq!(refused.status(), 422);
+        assert_eq!(refused.json::<Value>().await.unwrap()["error"]["field"], "consented_at");
+        let bad = app.post(&path, json!({"schedule": "0 30 2 * * *", "consented_at": "2026-03-06T18:00:00Z", "consent_source": "form"})).await;
+        assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], "schedule");
+        let named = app.post(&path, json!({"schedule": "30 2 * * *", "phrase": "your methadone", "consented_at": "2026-03-06T18:00:00Z", "consent_source": "form"})).await;
+        assert_eq!(named.json::<Value>().await.unwrap()["error"]["field"], "phrase");
+
+        let created = app
+            .post(&path, json!({"schedule": "30 2 * * *", "consented_at": "2026-03-06T18:00:00Z", "consent_source": "intake form"}))
+            .await;
+        assert_eq!(created.status(), 201);
+        app.run_until("2026-03-09T12:00:00Z".parse().unwrap()).await;
+        assert_eq!(
+            reminders_sent(&app, jordan, "medication_reminder").await,
+            ["Sat 2026-03-07 02:30", "Sun 2026-03-08 03:00", "Mon 2026-03-09 02:30"]
+        );
+        assert!(app.mock.accepted()[0].body.contains("this is your daily reminder"));
+    }
+}
+
+on_both_backends! {
+    /// With an appointment and a medication reminder both open, C confirms the appointment and TAKEN
+    /// records the dose; YES with both open goes to staff rather than guessing.
+    async fn replies_answer_the_right_reminder(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let visit = appointment(&app, jordan, "2026-03-09T15:00:00-04:00").await;
+        app.post(
+            &format!("/api/v1/clients/{jordan}/medications"),
+            json!({"schedule": "0 16 * * *", "consented_at": "2026-03-06T18:00:00Z", "consent_source": "intake form"}),
+        )
+        .await;
+        app.run_until("2026-03-08T21:00:00Z".parse().unwrap()).await; // Sunday 17:00: both reminders out
+        assert_eq!(app.mock.accepted().len(), 4, "three daily doses and the 24-hour reminder");
+
+        app.text_in(JORDAN, "YES").await;
+        let tasks: Vec<Value> = app.get("/api/v1/tasks").await.json().await.unwrap();
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0]["kind"], "ambiguous_reply");
+
+        app.text_in(JORDAN, "TAKEN").await;
+        app.text_in(JORDAN, "C").await;
+        app.scheduler.tick().await.unwrap();
+        let shown: Value = app.get(&format!("/api/v1/appointments/{visit}")).await.json().await.unwrap();
+        assert!(shown["confirmed_at"].is_string(), "{shown}");
+        let last = app.mock.accepted().last().unwrap().body.clone();
+        assert_eq!(last, "Thank you, Jordan. You're confirmed for your visit on Mon Mar 9 at 3:00 PM. - Care Team");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let answers: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, answer FROM prompts WHERE answered_at IS NOT NULL ORDER BY kind")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(answers, [("appointment".into(), "confirmed".into()), ("medication".into(), "taken".into())]);
+        pool.close().await;
+
+        app.text_in(JORDAN, "R").await;
+        let tasks: Vec<Value> = app.get("/api/v1/tasks").await.json().await.unwrap();
+        assert_eq!(tasks.len(), 1, "the appointment prompt was already answered; R is forwarded instead");
+    }
+}
