@@ -16,6 +16,7 @@ use crate::outbox::Dispatcher;
 use crate::scheduler::Scheduler;
 use crate::scheduling::Clock;
 use crate::scheduling::planner::Planner;
+use crate::signals::Watcher;
 use crate::storage::Store;
 use crate::templates;
 
@@ -79,11 +80,18 @@ impl Application {
         );
         let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
         let escalator = Escalator::new(store.clone(), catalog.clone(), clock.clone());
+        let watcher = Watcher::new(
+            store.clone(),
+            catalog.clone(),
+            clock.clone(),
+            settings.signal_thresholds(),
+        );
         let scheduler = Arc::new(Scheduler::new(
             store.clone(),
             planner,
             escalator,
             dispatcher,
+            watcher,
             clock.clone(),
         ));
         let inbound = InboundService::new(store.clone(), catalog.clone(), clock.clone(), settings.inbound());

@@ -13,6 +13,7 @@ use crate::inbound::InboundSettings;
 use crate::outbox::DispatchSettings;
 use crate::provider::{Provider, Sender, TwilioClient, TwilioCredentials};
 use crate::scheduling::QuietHours;
+use crate::signals::Thresholds;
 use crate::telemetry::LogFormat;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -45,6 +46,14 @@ pub struct Settings {
     /// How long before an appointment its reminders go, comma-separated.
     #[arg(long, env = "TETHER_APPOINTMENT_REMINDERS", default_value = "24h,2h", value_parser = parse_reminder_offsets)]
     pub appointment_reminders: ReminderOffsets,
+
+    /// Early warning: unanswered caring texts in a row, from someone who used to reply.
+    #[arg(long, env = "TETHER_SIGNAL_SILENT_AFTER", default_value_t = 3)]
+    pub signal_silent_after: u32,
+
+    /// Early warning: medication reminders in a row with no TAKEN.
+    #[arg(long, env = "TETHER_SIGNAL_MISSED_DOSES", default_value_t = 3)]
+    pub signal_missed_doses: u32,
 
     /// Log output: pretty for a terminal, json for a log pipeline.
     #[arg(long, env = "TETHER_LOG_FORMAT", value_enum, default_value = "pretty")]
@@ -185,6 +194,13 @@ impl Settings {
         InboundSettings {
             forward_body: self.forward_body,
             reply_to_unknown: self.reply_to_unknown,
+        }
+    }
+
+    pub fn signal_thresholds(&self) -> Thresholds {
+        Thresholds {
+            silent_after: i64::from(self.signal_silent_after.max(1)),
+            missed_doses: i64::from(self.signal_missed_doses.max(1)),
         }
     }
 

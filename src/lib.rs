@@ -25,6 +25,7 @@ pub mod provider;
 pub mod risk;
 pub mod scheduler;
 pub mod scheduling;
+pub mod signals;
 pub mod storage;
 pub mod telemetry;
 pub mod templates;

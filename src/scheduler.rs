@@ -6,10 +6,13 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Mutex;
+
 use crate::escalation::Escalator;
 use crate::outbox::Dispatcher;
 use crate::scheduling::Clock;
 use crate::scheduling::planner::{PlanError, Planner};
+use crate::signals::{CHECK_INTERVAL, Watcher};
 use crate::storage::{Store, StoreError};
 
 /// Longest sleep with nothing due. Another instance sharing a PostgreSQL database may add work this one was
@@ -24,6 +27,8 @@ pub enum TickError {
     Plan(#[from] PlanError),
     #[error("dispatching failed")]
     Dispatch(#[from] StoreError),
+    #[error("checking early-warning signals failed")]
+    Signals(#[source] StoreError),
 }
 
 /// What one pass did.
@@ -42,18 +47,30 @@ pub struct Scheduler {
     planner: Planner,
     escalator: Escalator,
     dispatcher: Dispatcher,
+    watcher: Watcher,
+    /// When the early-warning rules last looked; they look at what changed since.
+    signals_checked: Mutex<Option<Timestamp>>,
     clock: Clock,
     wake: Notify,
     sleeping_until: watch::Sender<Option<Timestamp>>,
 }
 
 impl Scheduler {
-    pub fn new(store: Store, planner: Planner, escalator: Escalator, dispatcher: Dispatcher, clock: Clock) -> Self {
+    pub fn new(
+        store: Store,
+        planner: Planner,
+        escalator: Escalator,
+        dispatcher: Dispatcher,
+        watcher: Watcher,
+        clock: Clock,
+    ) -> Self {
         Self {
             store,
             planner,
             escalator,
             dispatcher,
+            watcher,
+            signals_checked: Mutex::new(None),
             clock,
             wake: Notify::new(),
             sleeping_until: watch::Sender::new(None),
@@ -88,6 +105,7 @@ impl Scheduler {
                 break;
             }
         }
+        self.check_signals().await?;
         let next_deadline = self.store.next_deadline(self.planner.plan_ahead()).await?;
         Ok(TickReport {
             planned,
@@ -95,6 +113,29 @@ impl Scheduler {
             handled,
             next_deadline,
         })
+    }
+
+    /// Runs the early-warning rules if they have not looked for a while. After a start they look back a
+    /// week; a signal already raised is not raised again.
+    async fn check_signals(&self) -> Result<(), TickError> {
+        let now = self.clock.now();
+        let since = {
+            let checked = self
+                .signals_checked
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match *checked {
+                Some(last) if now - last < CHECK_INTERVAL => return Ok(()),
+                Some(last) => last,
+                None => now - SignedDuration::from_hours(7 * 24),
+            }
+        };
+        self.watcher.check(since).await.map_err(TickError::Signals)?;
+        *self
+            .signals_checked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(now);
+        Ok(())
     }
 
     pub async fn run_until_stopped(&self, shutdown: CancellationToken) {

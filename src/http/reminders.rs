@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,7 +16,7 @@ use crate::domain::client::parse_instant;
 use crate::domain::{ClientStatus, ConsentSource, FieldError};
 use crate::scheduling::recurrence::Recurrence;
 use crate::scheduling::reminders::{describe_when, reminder_times};
-use crate::storage::{AppointmentView, ClientRecord, NewMedication, ReminderDraft};
+use crate::storage::{AppointmentView, ClientRecord, NewMedication, ReminderDraft, SignalView};
 use crate::templates::ReminderContext;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -27,6 +27,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/clients/{id}/medications", post(create_medication))
         .route("/api/v1/medications/{id}/stop", post(stop_medication))
         .route("/api/v1/tasks", get(list_tasks))
+        .route("/api/v1/signals", get(list_signals))
+        .route("/api/v1/signals/{id}/seen", post(mark_signal_seen))
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
@@ -278,4 +280,25 @@ async fn stop_medication(
 
 async fn list_tasks(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, ApiError> {
     Ok(Json(state.store.open_tasks().await?))
+}
+
+async fn list_signals(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<Vec<SignalView>>, ApiError> {
+    let unseen_only = query.get("unseen").is_some_and(|v| v == "true");
+    Ok(Json(state.store.signals(unseen_only).await?))
+}
+
+async fn mark_signal_seen(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    if state.store.mark_signal_seen(id, state.clock.now()).await? {
+        Ok(Json(json!({ "id": id, "seen": true })))
+    } else {
+        Err(ApiError::NotFound("signal"))
+    }
 }

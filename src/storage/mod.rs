@@ -13,6 +13,7 @@ mod inbound;
 mod oncall;
 mod outbox;
 mod reminders;
+mod signals;
 mod staff;
 
 use std::str::FromStr;
@@ -30,6 +31,7 @@ pub use inbound::{AckOutcome, InboundTx, NewInbound, StaffMember, reference};
 pub use oncall::NewRotation;
 pub use outbox::{ClaimedText, NewText, TextRecord};
 pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft};
+pub use signals::{NewSignal, SignalView};
 pub use staff::StaffRecord;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -74,6 +74,7 @@ pub const REQUIRED_TEMPLATES: &[&str] = &[
     "staff/stop_confirmation",
     "staff/start_confirmation",
     "staff/help",
+    "staff/signal",
     "appointment/reminder",
     "appointment/confirmed",
     "appointment/reschedule",

@@ -151,6 +151,8 @@ pub fn test_settings(database_url: &str, provider_base: &str) -> Settings {
         ),
         log_format: LogFormat::Pretty,
         forward_body: true,
+        signal_silent_after: 3,
+        signal_missed_doses: 3,
         reply_to_unknown: true,
         insecure_skip_webhook_signature: false,
         twilio: TwilioSettings {

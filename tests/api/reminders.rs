@@ -159,3 +159,46 @@ on_both_backends! {
         assert_eq!(tasks.len(), 1, "the appointment prompt was already answered; R is forwarded instead");
     }
 }
+
+on_both_backends! {
+    /// Early warning: each rule fires once when its condition starts, not on every pass, and tells the
+    /// assigned peer.
+    async fn early_warning_signals_fire_once_per_episode(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        assert_eq!(app.post("/api/v1/staff", json!({"name": "Riley", "phone": "+14155550181"})).await.status(), 201);
+        app.put(&format!("/api/v1/clients/{jordan}/assigned-staff"), json!({"staff_id": 1})).await;
+        app.enroll(jordan, "caring_contacts", "2026-03-06T15:00:00-05:00").await;
+        app.post(
+            &format!("/api/v1/clients/{jordan}/medications"),
+            json!({"schedule": "0 9 * * *", "consented_at": "2026-03-06T18:00:00Z", "consent_source": "intake form"}),
+        )
+        .await;
+        appointment(&app, jordan, "2026-03-11T10:00:00-04:00").await;
+        // Jordan answers day 1 and the first dose, then goes quiet.
+        app.run_until("2026-03-07T21:00:00Z".parse().unwrap()).await;
+        app.text_in(JORDAN, "thank you").await;
+        app.text_in(JORDAN, "TAKEN").await;
+
+        app.run_until("2026-03-28T12:00:00Z".parse().unwrap()).await;
+        let signals: Vec<Value> = app.get("/api/v1/signals").await.json().await.unwrap();
+        let mut rules: Vec<&str> = signals.iter().map(|s| s["rule"].as_str().unwrap()).collect();
+        rules.sort();
+        assert_eq!(rules, ["missed_doses", "silence", "unconfirmed"], "{signals:?}");
+        assert!(signals.iter().all(|s| s["staff_id"] == 1));
+        let notices: Vec<String> = app
+            .mock
+            .accepted()
+            .into_iter()
+            .filter(|t| t.to == "+14155550181" && t.body.contains("may need a check-in"))
+            .map(|t| t.body)
+            .collect();
+        assert_eq!(notices.len(), 3, "{notices:?}");
+        assert!(notices.iter().all(|n| n.contains(&format!("ref {jordan}"))));
+
+        let unseen: Vec<Value> = app.get("/api/v1/signals?unseen=true").await.json().await.unwrap();
+        assert_eq!(app.post(&format!("/api/v1/signals/{}/seen", unseen[0]["id"]), json!({})).await.status(), 200);
+        let unseen: Vec<Value> = app.get("/api/v1/signals?unseen=true").await.json().await.unwrap();
+        assert_eq!(unseen.len(), 2);
+    }
+}
