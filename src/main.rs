@@ -12,6 +12,8 @@ use tether::config::Settings;
 use tether::domain::{PhoneNumber, TimeZoneName};
 use tether::preview::{self, PreviewRequest};
 use tether::provider::OutgoingText;
+use tether::scheduling::recurrence::Recurrence;
+use tether::scheduling::reminders::parse_offsets;
 use tether::scheduling::{Clock, QuietHours};
 use tether::storage::Store;
 use tether::telemetry::{self, LogFormat};
@@ -42,13 +44,27 @@ enum Command {
         #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
         templates_dir: PathBuf,
     },
-    /// Show when each step of a schedule would be sent for a sample discharge, and its text.
+    /// Show when each text would be sent, and what it would say: a caring-contact schedule for a sample
+    /// discharge (--schedule, --discharged-at), an appointment's reminders (--appointment-at), or a
+    /// medication pattern (--medication, from --from or now).
     Preview {
-        #[arg(long)]
-        schedule: String,
+        #[arg(long, required_unless_present_any = ["appointment_at", "medication"], conflicts_with_all = ["appointment_at", "medication"])]
+        schedule: Option<String>,
         /// Discharge time: local to --tz (2026-03-06T15:00) or RFC 3339 with an offset.
         #[arg(long)]
-        discharged_at: String,
+        discharged_at: Option<String>,
+        /// Appointment start, local to --tz or RFC 3339.
+        #[arg(long, conflicts_with = "medication")]
+        appointment_at: Option<String>,
+        /// Medication reminder pattern, 5-field cron in the client's zone, like "30 8 * * *".
+        #[arg(long)]
+        medication: Option<String>,
+        /// Where the medication preview starts; now if omitted.
+        #[arg(long)]
+        from: Option<String>,
+        /// How many medication reminders to show.
+        #[arg(long, default_value_t = 7)]
+        count: usize,
         /// The client's IANA time zone.
         #[arg(long)]
         tz: String,
@@ -64,6 +80,8 @@ enum Command {
         templates_dir: PathBuf,
         #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
         quiet_hours: QuietHours,
+        #[arg(long, env = "TETHER_APPOINTMENT_REMINDERS", default_value = "24h,2h")]
+        appointment_reminders: String,
     },
     /// Classify texts from standard input, one per line, and print one JSON object per line with the tier
     /// and the lexicon matches: for testing a lexicon change against your own examples.
@@ -119,29 +137,61 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Preview {
             schedule,
             discharged_at,
+            appointment_at,
+            medication,
+            from,
+            count,
             tz,
             language,
             first_name,
             json,
             templates_dir,
             quiet_hours,
+            appointment_reminders,
         } => {
             let catalog = templates::load(&templates_dir)?.catalog;
             let zone = TimeZoneName::parse(&tz).map_err(|m| anyhow::anyhow!("--tz: {m}"))?;
-            let discharged_at =
-                preview::parse_discharge(&discharged_at, &zone).map_err(|m| anyhow::anyhow!("--discharged-at: {m}"))?;
             let language = language.unwrap_or_else(|| catalog.program.default_language.clone());
-            let rows = preview::preview(
-                &catalog,
-                &PreviewRequest {
-                    schedule: &schedule,
-                    discharged_at,
-                    zone: &zone,
-                    language: &language,
-                    first_name: &first_name,
-                    quiet_hours: &quiet_hours,
-                },
-            )?;
+            let instant = |flag: &str, value: &str| {
+                preview::parse_discharge(value, &zone).map_err(|m| anyhow::anyhow!("--{flag}: {m}"))
+            };
+            let rows = if let Some(starts_at) = appointment_at {
+                let offsets = parse_offsets(&appointment_reminders)
+                    .map_err(|m| anyhow::anyhow!("--appointment-reminders: {m}"))?;
+                let starts_at = instant("appointment-at", &starts_at)?;
+                preview::preview_appointment(
+                    &catalog,
+                    starts_at,
+                    &offsets,
+                    &zone,
+                    &language,
+                    &first_name,
+                    &quiet_hours,
+                )?
+            } else if let Some(pattern) = medication {
+                let recurrence: Recurrence = pattern
+                    .parse()
+                    .map_err(|m: String| anyhow::anyhow!("--medication: {m}"))?;
+                let from = match from {
+                    Some(from) => instant("from", &from)?,
+                    None => jiff::Timestamp::now(),
+                };
+                preview::preview_medication(&catalog, &recurrence, from, count, &zone, &language, &first_name)?
+            } else {
+                let schedule = schedule.unwrap_or_default();
+                let discharged_at = instant("discharged-at", discharged_at.as_deref().unwrap_or_default())?;
+                preview::preview(
+                    &catalog,
+                    &PreviewRequest {
+                        schedule: &schedule,
+                        discharged_at,
+                        zone: &zone,
+                        language: &language,
+                        first_name: &first_name,
+                        quiet_hours: &quiet_hours,
+                    },
+                )?
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {

@@ -1,16 +1,20 @@
-//! `tether preview`: when each step of a schedule would go out for a sample discharge, and what it would say.
+//! `tether preview`: when each text of a caring-contact schedule, an appointment's reminders or a medication
+//! pattern would go out, and what it would say.
 
 use jiff::{Timestamp, civil::DateTime};
 use serde::Serialize;
 
 use crate::domain::{TimeZoneName, segments};
 use crate::scheduling::QuietHours;
-use crate::templates::{Catalog, MessageContext, RenderError};
+use crate::scheduling::recurrence::Recurrence;
+use crate::scheduling::reminders::{describe_when, reminder_times};
+use crate::templates::{Catalog, MessageContext, ReminderContext, RenderError};
 
 #[derive(Debug, Serialize)]
 pub struct PreviewRow {
     pub step: String,
-    pub day: i32,
+    /// Days after discharge, for caring-contact steps.
+    pub day: Option<i32>,
     pub template: String,
     /// RFC 3339 with the client's UTC offset at that moment.
     pub send_at: String,
@@ -69,34 +73,121 @@ pub fn preview(catalog: &Catalog, request: &PreviewRequest<'_>) -> Result<Vec<Pr
         .into_iter()
         .map(|planned| {
             let body = catalog.render(&planned.step.template, request.language, &context)?;
-            let count = segments::count(&body);
-            let local = planned.send_at.to_zoned_datetime(request.zone.zone().clone());
-            Ok(PreviewRow {
-                step: planned.step.id.clone(),
-                day: planned.step.day,
-                template: planned.step.template.clone(),
-                send_at: local.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-                send_at_utc: planned.send_at.to_string(),
-                weekday: local.strftime("%a").to_string(),
-                segments: count.segments,
-                encoding: count.encoding.as_str(),
+            Ok(row(
+                planned.step.id.clone(),
+                Some(planned.step.day),
+                &planned.step.template,
+                planned.send_at,
+                request.zone,
                 body,
-            })
+            ))
         })
         .collect()
+}
+
+fn row(
+    step: String,
+    day: Option<i32>,
+    template: &str,
+    send_at: Timestamp,
+    zone: &TimeZoneName,
+    body: String,
+) -> PreviewRow {
+    let count = segments::count(&body);
+    let local = send_at.to_zoned_datetime(zone.zone().clone());
+    PreviewRow {
+        step,
+        day,
+        template: template.to_owned(),
+        send_at: local.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        send_at_utc: send_at.to_string(),
+        weekday: local.strftime("%a").to_string(),
+        segments: count.segments,
+        encoding: count.encoding.as_str(),
+        body,
+    }
+}
+
+/// The reminders an appointment at `starts_at` would get, after the quiet-hours rule.
+pub fn preview_appointment(
+    catalog: &Catalog,
+    starts_at: Timestamp,
+    offsets: &[jiff::SignedDuration],
+    zone: &TimeZoneName,
+    language: &str,
+    first_name: &str,
+    quiet_hours: &QuietHours,
+) -> Result<Vec<PreviewRow>, PreviewError> {
+    if !catalog.supports_language(language) {
+        return Err(PreviewError::UnknownLanguage(language.to_owned()));
+    }
+    let when = describe_when(starts_at, zone.zone(), language);
+    let context = ReminderContext {
+        first_name,
+        when: &when,
+        phrase: "",
+    };
+    let body = catalog.render("appointment/reminder", language, &context)?;
+    // Preview as if booked long ago, so no reminder is left out for being past.
+    let booked = starts_at - jiff::SignedDuration::from_hours(24 * 365);
+    Ok(reminder_times(starts_at, offsets, booked, zone.zone(), quiet_hours)
+        .into_iter()
+        .map(|time| {
+            let step = format!("{:#} before", time.offset);
+            row(step, None, "appointment/reminder", time.send_at, zone, body.clone())
+        })
+        .collect())
+}
+
+/// The next `count` medication reminders after `from`.
+pub fn preview_medication(
+    catalog: &Catalog,
+    recurrence: &Recurrence,
+    from: Timestamp,
+    count: usize,
+    zone: &TimeZoneName,
+    language: &str,
+    first_name: &str,
+) -> Result<Vec<PreviewRow>, PreviewError> {
+    if !catalog.supports_language(language) {
+        return Err(PreviewError::UnknownLanguage(language.to_owned()));
+    }
+    let context = ReminderContext {
+        first_name,
+        when: "",
+        phrase: "",
+    };
+    let body = catalog.render("medication/reminder", language, &context)?;
+    let mut rows = Vec::with_capacity(count);
+    let mut at = from;
+    while rows.len() < count {
+        let Some(next) = recurrence.next_after(at, zone.zone()) else {
+            break;
+        };
+        rows.push(row(
+            recurrence.describe(),
+            None,
+            "medication/reminder",
+            next,
+            zone,
+            body.clone(),
+        ));
+        at = next;
+    }
+    Ok(rows)
 }
 
 /// The rows as a table for a terminal.
 pub fn render_table(rows: &[PreviewRow]) -> String {
     let mut out = format!(
-        "{:<9} {:<4} {:<30} {:<21} {:<10} {}\n",
+        "{:<12} {:<4} {:<30} {:<21} {:<10} {}\n",
         "step", "day", "local send time", "UTC", "segments", "text"
     );
     for row in rows {
         out.push_str(&format!(
-            "{:<9} {:<4} {:<30} {:<21} {:<10} {}\n",
+            "{:<12} {:<4} {:<30} {:<21} {:<10} {}\n",
             row.step,
-            row.day,
+            row.day.map(|d| d.to_string()).unwrap_or_default(),
             format!("{} {}", row.weekday, row.send_at),
             row.send_at_utc,
             format!("{} {}", row.segments, row.encoding),

@@ -302,3 +302,61 @@ fn check_validates_the_risk_lexicons() {
         "{out}"
     );
 }
+
+#[test]
+fn preview_covers_appointment_and_medication_reminders() {
+    let templates = shipped_templates();
+    let appointment = tether(&[
+        "preview",
+        "--appointment-at",
+        "2026-03-10T08:00",
+        "--tz",
+        "America/New_York",
+        "--json",
+        "--templates-dir",
+        templates.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        appointment.status.success(),
+        "{}",
+        String::from_utf8_lossy(&appointment.stderr)
+    );
+    let rows: Vec<Value> = serde_json::from_slice(&appointment.stdout).unwrap();
+    let times: Vec<&str> = rows.iter().map(|r| r["send_at"].as_str().unwrap()).collect();
+    assert_eq!(times, ["2026-03-09T08:00:00-04:00", "2026-03-09T20:59:00-04:00"]);
+    assert_eq!(rows[0]["template"], "appointment/reminder");
+
+    let medication = tether(&[
+        "preview",
+        "--medication",
+        "30 1 * * *",
+        "--from",
+        "2026-10-31T00:00",
+        "--count",
+        "3",
+        "--tz",
+        "America/New_York",
+        "--json",
+        "--templates-dir",
+        templates.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        medication.status.success(),
+        "{}",
+        String::from_utf8_lossy(&medication.stderr)
+    );
+    let rows: Vec<Value> = serde_json::from_slice(&medication.stdout).unwrap();
+    let times: Vec<&str> = rows.iter().map(|r| r["send_at"].as_str().unwrap()).collect();
+    assert_eq!(
+        times,
+        [
+            "2026-10-31T01:30:00-04:00",
+            "2026-11-01T01:30:00-04:00",
+            "2026-11-02T01:30:00-05:00"
+        ]
+    );
+}
