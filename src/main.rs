@@ -47,42 +47,7 @@ enum Command {
     /// Show when each text would be sent, and what it would say: a caring-contact schedule for a sample
     /// discharge (--schedule, --discharged-at), an appointment's reminders (--appointment-at), or a
     /// medication pattern (--medication, from --from or now).
-    Preview {
-        #[arg(long, required_unless_present_any = ["appointment_at", "medication"], conflicts_with_all = ["appointment_at", "medication"])]
-        schedule: Option<String>,
-        /// Discharge time: local to --tz (2026-03-06T15:00) or RFC 3339 with an offset.
-        #[arg(long)]
-        discharged_at: Option<String>,
-        /// Appointment start, local to --tz or RFC 3339.
-        #[arg(long, conflicts_with = "medication")]
-        appointment_at: Option<String>,
-        /// Medication reminder pattern, 5-field cron in the client's zone, like "30 8 * * *".
-        #[arg(long)]
-        medication: Option<String>,
-        /// Where the medication preview starts; now if omitted.
-        #[arg(long)]
-        from: Option<String>,
-        /// How many medication reminders to show.
-        #[arg(long, default_value_t = 7)]
-        count: usize,
-        /// The client's IANA time zone.
-        #[arg(long)]
-        tz: String,
-        /// Language of the texts; the program's default if omitted.
-        #[arg(long)]
-        language: Option<String>,
-        #[arg(long, default_value = "Jordan")]
-        first_name: String,
-        /// Print a JSON array instead of a table.
-        #[arg(long)]
-        json: bool,
-        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
-        templates_dir: PathBuf,
-        #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
-        quiet_hours: QuietHours,
-        #[arg(long, env = "TETHER_APPOINTMENT_REMINDERS", default_value = "24h,2h")]
-        appointment_reminders: String,
-    },
+    Preview(Box<PreviewArgs>),
     /// Classify texts from standard input, one per line, and print one JSON object per line with the tier
     /// and the lexicon matches: for testing a lexicon change against your own examples.
     Triage {
@@ -98,6 +63,44 @@ enum Command {
         #[arg(long, default_value = "This is a test message. No need to reply.")]
         body: String,
     },
+}
+
+#[derive(clap::Args)]
+struct PreviewArgs {
+    #[arg(long, required_unless_present_any = ["appointment_at", "medication"], conflicts_with_all = ["appointment_at", "medication"])]
+    schedule: Option<String>,
+    /// Discharge time: local to --tz (2026-03-06T15:00) or RFC 3339 with an offset.
+    #[arg(long)]
+    discharged_at: Option<String>,
+    /// Appointment start, local to --tz or RFC 3339.
+    #[arg(long, conflicts_with = "medication")]
+    appointment_at: Option<String>,
+    /// Medication reminder pattern, 5-field cron in the client's zone, like "30 8 * * *".
+    #[arg(long)]
+    medication: Option<String>,
+    /// Where the medication preview starts; now if omitted.
+    #[arg(long)]
+    from: Option<String>,
+    /// How many medication reminders to show.
+    #[arg(long, default_value_t = 7)]
+    count: usize,
+    /// The client's IANA time zone.
+    #[arg(long)]
+    tz: String,
+    /// Language of the texts; the program's default if omitted.
+    #[arg(long)]
+    language: Option<String>,
+    #[arg(long, default_value = "Jordan")]
+    first_name: String,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+    templates_dir: PathBuf,
+    #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
+    quiet_hours: QuietHours,
+    #[arg(long, env = "TETHER_APPOINTMENT_REMINDERS", default_value = "24h,2h")]
+    appointment_reminders: String,
 }
 
 fn main() -> ExitCode {
@@ -134,21 +137,22 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { templates_dir } => Ok(check(&templates_dir)),
-        Command::Preview {
-            schedule,
-            discharged_at,
-            appointment_at,
-            medication,
-            from,
-            count,
-            tz,
-            language,
-            first_name,
-            json,
-            templates_dir,
-            quiet_hours,
-            appointment_reminders,
-        } => {
+        Command::Preview(args) => {
+            let PreviewArgs {
+                schedule,
+                discharged_at,
+                appointment_at,
+                medication,
+                from,
+                count,
+                tz,
+                language,
+                first_name,
+                json,
+                templates_dir,
+                quiet_hours,
+                appointment_reminders,
+            } = *args;
             let catalog = templates::load(&templates_dir)?.catalog;
             let zone = TimeZoneName::parse(&tz).map_err(|m| anyhow::anyhow!("--tz: {m}"))?;
             let language = language.unwrap_or_else(|| catalog.program.default_language.clone());
