@@ -202,3 +202,25 @@ on_both_backends! {
         assert_eq!(unseen.len(), 2);
     }
 }
+
+on_both_backends! {
+    /// R asks for another time: a task for the case manager and a short acknowledgement to the client; the
+    /// appointment keeps its reminders until staff move or cancel it.
+    async fn r_asks_for_another_time(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "es", "America/New_York").await;
+        let visit = appointment(&app, jordan, "2026-03-09T15:00:00-04:00").await;
+        app.run_until("2026-03-08T20:00:00Z".parse().unwrap()).await;
+        assert!(app.mock.accepted()[0].body.contains("el lun 9 de marzo a las 15:00"), "{:?}", app.mock.accepted());
+        app.text_in(JORDAN, "r").await;
+        app.scheduler.tick().await.unwrap();
+        let tasks: Vec<Value> = app.get("/api/v1/tasks").await.json().await.unwrap();
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0]["kind"], "reschedule");
+        assert_eq!(tasks[0]["appointment_id"], visit);
+        let last = app.mock.accepted().last().unwrap().body.clone();
+        assert!(last.starts_with("Gracias, Jordan. Alguien del equipo"), "{last}");
+        let shown: Value = app.get(&format!("/api/v1/appointments/{visit}")).await.json().await.unwrap();
+        assert!(shown["reschedule_requested_at"].is_string());
+    }
+}
