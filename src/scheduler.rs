@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::sync::Mutex;
 
+use crate::domain::message::URGENT_PRIORITY;
 use crate::escalation::Escalator;
 use crate::outbox::Dispatcher;
 use crate::scheduling::Clock;
@@ -52,6 +53,8 @@ pub struct Scheduler {
     signals_checked: Mutex<Option<Timestamp>>,
     clock: Clock,
     wake: Notify,
+    /// Wakes the urgent lane: a crisis text arrived, or an acknowledgement changed a chain.
+    urgent_wake: Notify,
     sleeping_until: watch::Sender<Option<Timestamp>>,
 }
 
@@ -73,14 +76,16 @@ impl Scheduler {
             signals_checked: Mutex::new(None),
             clock,
             wake: Notify::new(),
+            urgent_wake: Notify::new(),
             sleeping_until: watch::Sender::new(None),
         }
     }
 
-    /// Wakes the loop now, because something due soon may have been added.
+    /// Wakes both lanes now, because something due soon may have been added.
     pub fn nudge(&self) {
-        // notify_one keeps a permit if the loop is busy, so a nudge during a pass is not lost.
+        // notify_one keeps a permit if a lane is busy, so a nudge during a pass is not lost.
         self.wake.notify_one();
+        self.urgent_wake.notify_one();
     }
 
     /// The deadline the loop is currently sleeping until.
@@ -138,7 +143,37 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Runs both lanes until `shutdown`: the main loop (planning, escalation, every due text, signals)
+    /// and the urgent lane (escalation steps, crisis replies and pages only), so a crisis never waits behind
+    /// scheduled texts pacing through the rate limit.
     pub async fn run_until_stopped(&self, shutdown: CancellationToken) {
+        tokio::join!(self.run_main_lane(shutdown.clone()), self.run_urgent_lane(shutdown));
+    }
+
+    async fn run_urgent_lane(&self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let now = self.clock.now();
+            let pass = async {
+                self.escalator.advance_due().await?;
+                self.dispatcher.dispatch_urgent().await?;
+                self.store.next_urgent_deadline(URGENT_PRIORITY).await
+            };
+            let deadline = match pass.await {
+                Ok(next) => next.map_or(now + MAX_IDLE, |next| next.min(now + MAX_IDLE)),
+                Err(err) => {
+                    tracing::error!(error = %err, "urgent lane pass failed");
+                    now + ERROR_BACKOFF
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = self.urgent_wake.notified() => {}
+                _ = self.clock.sleep_until(deadline) => {}
+            }
+        }
+    }
+
+    async fn run_main_lane(&self, shutdown: CancellationToken) {
         tracing::info!("scheduler started");
         while !shutdown.is_cancelled() {
             let now = self.clock.now();

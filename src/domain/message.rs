@@ -1,5 +1,8 @@
 //! What an outbound text is for, where it is in its life, and what the provider last said about it.
 
+/// Texts at or above this priority (crisis replies, pages) go through the dispatcher's urgent lane.
+pub const URGENT_PRIORITY: i64 = 10;
+
 /// What a text is for; the kind decides which rules hold at send time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
@@ -98,7 +101,7 @@ impl MessageKind {
     /// per-number rate limit meant for bulk sending.
     pub fn priority(self) -> i64 {
         match self {
-            MessageKind::CrisisReply | MessageKind::Page => 10,
+            MessageKind::CrisisReply | MessageKind::Page => URGENT_PRIORITY,
             MessageKind::CaringContact => 0,
             MessageKind::AppointmentReminder | MessageKind::MedicationReminder => 1,
             _ => 5,

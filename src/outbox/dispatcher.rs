@@ -12,6 +12,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::SignedDuration;
 
 use super::rules::{self, Verdict};
+use crate::domain::message::URGENT_PRIORITY;
 use crate::domain::phone::Masked;
 use crate::domain::{MessageKind, OutboxStatus, ProviderStatus};
 use crate::provider::{OutgoingText, Provider, SendError};
@@ -70,12 +71,22 @@ impl Dispatcher {
     /// Sends everything due now, batch after batch, until nothing due is left. Returns how many texts were
     /// handled (sent, deferred, cancelled, expired or failed).
     pub async fn dispatch_due(&self) -> Result<usize, StoreError> {
+        self.dispatch_due_from(0).await
+    }
+
+    /// Sends only crisis replies and pages: the urgent lane, which never waits behind a batch of scheduled
+    /// texts pacing through the rate limit.
+    pub async fn dispatch_urgent(&self) -> Result<usize, StoreError> {
+        self.dispatch_due_from(URGENT_PRIORITY).await
+    }
+
+    async fn dispatch_due_from(&self, min_priority: i64) -> Result<usize, StoreError> {
         let mut handled = 0;
         loop {
             let now = self.clock.now();
             let batch = self
                 .store
-                .claim_due(now, self.settings.lease, self.settings.batch_size())
+                .claim_due(now, self.settings.lease, self.settings.batch_size(), min_priority)
                 .await?;
             if batch.is_empty() {
                 return Ok(handled);
@@ -141,7 +152,7 @@ impl Dispatcher {
 
     async fn send(&self, text: ClaimedText) -> Result<Option<String>, StoreError> {
         // Crisis replies and pages have their own lane: the bulk rate limit never delays them.
-        let urgent = text.kind.is_some_and(|k| k.priority() >= MessageKind::Page.priority());
+        let urgent = text.kind.is_some_and(|k| k.priority() >= URGENT_PRIORITY);
         if let (false, Some(limiter), Some(sender)) = (urgent, &self.limiter, self.provider.sender()) {
             limiter.until_key_ready(&sender.rate_key().to_owned()).await;
         }

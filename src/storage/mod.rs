@@ -9,6 +9,7 @@
 mod clients;
 mod enrollments;
 mod escalations;
+mod import;
 mod inbound;
 mod oncall;
 mod outbox;
@@ -27,6 +28,7 @@ use sqlx::{AnyPool, Executor};
 pub use clients::{ClientRecord, SendTarget};
 pub use enrollments::{DueEnrollment, NewEnrollment, StepAdvance};
 pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, EscalationView, EventView, NoticeView};
+pub use import::ImportRow;
 pub use inbound::{AckOutcome, InboundTx, NewInbound, StaffMember, reference};
 pub use oncall::NewRotation;
 pub use outbox::{ClaimedText, NewText, TextRecord};

@@ -82,12 +82,12 @@ pub struct TextRecord {
 /// or hung). PostgreSQL skips rows another instance is claiming this very moment instead of waiting for it.
 const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
      lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
-     WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
-     ORDER BY priority DESC, send_at LIMIT $4)";
+     WHERE ((status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3)) \
+     AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4)";
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
      lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
-     WHERE (status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3) \
-     ORDER BY priority DESC, send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
+     WHERE ((status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3)) \
+     AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
 
 /// Inserts a text; returns its id, or `None` if a text with the same idempotency key exists.
 pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<Option<i64>> {
@@ -136,9 +136,15 @@ impl Store {
         Ok(inserted)
     }
 
-    /// Atomically claims up to `limit` due texts under a lease until `now + lease`. Two dispatchers, in one
-    /// process or on two machines, never claim the same row while its lease holds.
-    pub async fn claim_due(&self, now: Timestamp, lease: SignedDuration, limit: i64) -> Result<Vec<ClaimedText>> {
+    /// Atomically claims up to `limit` due texts of at least `min_priority` under a lease until `now + lease`.
+    /// Two dispatchers, in one process or on two machines, never claim the same row while its lease holds.
+    pub async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease: SignedDuration,
+        limit: i64,
+        min_priority: i64,
+    ) -> Result<Vec<ClaimedText>> {
         let owner = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         let claim = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
@@ -149,6 +155,7 @@ impl Store {
             .bind(&owner)
             .bind(unix(now))
             .bind(limit)
+            .bind(min_priority)
             .execute(&self.pool)
             .await?;
         if claimed.rows_affected() == 0 {
@@ -289,6 +296,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
+    }
+
+    /// The earliest moment the urgent lane has work: an escalation step or a crisis reply or page falls due.
+    pub async fn next_urgent_deadline(&self, min_priority: i64) -> Result<Option<Timestamp>> {
+        let earliest: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(t) FROM ( \
+               SELECT MIN(send_at) AS t FROM outbox WHERE status = 'pending' AND priority >= $1 \
+               UNION ALL SELECT MIN(next_action_at) AS t FROM escalations WHERE status = 'open' \
+             ) AS deadlines",
+        )
+        .bind(min_priority)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(optional_instant(earliest))
     }
 
     /// The earliest moment the scheduler has work: a text falls due, a lease runs out, an enrolment's next

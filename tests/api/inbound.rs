@@ -462,3 +462,31 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    /// The urgent lane: with twelve scheduled texts pacing through a one-per-second rate limit, a crisis
+    /// text's reply and page still go out at once, not after the batch.
+    async fn a_crisis_does_not_wait_behind_scheduled_texts(backend) {
+        let app = spawn_app_with(&backend, |s| s.sending.send_rate_per_second = 1).await;
+        on_call_set_up(&app).await;
+        let now = app.clock.now();
+        let bulk: Vec<_> = (0..12).map(|i| due_text(format!("bulk:{i}"), format!("+1415555{:04}", 2000 + i), now)).collect();
+        app.store.enqueue_many(&bulk, now).await.unwrap();
+        let scheduler = app.scheduler.clone();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stop = shutdown.clone();
+        let running = tokio::spawn(async move { scheduler.run_until_stopped(stop).await });
+        app.mock.wait_for_accepted(1, std::time::Duration::from_secs(10)).await;
+
+        let started = std::time::Instant::now();
+        assert_eq!(app.text_in(MAYA, "I want to die").await, 200);
+        let deadline = std::time::Duration::from_secs(5);
+        while to(&app.mock.accepted(), PRIMARY).is_empty() || to(&app.mock.accepted(), MAYA).is_empty() {
+            assert!(started.elapsed() < deadline, "the page waited behind the scheduled texts");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(app.mock.accepted().len() < 12, "the scheduled texts were still pacing");
+        shutdown.cancel();
+        running.await.unwrap();
+    }
+}
