@@ -147,7 +147,16 @@ impl Scheduler {
     /// and the urgent lane (escalation steps, crisis replies and pages only), so a crisis never waits behind
     /// scheduled texts pacing through the rate limit.
     pub async fn run_until_stopped(&self, shutdown: CancellationToken) {
-        tokio::join!(self.run_main_lane(shutdown.clone()), self.run_urgent_lane(shutdown));
+        let stopping = self.dispatcher.stopping();
+        let relay = shutdown.clone();
+        tokio::join!(
+            async move {
+                relay.cancelled().await;
+                stopping.cancel();
+            },
+            self.run_main_lane(shutdown.clone()),
+            self.run_urgent_lane(shutdown)
+        );
     }
 
     async fn run_urgent_lane(&self, shutdown: CancellationToken) {

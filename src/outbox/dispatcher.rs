@@ -10,6 +10,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::SignedDuration;
+use tokio_util::sync::CancellationToken;
 
 use super::rules::{self, Verdict};
 use crate::domain::message::URGENT_PRIORITY;
@@ -52,6 +53,7 @@ pub struct Dispatcher {
     clock: Clock,
     settings: Arc<DispatchSettings>,
     limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    stopping: CancellationToken,
 }
 
 impl Dispatcher {
@@ -65,7 +67,14 @@ impl Dispatcher {
             clock,
             settings: Arc::new(settings),
             limiter,
+            stopping: CancellationToken::new(),
         }
+    }
+
+    /// Cancelled when the service shuts down: no new batch is claimed, and texts still waiting for the
+    /// rate limiter are handed back rather than holding shutdown up for minutes.
+    pub fn stopping(&self) -> CancellationToken {
+        self.stopping.clone()
     }
 
     /// Sends everything due now, batch after batch, until nothing due is left. Returns how many texts were
@@ -82,7 +91,7 @@ impl Dispatcher {
 
     async fn dispatch_due_from(&self, min_priority: i64) -> Result<usize, StoreError> {
         let mut handled = 0;
-        loop {
+        while !self.stopping.is_cancelled() {
             let now = self.clock.now();
             let batch = self
                 .store
@@ -96,6 +105,7 @@ impl Dispatcher {
                 .for_each_concurrent(self.settings.concurrency.max(1), |text| self.handle(text))
                 .await;
         }
+        Ok(handled)
     }
 
     async fn handle(&self, text: ClaimedText) {
@@ -154,7 +164,15 @@ impl Dispatcher {
         // Crisis replies and pages have their own lane: the bulk rate limit never delays them.
         let urgent = text.kind.is_some_and(|k| k.priority() >= URGENT_PRIORITY);
         if let (false, Some(limiter), Some(sender)) = (urgent, &self.limiter, self.provider.sender()) {
-            limiter.until_key_ready(&sender.rate_key().to_owned()).await;
+            let key = sender.rate_key().to_owned();
+            tokio::select! {
+                _ = limiter.until_key_ready(&key) => {}
+                _ = self.stopping.cancelled() => {
+                    // Not sent: back in the queue as it was, for the next run to send.
+                    self.store.reschedule(text.id, text.planned_at, "handed back at shutdown", self.clock.now()).await?;
+                    return Ok(None);
+                }
+            }
         }
         let callback = self.settings.public_url.as_ref().map(|base| {
             format!(

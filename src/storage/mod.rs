@@ -166,6 +166,14 @@ impl Store {
         Ok(())
     }
 
+    /// Bytes the PostgreSQL database takes on disk (SQLite callers measure the file instead).
+    pub async fn database_size(&self) -> Result<u64> {
+        let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(size).unwrap_or(0))
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
