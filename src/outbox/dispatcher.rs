@@ -12,13 +12,14 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::SignedDuration;
 use tokio_util::sync::CancellationToken;
 
+use super::recorder::SentRecorder;
 use super::rules::{self, Verdict};
 use crate::domain::message::URGENT_PRIORITY;
 use crate::domain::phone::Masked;
 use crate::domain::{MessageKind, OutboxStatus, ProviderStatus};
 use crate::provider::{OutgoingText, Provider, SendError};
 use crate::scheduling::{Clock, QuietHours};
-use crate::storage::{ClaimedText, Store, StoreError};
+use crate::storage::{ClaimedText, SentRecord, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {
@@ -54,6 +55,7 @@ pub struct Dispatcher {
     settings: Arc<DispatchSettings>,
     limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     stopping: CancellationToken,
+    recorder: SentRecorder,
 }
 
 impl Dispatcher {
@@ -61,6 +63,7 @@ impl Dispatcher {
         let limiter = settings
             .rate_per_second
             .map(|rate| Arc::new(RateLimiter::keyed(Quota::per_second(rate))));
+        let recorder = SentRecorder::start(store.clone());
         Self {
             store,
             provider,
@@ -68,6 +71,7 @@ impl Dispatcher {
             settings: Arc::new(settings),
             limiter,
             stopping: CancellationToken::new(),
+            recorder,
         }
     }
 
@@ -193,7 +197,14 @@ impl Dispatcher {
             Ok(accepted) => {
                 tracing::info!(outbox_id = text.id, %to, sid = accepted.sid, "text accepted by provider");
                 let status = accepted.status.as_deref().and_then(ProviderStatus::parse);
-                self.store.mark_sent(text.id, &accepted.sid, status, now).await?;
+                self.recorder
+                    .record(SentRecord {
+                        id: text.id,
+                        sid: accepted.sid,
+                        status,
+                        at: now,
+                    })
+                    .await?;
                 Ok(None)
             }
             Err(err @ SendError::OptedOut { code }) => {

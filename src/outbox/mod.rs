@@ -2,6 +2,7 @@
 //! sending, calls the provider and records the outcome.
 
 pub mod dispatcher;
+pub mod recorder;
 pub mod rules;
 
 pub use dispatcher::{DispatchSettings, Dispatcher};

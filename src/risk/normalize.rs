@@ -1,6 +1,8 @@
 //! Text normalisation before risk matching, applied alike to lexicon phrases and to incoming texts, so that
 //! "K I L L  myselff", "kil myself" and "kill my self" all meet the same phrase.
 
+use std::borrow::Cow;
+
 /// Folds a text to lowercase words separated by single spaces, with a space at each end so that phrases can
 /// be matched on word boundaries:
 /// - accents dropped (`está` → `esta`), apostrophes removed (`don't` → `dont`), other punctuation a space;
@@ -25,13 +27,13 @@ pub fn normalize(text: &str) -> String {
         }
     }
 
-    let tokens: Vec<String> = folded.split_whitespace().map(read_digits_as_letters).collect();
-    let mut words: Vec<String> = Vec::with_capacity(tokens.len());
+    let tokens: Vec<Cow<'_, str>> = folded.split_whitespace().map(read_digits_as_letters).collect();
+    let mut words: Vec<Cow<'_, str>> = Vec::with_capacity(tokens.len());
     let mut index = 0;
     while index < tokens.len() {
         let run = tokens[index..].iter().take_while(|t| is_single_letter(t)).count();
         if run >= 3 {
-            words.push(tokens[index..index + run].concat());
+            words.push(Cow::Owned(tokens[index..index + run].concat()));
             index += run;
         } else {
             words.push(tokens[index].clone());
@@ -65,7 +67,11 @@ fn is_pictograph(c: char) -> bool {
     matches!(c as u32, 0x2600..=0x27BF | 0x1F300..=0x1FAFF)
 }
 
-fn read_digits_as_letters(token: &str) -> String {
+/// Most words hold no digit and are returned as they are, without allocating.
+fn read_digits_as_letters(token: &str) -> Cow<'_, str> {
+    if !token.bytes().any(|b| b.is_ascii_digit()) {
+        return Cow::Borrowed(token);
+    }
     let chars: Vec<char> = token.chars().collect();
     chars
         .iter()
@@ -83,7 +89,8 @@ fn read_digits_as_letters(token: &str) -> String {
                 _ => c,
             }
         })
-        .collect()
+        .collect::<String>()
+        .into()
 }
 
 fn fold_accent(c: char) -> char {

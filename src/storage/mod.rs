@@ -31,7 +31,7 @@ pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, Escalat
 pub use import::ImportRow;
 pub use inbound::{AckOutcome, InboundTx, NewInbound, StaffMember, reference};
 pub use oncall::NewRotation;
-pub use outbox::{ClaimedText, NewText, TextRecord};
+pub use outbox::{ClaimedText, NewText, SentRecord, TextRecord};
 pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft};
 pub use signals::{NewSignal, SignalView};
 pub use staff::StaffRecord;
@@ -68,6 +68,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A grouped commit failed; every caller in the group gets the same message.
+    #[error("grouped commit failed: {0}")]
+    GroupCommit(String),
 }
 
 /// Unique constraints callers may want to turn into a precise message. SQLite reports the columns, not the

@@ -23,6 +23,15 @@ pub struct NewText {
     pub expires_at: Option<Timestamp>,
 }
 
+/// A provider's acceptance of one text, to be recorded.
+#[derive(Debug, Clone)]
+pub struct SentRecord {
+    pub id: i64,
+    pub sid: String,
+    pub status: Option<ProviderStatus>,
+    pub at: Timestamp,
+}
+
 /// A text claimed for sending, with its recipient's state read in the same moment.
 #[derive(Debug, Clone)]
 pub struct ClaimedText {
@@ -194,23 +203,28 @@ impl Store {
             .collect())
     }
 
-    /// Records the provider's acceptance. A status callback may have raced ahead of this; its status stays.
-    pub async fn mark_sent(&self, id: i64, sid: &str, status: Option<ProviderStatus>, now: Timestamp) -> Result<()> {
-        let (name, rank) = status.map_or((None, -1), |s| (Some(s.name), s.rank));
-        sqlx::query(
-            "UPDATE outbox SET provider_sid = $1, sent_at = $2, updated_at = $2, lease_until = NULL, \
-             lease_owner = NULL, status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END, \
-             provider_status = CASE WHEN provider_rank < $3 THEN $4 ELSE provider_status END, \
-             provider_rank = CASE WHEN provider_rank < $3 THEN $3 ELSE provider_rank END \
-             WHERE id = $5",
-        )
-        .bind(sid)
-        .bind(unix(now))
-        .bind(rank)
-        .bind(name)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+    /// Records providers' acceptances, many in one transaction: one commit (one fsync) for all of them.
+    /// A status callback may have raced ahead of a record; its status stays.
+    pub async fn mark_sent(&self, records: &[SentRecord]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for record in records {
+            let (name, rank) = record.status.map_or((None, -1), |s| (Some(s.name), s.rank));
+            sqlx::query(
+                "UPDATE outbox SET provider_sid = $1, sent_at = $2, updated_at = $2, lease_until = NULL, \
+                 lease_owner = NULL, status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END, \
+                 provider_status = CASE WHEN provider_rank < $3 THEN $4 ELSE provider_status END, \
+                 provider_rank = CASE WHEN provider_rank < $3 THEN $3 ELSE provider_rank END \
+                 WHERE id = $5",
+            )
+            .bind(&record.sid)
+            .bind(unix(record.at))
+            .bind(rank)
+            .bind(name)
+            .bind(record.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
