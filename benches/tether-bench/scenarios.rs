@@ -185,6 +185,25 @@ fn phone_of(first: u64, i: u64) -> String {
     format!("+1415{:07}", 2_000_000 + first + i)
 }
 
+/// `count` caring texts due at `now`, to numbers outside the client range and apart from the on-call phone.
+fn due_texts(prefix: &str, count: usize, now: Timestamp) -> Vec<tether::storage::NewText> {
+    (0..count)
+        .map(|i| tether::storage::NewText {
+            client_id: None,
+            staff_id: None,
+            enrollment_id: None,
+            kind: tether::domain::MessageKind::CaringContact,
+            idempotency_key: format!("{prefix}:{i}"),
+            to_phone: format!("+1415556{:04}", i % 10_000),
+            body: "Hi Sam, we're thinking of you. No need to reply. - Care Team".into(),
+            template: None,
+            step: None,
+            planned_at: now,
+            expires_at: None,
+        })
+        .collect()
+}
+
 /// Staff, a rotation and a policy, so crisis texts page someone.
 async fn on_call(store: &Store) -> anyhow::Result<()> {
     let now = Timestamp::now();
@@ -426,21 +445,7 @@ async fn dispatch(quick: bool, postgres: Option<&str>) -> anyhow::Result<Vec<Row
         let app = Application::build(&settings, Clock::System).await?;
         let store = app.store();
         let now = Timestamp::now();
-        let texts: Vec<_> = (0..count)
-            .map(|i| tether::storage::NewText {
-                client_id: None,
-                staff_id: None,
-                enrollment_id: None,
-                kind: tether::domain::MessageKind::CaringContact,
-                idempotency_key: format!("bench:{i}"),
-                to_phone: format!("+1415555{:04}", i % 10_000),
-                body: "Hi Sam, we're thinking of you. No need to reply. - Care Team".into(),
-                template: None,
-                step: None,
-                planned_at: now,
-                expires_at: None,
-            })
-            .collect();
+        let texts = due_texts("bench", count, now);
         for chunk in texts.chunks(10_000) {
             store.enqueue_many(chunk, now).await?;
         }
@@ -487,21 +492,7 @@ async fn crisis_latency(quick: bool, postgres: Option<&str>) -> anyhow::Result<V
             )
             .await?;
         on_call(&store).await?;
-        let bulk: Vec<_> = (0..10_000)
-            .map(|i| tether::storage::NewText {
-                client_id: None,
-                staff_id: None,
-                enrollment_id: None,
-                kind: tether::domain::MessageKind::CaringContact,
-                idempotency_key: format!("due:{i}"),
-                to_phone: format!("+1415555{:04}", i % 10_000),
-                body: "Hi Sam, thinking of you. - Care Team".into(),
-                template: None,
-                step: None,
-                planned_at: now,
-                expires_at: None,
-            })
-            .collect();
+        let bulk = due_texts("due", 10_000, now);
         store.enqueue_many(&bulk, now).await?;
         let mut pages = mock.watch(ON_CALL);
         let (address, _, shutdown, handle) = start_service(&settings).await?;
