@@ -234,6 +234,26 @@ async fn on_call(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A fresh database with `clients` enrolled clients and someone on call, a mock provider, and settings
+/// pointing at both.
+async fn seeded(
+    server: Option<&str>,
+    rate: u32,
+    concurrency: usize,
+    clients: usize,
+) -> anyhow::Result<(Database, Mock, Settings, Store)> {
+    let database = Database::create(server).await?;
+    let mock = Mock::start().await?;
+    let settings = settings(&database.url, &mock.base_url, rate, concurrency);
+    let store = Store::connect(&database.url).await?;
+    store.migrate().await?;
+    let now = Timestamp::now();
+    let rows = import_rows(clients, 0, now, SignedDuration::from_hours(72));
+    store.import_enrollments("caring_contacts", 1, &rows, now).await?;
+    on_call(&store).await?;
+    Ok((database, mock, settings, store))
+}
+
 /// Starts the whole service (HTTP, both scheduler lanes) on the system clock.
 async fn start_service(
     settings: &Settings,
@@ -360,21 +380,7 @@ async fn inbound(quick: bool, postgres: Option<&str>) -> anyhow::Result<Vec<Row>
     let mut rows = Vec::new();
     for (backend, server) in backends(postgres) {
         reset_peak_rss();
-        let database = Database::create(server.as_deref()).await?;
-        let mock = Mock::start().await?;
-        let settings = settings(&database.url, &mock.base_url, 0, 16);
-        let store = Store::connect(&database.url).await?;
-        store.migrate().await?;
-        let now = Timestamp::now();
-        store
-            .import_enrollments(
-                "caring_contacts",
-                1,
-                &import_rows(senders as usize, 0, now, SignedDuration::from_hours(72)),
-                now,
-            )
-            .await?;
-        on_call(&store).await?;
+        let (database, _mock, settings, store) = seeded(server.as_deref(), 0, 16, senders as usize).await?;
         let (address, _, shutdown, handle) = start_service(&settings).await?;
         let (rate, latencies) = load(&format!("{address}/webhooks/twilio/sms"), senders, 0, seconds).await;
         shutdown.cancel();
@@ -476,22 +482,9 @@ async fn crisis_latency(quick: bool, postgres: Option<&str>) -> anyhow::Result<V
     let mut rows = Vec::new();
     for (backend, server) in backends(postgres) {
         reset_peak_rss();
-        let database = Database::create(server.as_deref()).await?;
-        let mock = Mock::start().await?;
         // The default one text per second per number: 10,000 scheduled texts stay due throughout.
-        let settings = settings(&database.url, &mock.base_url, 1, 4);
-        let store = Store::connect(&database.url).await?;
-        store.migrate().await?;
+        let (database, mock, settings, store) = seeded(server.as_deref(), 1, 4, trials).await?;
         let now = Timestamp::now();
-        store
-            .import_enrollments(
-                "caring_contacts",
-                1,
-                &import_rows(trials, 0, now, SignedDuration::from_hours(72)),
-                now,
-            )
-            .await?;
-        on_call(&store).await?;
         let bulk = due_texts("due", 10_000, now);
         store.enqueue_many(&bulk, now).await?;
         let mut pages = mock.watch(ON_CALL);

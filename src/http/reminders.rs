@@ -112,12 +112,16 @@ async fn create_appointment(
         reminders = drafts.len(),
         "appointment created"
     );
-    let view = state
+    let view = load_appointment(&state, id).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn load_appointment(state: &AppState, id: i64) -> Result<AppointmentView, ApiError> {
+    state
         .store
         .appointment(id)
         .await?
-        .ok_or(ApiError::NotFound("appointment"))?;
-    Ok((StatusCode::CREATED, Json(view)))
+        .ok_or(ApiError::NotFound("appointment"))
 }
 
 async fn show_appointment(
@@ -125,13 +129,7 @@ async fn show_appointment(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<AppointmentView>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .appointment(id)
-            .await?
-            .ok_or(ApiError::NotFound("appointment"))?,
-    ))
+    Ok(Json(load_appointment(&state, id).await?))
 }
 
 /// Moves an appointment. Its waiting reminders are replaced in the same transaction, so a reminder for the
@@ -144,11 +142,7 @@ async fn move_appointment(
 ) -> Result<Json<AppointmentView>, ApiError> {
     let now = state.clock.now();
     let starts_at = parse_start(&input, now)?;
-    let current = state
-        .store
-        .appointment(id)
-        .await?
-        .ok_or(ApiError::NotFound("appointment"))?;
+    let current = load_appointment(&state, id).await?;
     let client = reachable_client(&state, current.client_id).await?;
     let drafts = drafts(&state, &client, starts_at)?;
     if !state
@@ -162,13 +156,7 @@ async fn move_appointment(
         )));
     }
     state.scheduler.nudge();
-    Ok(Json(
-        state
-            .store
-            .appointment(id)
-            .await?
-            .ok_or(ApiError::NotFound("appointment"))?,
-    ))
+    Ok(Json(load_appointment(&state, id).await?))
 }
 
 async fn cancel_appointment(
@@ -179,13 +167,7 @@ async fn cancel_appointment(
     if !state.store.cancel_appointment(id, state.clock.now()).await? {
         return Err(ApiError::NotFound("scheduled appointment"));
     }
-    Ok(Json(
-        state
-            .store
-            .appointment(id)
-            .await?
-            .ok_or(ApiError::NotFound("appointment"))?,
-    ))
+    Ok(Json(load_appointment(&state, id).await?))
 }
 
 #[derive(Deserialize)]

@@ -501,31 +501,11 @@ impl InboundService {
             .join(", ");
         h.tx.open_notice(client_id, staff_id, &reason).await?;
         h.actions.push("notice");
-        let Some(peer) = (match staff_id {
-            Some(id) => h.tx.staff_by_id(id).await?,
-            None => None,
-        }) else {
-            return Ok(());
+        let context = StaffContext {
+            reference,
+            ..StaffContext::default()
         };
-        let body = self.render_staff(
-            "staff/notice",
-            &StaffContext {
-                reference,
-                ..StaffContext::default()
-            },
-        );
-        let key = format!("notice:{}", h.tx.inbound_id);
-        let text = text_to(
-            MessageKind::StaffNotice,
-            None,
-            Some(peer.id),
-            &peer.phone,
-            body,
-            Some("staff/notice"),
-            key,
-            h,
-        );
-        h.tx.enqueue(&text).await?;
+        self.text_staff(h, staff_id, "staff/notice", &context, "notice").await?;
         Ok(())
     }
 
@@ -535,26 +515,43 @@ impl InboundService {
         if h.looping {
             return Ok(());
         }
-        let Some(peer) = (match client.assigned_staff_id {
-            Some(id) => h.tx.staff_by_id(id).await?,
-            None => None,
-        }) else {
-            return Ok(());
-        };
         let template = if self.settings.forward_body {
             "staff/forward"
         } else {
             "staff/forward_without_body"
         };
-        let body = self.render_staff(
-            template,
-            &StaffContext {
-                code: "",
-                reference,
-                body: &h.text.body,
-            },
-        );
-        let key = format!("forward:{}", h.tx.inbound_id);
+        let context = StaffContext {
+            code: "",
+            reference,
+            body: &h.text.body,
+        };
+        if self
+            .text_staff(h, client.assigned_staff_id, template, &context, "forward")
+            .await?
+        {
+            h.actions.push("forwarded");
+        }
+        Ok(())
+    }
+
+    /// Texts a staff member (a client's assigned peer), if there is one. The key names the purpose; one
+    /// such text per inbound text. Returns whether a text was written.
+    async fn text_staff(
+        &self,
+        h: &mut Handling<'_>,
+        staff_id: Option<i64>,
+        template: &str,
+        context: &StaffContext<'_>,
+        purpose: &str,
+    ) -> Result<bool, StoreError> {
+        let Some(peer) = (match staff_id {
+            Some(id) => h.tx.staff_by_id(id).await?,
+            None => None,
+        }) else {
+            return Ok(false);
+        };
+        let body = self.render_staff(template, context);
+        let key = format!("{purpose}:{}", h.tx.inbound_id);
         let text = text_to(
             MessageKind::StaffNotice,
             None,
@@ -566,8 +563,7 @@ impl InboundService {
             h,
         );
         h.tx.enqueue(&text).await?;
-        h.actions.push("forwarded");
-        Ok(())
+        Ok(true)
     }
 
     async fn may_reply(

@@ -303,11 +303,18 @@ impl Store {
 
     /// Marks a notice seen. Returns false if there is no such notice.
     pub async fn mark_notice_seen(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let updated = sqlx::query("UPDATE notices SET seen_at = COALESCE(seen_at, $1) WHERE id = $2")
-            .bind(unix(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        self.mark_seen("notices", id, now).await
+    }
+
+    /// Marks a row of a follow-up list (notices, signals) seen; seeing it again keeps the first time.
+    pub(super) async fn mark_seen(&self, table: &'static str, id: i64, now: Timestamp) -> Result<bool> {
+        let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET seen_at = COALESCE(seen_at, $1) WHERE id = $2"
+        )))
+        .bind(unix(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(updated.rows_affected() == 1)
     }
 }

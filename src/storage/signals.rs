@@ -184,11 +184,6 @@ impl Store {
     }
 
     pub async fn mark_signal_seen(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let updated = sqlx::query("UPDATE signals SET seen_at = COALESCE(seen_at, $1) WHERE id = $2")
-            .bind(unix(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(updated.rows_affected() == 1)
+        self.mark_seen("signals", id, now).await
     }
 }
