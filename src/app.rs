@@ -8,6 +8,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::catalog::CatalogService;
 use crate::config::Settings;
 use crate::escalation::Escalator;
 use crate::http::{self, AppState};
@@ -29,26 +30,34 @@ impl Application {
     /// Loads and checks the templates, connects and migrates the database, and binds the listener. Fails
     /// before serving anything if any of it is wrong.
     pub async fn build(settings: &Settings, clock: Clock) -> anyhow::Result<Self> {
-        let loaded = templates::load(&settings.templates_dir)?;
-        for warning in &loaded.warnings {
-            tracing::warn!("{warning}");
-        }
-        let catalog = Arc::new(loaded.catalog);
-
+        // The folder is checked before the database is touched, so a typo in it fails fast and writes nothing.
+        templates::load(&settings.templates_dir)?;
         let store = Store::connect(&settings.database_url)
             .await
             .context("cannot open the database at DATABASE_URL")?;
         store.migrate().await.context("cannot migrate the database")?;
+        let (catalogs, warnings) = CatalogService::open(
+            store.clone(),
+            &settings.templates_dir,
+            clock.clone(),
+            settings.quiet_hours,
+        )
+        .await?;
+        for warning in &warnings {
+            tracing::warn!("{warning}");
+        }
+        let catalog = catalogs.live().clone();
+        let current = catalog.current();
         let missing: Vec<String> = store
             .schedules_in_use()
             .await?
             .into_iter()
-            .filter(|name| catalog.schedule(name).is_none())
+            .filter(|name| current.schedule(name).is_none())
             .collect();
         anyhow::ensure!(
             missing.is_empty(),
-            "active enrollments follow schedules missing from {}: {}",
-            settings.templates_dir.display(),
+            "active enrollments follow schedules missing from the live catalog (version {}): {}",
+            catalog.version(),
             missing.join(", ")
         );
 
@@ -92,6 +101,7 @@ impl Application {
             escalator,
             dispatcher,
             watcher,
+            catalogs.clone(),
             clock.clone(),
         ));
         let inbound = InboundService::new(store.clone(), catalog.clone(), clock.clone(), settings.inbound());
@@ -108,6 +118,7 @@ impl Application {
         let state = Arc::new(AppState {
             store,
             catalog,
+            catalogs,
             clock,
             scheduler,
             inbound,

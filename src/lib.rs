@@ -13,7 +13,9 @@
 //! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
 //!   message files from `message_templates/`.
 
+pub mod access;
 pub mod app;
+pub mod catalog;
 pub mod config;
 pub mod domain;
 pub mod escalation;

@@ -1,4 +1,5 @@
-//! The `tether` command: run the service, migrate, check templates, preview a schedule, send a test text.
+//! The `tether` command: run the service, migrate, check templates, preview a schedule, manage tokens and
+//! catalog versions, send a test text.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +8,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use tether::access::{self, Role};
 use tether::app::Application;
+use tether::catalog::CatalogService;
 use tether::config::Settings;
 use tether::domain::{PhoneNumber, TimeZoneName};
 use tether::preview::{self, PreviewRequest};
@@ -54,6 +57,12 @@ enum Command {
         #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
         templates_dir: PathBuf,
     },
+    /// Create, list and revoke API tokens for the admin API and the web console.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Move the message catalog (schedules and templates) between the database and a folder.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
     /// Send one text through the configured provider and print the provider's message id.
     SendTest {
         #[command(flatten)]
@@ -62,6 +71,55 @@ enum Command {
         to: String,
         #[arg(long, default_value = "This is a test message. No need to reply.")]
         body: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new token once, alone on the last line; only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// admin (everything), staff (their assigned clients; schedules read-only) or viewer (read-only, no
+        /// message bodies).
+        #[arg(long)]
+        role: Role,
+        /// The staff member a staff token acts for (required with --role staff).
+        #[arg(long, required_if_eq("role", "staff"))]
+        staff_id: Option<i64>,
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+        database_url: String,
+    },
+    List {
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+        database_url: String,
+    },
+    /// Revoke a token by id; its console sessions end at once.
+    Revoke {
+        id: i64,
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesCommand {
+    /// Write the live version's files under DIR, to keep under version control.
+    Export {
+        dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+        database_url: String,
+    },
+    /// Check DIR as a whole and save it as the next version; enrolled clients follow edited schedules.
+    Import {
+        dir: PathBuf,
+        /// Recorded in the version history.
+        #[arg(long, default_value = "imported from a folder")]
+        summary: String,
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+        database_url: String,
+        #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
+        quiet_hours: QuietHours,
     },
 }
 
@@ -97,6 +155,12 @@ struct PreviewArgs {
     json: bool,
     #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
     templates_dir: PathBuf,
+    /// Preview the live version in the database at DATABASE_URL (what the service sends) instead of the
+    /// templates folder.
+    #[arg(long)]
+    live: bool,
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+    database_url: String,
     #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
     quiet_hours: QuietHours,
     #[arg(long, env = "TETHER_APPOINTMENT_REMINDERS", default_value = "24h,2h")]
@@ -150,10 +214,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 first_name,
                 json,
                 templates_dir,
+                live,
+                database_url,
                 quiet_hours,
                 appointment_reminders,
             } = *args;
-            let catalog = templates::load(&templates_dir)?.catalog;
+            let catalog = if live {
+                let store = open_store(&database_url).await?;
+                let stored = store
+                    .latest_catalog()
+                    .await?
+                    .context("the database has no catalog yet; start the service once")?;
+                templates::load_files(&stored.files)?.catalog
+            } else {
+                templates::load(&templates_dir)?.catalog
+            };
             let zone = TimeZoneName::parse(&tz).map_err(|m| anyhow::anyhow!("--tz: {m}"))?;
             let language = language.unwrap_or_else(|| catalog.program.default_language.clone());
             let instant = |flag: &str, value: &str| {
@@ -204,6 +279,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Triage { templates_dir } => triage(&templates_dir),
+        Command::Token(command) => token(command).await,
+        Command::Templates(command) => templates_command(command).await,
         Command::SendTest { settings, to, body } => {
             let to = PhoneNumber::parse(&to).map_err(|m| anyhow::anyhow!("--to: {m}"))?;
             let provider = settings.provider()?;
@@ -217,6 +294,124 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn open_store(database_url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(database_url)
+        .await
+        .context("cannot open the database at DATABASE_URL")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            staff_id,
+            database_url,
+        } => {
+            let store = open_store(&database_url).await?;
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty(), "--name: must not be empty");
+            if role != Role::Staff {
+                anyhow::ensure!(
+                    staff_id.is_none(),
+                    "--staff-id: only staff tokens act for a staff member"
+                );
+            }
+            if let Some(id) = staff_id {
+                store
+                    .staff_member(id)
+                    .await?
+                    .with_context(|| format!("--staff-id: no staff member {id}"))?;
+            }
+            let secret = access::new_secret(access::TOKEN_PREFIX)
+                .map_err(|_| anyhow::anyhow!("the operating system's random generator failed"))?;
+            let id = store
+                .insert_token(
+                    name,
+                    role,
+                    staff_id,
+                    &access::hash_secret(&secret),
+                    jiff::Timestamp::now(),
+                )
+                .await?;
+            eprintln!("token {id} `{name}` ({role}) created; it is shown once, store it now:");
+            println!("{secret}");
+        }
+        TokenCommand::List { database_url } => {
+            let store = open_store(&database_url).await?;
+            println!(
+                "{:>4}  {:<24} {:<7} {:>5}  {:<22} revoked",
+                "id", "name", "role", "staff", "created"
+            );
+            for token in store.tokens().await? {
+                println!(
+                    "{:>4}  {:<24} {:<7} {:>5}  {:<22} {}",
+                    token.id,
+                    token.name,
+                    token.role,
+                    token.staff_id.map(|id| id.to_string()).unwrap_or_default(),
+                    token.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+                    token.revoked_at.map(|t| t.to_string()).unwrap_or_default()
+                );
+            }
+        }
+        TokenCommand::Revoke { id, database_url } => {
+            let store = open_store(&database_url).await?;
+            anyhow::ensure!(
+                store.revoke_token(id, jiff::Timestamp::now()).await?,
+                "no live token with id {id}"
+            );
+            println!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn templates_command(command: TemplatesCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TemplatesCommand::Export { dir, database_url } => {
+            let store = open_store(&database_url).await?;
+            let stored = store
+                .latest_catalog()
+                .await?
+                .context("the database has no catalog yet; start the service once")?;
+            templates::files::write_dir(&dir, &stored.files)
+                .with_context(|| format!("cannot write to {}", dir.display()))?;
+            println!(
+                "version {} written to {} ({} files)",
+                stored.version,
+                dir.display(),
+                stored.files.len()
+            );
+        }
+        TemplatesCommand::Import {
+            dir,
+            summary,
+            database_url,
+            quiet_hours,
+        } => {
+            let store = open_store(&database_url).await?;
+            let (catalogs, _) = CatalogService::open(store, &dir, Clock::System, quiet_hours).await?;
+            let files = tether::catalog::read_folder(&dir)?;
+            let (version, current) = catalogs.current_files().await?;
+            if files == current {
+                println!("{} is the same as version {version}; nothing saved", dir.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let saved = catalogs
+                .save(version, &files, "tether templates import", &summary)
+                .await?;
+            println!("saved version {}", saved.version);
+            for (schedule, moved) in &saved.replanned {
+                println!("{schedule}: {moved} active enrollment(s) re-planned");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(templates_dir: &std::path::Path) -> ExitCode {

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::sync::Mutex;
 
+use crate::catalog::CatalogService;
 use crate::domain::message::URGENT_PRIORITY;
 use crate::escalation::Escalator;
 use crate::outbox::Dispatcher;
@@ -49,6 +50,8 @@ pub struct Scheduler {
     escalator: Escalator,
     dispatcher: Dispatcher,
     watcher: Watcher,
+    /// Picks up catalog versions saved by other instances.
+    catalogs: CatalogService,
     /// When the early-warning rules last looked; they look at what changed since.
     signals_checked: Mutex<Option<Timestamp>>,
     clock: Clock,
@@ -65,6 +68,7 @@ impl Scheduler {
         escalator: Escalator,
         dispatcher: Dispatcher,
         watcher: Watcher,
+        catalogs: CatalogService,
         clock: Clock,
     ) -> Self {
         Self {
@@ -73,6 +77,7 @@ impl Scheduler {
             escalator,
             dispatcher,
             watcher,
+            catalogs,
             signals_checked: Mutex::new(None),
             clock,
             wake: Notify::new(),
@@ -99,6 +104,10 @@ impl Scheduler {
     pub async fn tick(&self) -> Result<TickReport, TickError> {
         /// Bounds the repeats; each is one step of one chain further, and policies are short.
         const MAX_ROUNDS: usize = 8;
+        // A failed look only delays an edit made elsewhere; it must not stop texts going out.
+        if let Err(err) = self.catalogs.refresh().await {
+            tracing::warn!(error = %err, "could not check for a newer catalog version");
+        }
         let planned = self.planner.plan_due().await?;
         let (mut escalated, mut handled) = (0, 0);
         for _ in 0..MAX_ROUNDS {

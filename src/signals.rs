@@ -2,14 +2,12 @@
 //! confirmed, medication not taken — noticed by the service so staff can step in early. Each rule fires once
 //! per episode (recorded with a unique key), not on every pass, and tells the client's assigned peer.
 
-use std::sync::Arc;
-
 use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::MessageKind;
 use crate::scheduling::Clock;
 use crate::storage::{NewSignal, Store, StoreError};
-use crate::templates::{Catalog, StaffContext};
+use crate::templates::{SharedCatalog, StaffContext};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Thresholds {
@@ -22,13 +20,13 @@ pub struct Thresholds {
 #[derive(Clone)]
 pub struct Watcher {
     store: Store,
-    catalog: Arc<Catalog>,
+    catalog: SharedCatalog,
     clock: Clock,
     thresholds: Thresholds,
 }
 
 impl Watcher {
-    pub fn new(store: Store, catalog: Arc<Catalog>, clock: Clock, thresholds: Thresholds) -> Self {
+    pub fn new(store: Store, catalog: SharedCatalog, clock: Clock, thresholds: Thresholds) -> Self {
         Self {
             store,
             catalog,
@@ -88,6 +86,7 @@ impl Watcher {
             let reference = signal.client_id.to_string();
             let body = self
                 .catalog
+                .current()
                 .render_staff(
                     "staff/signal",
                     &StaffContext {

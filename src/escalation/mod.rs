@@ -5,14 +5,13 @@
 pub mod oncall;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use crate::domain::MessageKind;
 use crate::scheduling::Clock;
 use crate::storage::{DueEscalation, EscalationAdvance, EscalationEvent, NewText, Store, StoreError};
-use crate::templates::{Catalog, StaffContext};
+use crate::templates::{SharedCatalog, StaffContext};
 use oncall::{Policy, Rotation, Target};
 
 /// Escalations handled per database round trip.
@@ -21,12 +20,12 @@ const BATCH: i64 = 100;
 #[derive(Clone)]
 pub struct Escalator {
     store: Store,
-    catalog: Arc<Catalog>,
+    catalog: SharedCatalog,
     clock: Clock,
 }
 
 impl Escalator {
-    pub fn new(store: Store, catalog: Arc<Catalog>, clock: Clock) -> Self {
+    pub fn new(store: Store, catalog: SharedCatalog, clock: Clock) -> Self {
         Self { store, catalog, clock }
     }
 
@@ -153,13 +152,17 @@ impl Escalator {
             body: "",
         };
         // Templates are checked at start-up; a failure here would be a bug, and a page must still go.
-        let body = self.catalog.render_staff("staff/page", &context).unwrap_or_else(|err| {
-            tracing::error!(error = %err, "page template failed; sending the fallback text");
-            format!(
-                "Tether alert {}: a client text needs a response now. Reply ACK {}.",
-                escalation.code, escalation.code
-            )
-        });
+        let body = self
+            .catalog
+            .current()
+            .render_staff("staff/page", &context)
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %err, "page template failed; sending the fallback text");
+                format!(
+                    "Tether alert {}: a client text needs a response now. Reply ACK {}.",
+                    escalation.code, escalation.code
+                )
+            });
         let now = self.clock.now();
         NewText {
             client_id: None,

@@ -1,5 +1,5 @@
-//! The minimal admin API under `/api/v1`: create clients, enrol them, pause and resume them, and read what
-//! was texted to them. Every call needs `Authorization: Bearer $TETHER_ADMIN_TOKEN`.
+//! Clients and staff under `/api/v1`: create, list and update clients, enrol them, pause and resume them,
+//! and read their thread. Staff tokens see only the clients assigned to them; viewers never see the words.
 
 use std::sync::Arc;
 
@@ -10,8 +10,10 @@ use axum::{Json, Router};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Admin, JsonBody};
+use super::auth::{audited, require_admin, require_writer, visible_client};
+use super::extract::JsonBody;
 use super::{ApiError, AppState};
+use crate::access::Caller;
 use crate::domain::client::{NewClientInput, parse_instant};
 use crate::domain::{ClientStatus, FieldError, FirstName, PhoneNumber, TimeZoneName};
 use crate::storage::{ClientRecord, NewEnrollment, StaffRecord, StoreError, TextRecord};
@@ -21,8 +23,8 @@ const MAX_DISCHARGE_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/api/v1/clients", post(create_client))
-        .route("/api/v1/clients/{id}", get(show_client))
+        .route("/api/v1/clients", post(create_client).get(list_clients))
+        .route("/api/v1/clients/{id}", get(show_client).patch(update_client))
         .route("/api/v1/clients/{id}/pause", post(pause_client))
         .route("/api/v1/clients/{id}/resume", post(resume_client))
         .route("/api/v1/clients/{id}/enrollments", post(enroll))
@@ -66,19 +68,20 @@ impl From<ClientRecord> for ClientView {
 }
 
 async fn create_client(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     JsonBody(input): JsonBody<NewClientInput>,
 ) -> Result<(StatusCode, Json<ClientView>), ApiError> {
+    require_writer(&caller)?;
     let now = state.clock.now();
     let client = input.validate(now).map_err(ApiError::Invalid)?;
-    if !state.catalog.supports_language(client.language.as_str()) {
+    if !state.catalog.current().supports_language(client.language.as_str()) {
         return Err(ApiError::Invalid(FieldError::new(
             "language",
             format!(
                 "no templates in `{}`; supported: {}",
                 client.language.as_str(),
-                state.catalog.program.languages.join(", ")
+                state.catalog.current().program.languages.join(", ")
             ),
         )));
     }
@@ -93,6 +96,10 @@ async fn create_client(
         Err(err) => return Err(err.into()),
     };
     tracing::info!(client_id = id, phone = %client.phone.masked(), "client created");
+    // A client a staff member enrols is theirs; otherwise they could not see whom they just added.
+    if let Some(staff_id) = caller.staff_id {
+        state.store.assign_staff(id, Some(staff_id), now).await?;
+    }
     let created = load_client(&state, id).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -101,32 +108,83 @@ async fn load_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError
     state.store.client(id).await?.ok_or(ApiError::NotFound("client"))
 }
 
+/// Every client the caller may see, newest first.
+async fn list_clients(caller: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<ClientView>>, ApiError> {
+    let assigned_to = if caller.is_admin() || !caller.may_read_bodies() {
+        None
+    } else {
+        // A staff token without a staff member sees nobody rather than everybody.
+        Some(caller.staff_id.unwrap_or(-1))
+    };
+    let clients = state.store.clients(assigned_to).await?;
+    Ok(Json(clients.into_iter().map(ClientView::from).collect()))
+}
+
 async fn show_client(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<ClientView>, ApiError> {
+    Ok(Json(visible_client(&state, &caller, id).await?.into()))
+}
+
+/// What may change about a client after creation; the phone number and opt-out state may not (a new number
+/// is a new client, and only the client can opt back in).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientUpdate {
+    first_name: Option<String>,
+    language: Option<String>,
+    timezone: Option<String>,
+}
+
+async fn update_client(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    JsonBody(update): JsonBody<ClientUpdate>,
+) -> Result<Json<ClientView>, ApiError> {
+    require_writer(&caller)?;
+    let client = visible_client(&state, &caller, id).await?;
+    let first_name = match &update.first_name {
+        Some(name) => FirstName::parse(name).map_err(|m| ApiError::Invalid(FieldError::new("first_name", m)))?,
+        None => FirstName::parse(&client.first_name).map_err(|m| ApiError::Internal(anyhow::anyhow!(m)))?,
+    };
+    let language = update.language.as_deref().unwrap_or(&client.language).trim().to_owned();
+    if !state.catalog.current().supports_language(&language) {
+        return Err(ApiError::Invalid(FieldError::new(
+            "language",
+            format!("no templates in `{language}`"),
+        )));
+    }
+    let timezone = TimeZoneName::parse(update.timezone.as_deref().unwrap_or(&client.timezone))
+        .map_err(|m| ApiError::Invalid(FieldError::new("timezone", m)))?;
+    state
+        .store
+        .update_client(id, &first_name, &language, &timezone, state.clock.now())
+        .await?;
     Ok(Json(load_client(&state, id).await?.into()))
 }
 
 async fn pause_client(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<ClientView>, ApiError> {
-    set_paused(&state, id, true).await
+    set_paused(&state, &caller, id, true).await
 }
 
 async fn resume_client(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<ClientView>, ApiError> {
-    set_paused(&state, id, false).await
+    set_paused(&state, &caller, id, false).await
 }
 
-async fn set_paused(state: &AppState, id: i64, paused: bool) -> Result<Json<ClientView>, ApiError> {
-    let client = load_client(state, id).await?;
+async fn set_paused(state: &AppState, caller: &Caller, id: i64, paused: bool) -> Result<Json<ClientView>, ApiError> {
+    require_writer(caller)?;
+    let client = visible_client(state, caller, id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "status",
@@ -159,21 +217,23 @@ struct EnrollmentView {
 }
 
 async fn enroll(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<EnrollmentInput>,
 ) -> Result<(StatusCode, Json<EnrollmentView>), ApiError> {
+    require_writer(&caller)?;
     let now = state.clock.now();
-    let client = load_client(&state, client_id).await?;
+    let client = visible_client(&state, &caller, client_id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "client",
             "client opted out; only the client can opt back in, by texting START",
         )));
     }
-    let schedule = state.catalog.schedule(input.schedule.trim()).ok_or_else(|| {
-        let known: Vec<&str> = state.catalog.schedules.keys().map(String::as_str).collect();
+    let catalog = state.catalog.current();
+    let schedule = catalog.schedule(input.schedule.trim()).ok_or_else(|| {
+        let known: Vec<&str> = catalog.schedules.keys().map(String::as_str).collect();
         ApiError::Invalid(FieldError::new(
             "schedule",
             format!(
@@ -243,7 +303,8 @@ struct MessageView {
     kind: String,
     step: Option<String>,
     template: Option<String>,
-    body: String,
+    /// `None` for viewers, who see that a text went, never what it said.
+    body: Option<String>,
     status: String,
     status_reason: Option<String>,
     provider_sid: Option<String>,
@@ -269,7 +330,7 @@ impl From<TextRecord> for MessageView {
             kind: text.kind,
             step: text.step,
             template: text.template,
-            body: text.body,
+            body: Some(text.body),
             status: text.status,
             status_reason: text.status_reason,
             provider_sid: text.provider_sid,
@@ -287,26 +348,58 @@ impl From<TextRecord> for MessageView {
 #[derive(Serialize)]
 struct MessageList {
     client_id: i64,
+    /// Texts to the client, oldest first.
     messages: Vec<MessageView>,
+    /// Texts from the client, oldest first.
+    received: Vec<ReceivedView>,
 }
 
+#[derive(Serialize)]
+struct ReceivedView {
+    id: i64,
+    body: Option<String>,
+    risk_tier: String,
+    received_at: String,
+}
+
+/// A client's thread, both ways. Every read is audited: these are the words of someone in treatment.
 async fn client_messages(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
-) -> Result<Json<MessageList>, ApiError> {
-    load_client(&state, id).await?;
+) -> Result<axum::response::Response, ApiError> {
+    visible_client(&state, &caller, id).await?;
+    let bodies = caller.may_read_bodies();
     let messages = state
         .store
         .texts_for_client(id)
         .await?
         .into_iter()
         .map(MessageView::from)
+        .map(|mut view| {
+            if !bodies {
+                view.body = None;
+            }
+            view
+        })
         .collect();
-    Ok(Json(MessageList {
+    let received = state
+        .store
+        .received_from_client(id)
+        .await?
+        .into_iter()
+        .map(|text| ReceivedView {
+            id: text.id,
+            body: bodies.then_some(text.body),
+            risk_tier: text.risk_tier,
+            received_at: rfc3339(text.received_at),
+        })
+        .collect();
+    Ok(audited(Json(MessageList {
         client_id: id,
         messages,
-    }))
+        received,
+    })))
 }
 
 #[derive(Deserialize)]
@@ -337,10 +430,11 @@ impl From<StaffRecord> for StaffView {
 
 /// Adds a staff member who can later be put on call or assigned clients.
 async fn create_staff(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     JsonBody(input): JsonBody<StaffInput>,
 ) -> Result<(StatusCode, Json<StaffView>), ApiError> {
+    require_admin(&caller)?;
     let name = FirstName::parse(&input.name).map_err(|m| ApiError::Invalid(FieldError::new("name", m)))?;
     let phone = PhoneNumber::parse(&input.phone).map_err(|m| ApiError::Invalid(FieldError::new("phone", m)))?;
     let now = state.clock.now();
@@ -366,7 +460,7 @@ async fn create_staff(
     ))
 }
 
-async fn list_staff(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Vec<StaffView>>, ApiError> {
+async fn list_staff(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<StaffView>>, ApiError> {
     Ok(Json(
         state.store.staff().await?.into_iter().map(StaffView::from).collect(),
     ))

@@ -13,6 +13,8 @@ use crate::storage::StoreError;
 pub enum ApiError {
     #[error("missing or wrong bearer token")]
     Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("request signature missing or invalid")]
     BadSignature,
     #[error("{0} not found")]
@@ -37,6 +39,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, field, message) = match &self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, self.to_string()),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None, self.to_string()),
             ApiError::BadSignature => (StatusCode::FORBIDDEN, "forbidden", None, self.to_string()),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, self.to_string()),
             ApiError::Invalid(err) => (

@@ -1,41 +1,12 @@
-//! Extractors shared by the handlers: the admin bearer token, and JSON bodies whose errors name the field.
-
-use std::sync::Arc;
+//! JSON bodies whose errors name the field.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{header, request::Parts};
-use secrecy::ExposeSecret;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::domain::FieldError;
-
-/// Proof that the request carried the admin bearer token.
-pub struct Admin;
-
-impl FromRequestParts<Arc<AppState>> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
-        let Some(expected) = &state.admin_token else {
-            return Err(ApiError::Unauthorized);
-        };
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        // Constant-time, so response timing does not reveal how much of a guessed token was right.
-        if bool::from(presented.as_bytes().ct_eq(expected.expose_secret().as_bytes())) {
-            Ok(Admin)
-        } else {
-            Err(ApiError::Unauthorized)
-        }
-    }
-}
 
 /// A JSON body. Unlike axum's `Json`, a malformed body is answered with the path of the offending field.
 pub struct JsonBody<T>(pub T);

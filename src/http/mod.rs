@@ -1,7 +1,9 @@
-//! The HTTP surface: the admin API, the provider's webhooks, and the health check. Handlers stay thin: they
+//! The HTTP surface: the API (with its roles and audit log), the provider's webhooks, and the health check. Handlers stay thin: they
 //! parse, call the domain and storage, and answer. Each module owns its routes; this one merges them.
 
 pub mod admin;
+pub mod auth;
+pub mod catalog;
 pub mod error;
 mod extract;
 pub mod oncall;
@@ -10,19 +12,20 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
+use axum::{Router, middleware};
 use secrecy::SecretString;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::catalog::CatalogService;
 use crate::inbound::InboundService;
 use crate::scheduler::Scheduler;
 use crate::scheduling::{Clock, QuietHours};
 use crate::storage::Store;
-use crate::templates::Catalog;
+use crate::templates::SharedCatalog;
 
 pub use error::ApiError;
 
@@ -32,7 +35,9 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// What every handler may use.
 pub struct AppState {
     pub store: Store,
-    pub catalog: Arc<Catalog>,
+    pub catalog: SharedCatalog,
+    /// Saves and loads catalog versions (schedule and template edits).
+    pub catalogs: CatalogService,
     pub clock: Clock,
     pub scheduler: Arc<Scheduler>,
     pub inbound: InboundService,
@@ -41,7 +46,7 @@ pub struct AppState {
     pub quiet_hours: QuietHours,
     /// How long before an appointment its reminders go.
     pub appointment_reminders: Vec<jiff::SignedDuration>,
-    /// Bearer token for `/api/v1`; `None` refuses every API call.
+    /// The bootstrap admin token (`TETHER_ADMIN_TOKEN`), beside the tokens in the database.
     pub admin_token: Option<SecretString>,
     /// Key for provider webhook signatures (the Twilio auth token); `None` refuses every webhook.
     pub webhook_key: Option<SecretString>,
@@ -50,15 +55,30 @@ pub struct AppState {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(health))
+    // route_layer: only matched routes are authenticated and audited, so a 404 is not an audit entry.
+    let api = Router::new()
         .merge(admin::router())
+        .merge(auth::router())
+        .merge(catalog::router())
         .merge(oncall::router())
         .merge(reminders::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/api/v1/openapi.json", get(openapi))
+        .merge(api)
         .merge(webhooks::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The API's description, written by hand beside the handlers and checked against the router by a test.
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("../../assets/openapi.json"),
+    )
 }
 
 /// Up when the database answers: a service that cannot reach its state cannot send or receive anything.

@@ -12,8 +12,10 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::extract::{Admin, JsonBody};
+use super::auth::{require_admin, require_writer};
+use super::extract::JsonBody;
 use super::{ApiError, AppState};
+use crate::access::Caller;
 use crate::domain::client::parse_instant;
 use crate::domain::{FieldError, MessageKind, TimeZoneName};
 use crate::escalation::oncall::{self, Override, Policy, Target};
@@ -51,10 +53,11 @@ async fn require_staff(state: &AppState, id: i64, field: &str) -> Result<(), Api
 }
 
 async fn set_policy(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     JsonBody(policy): JsonBody<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
+    require_admin(&caller)?;
     if policy.steps.is_empty() {
         return Err(invalid("steps", "must list at least one step"));
     }
@@ -89,7 +92,7 @@ async fn set_policy(
     Ok(Json(policy))
 }
 
-async fn show_policy(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Policy>, ApiError> {
+async fn show_policy(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Policy>, ApiError> {
     state
         .store
         .escalation_policy()
@@ -110,10 +113,11 @@ struct RotationInput {
 }
 
 async fn create_rotation(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     JsonBody(input): JsonBody<RotationInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_admin(&caller)?;
     let name = input.name.trim().to_owned();
     if name.is_empty() {
         return Err(invalid("name", "must not be empty"));
@@ -168,7 +172,7 @@ struct RotationView {
     on_call_now: Option<i64>,
 }
 
-async fn list_rotations(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Vec<RotationView>>, ApiError> {
+async fn list_rotations(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<RotationView>>, ApiError> {
     let now = state.clock.now();
     let mut views = Vec::new();
     for rotation in state.store.rotations().await? {
@@ -194,7 +198,7 @@ struct AtQuery {
 
 /// Who is on call in a rotation at `at` (default: now), overrides included.
 async fn on_call(
-    _: Admin,
+    _: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     Query(query): Query<AtQuery>,
@@ -225,11 +229,12 @@ struct OverrideInput {
 }
 
 async fn create_override(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(rotation_id): Path<i64>,
     JsonBody(input): JsonBody<OverrideInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_admin(&caller)?;
     if !state.store.rotations().await?.iter().any(|r| r.id == rotation_id) {
         return Err(ApiError::NotFound("rotation"));
     }
@@ -257,7 +262,7 @@ struct StatusQuery {
 }
 
 async fn list_escalations(
-    _: Admin,
+    _: Caller,
     State(state): State<Arc<AppState>>,
     Query(query): Query<StatusQuery>,
 ) -> Result<Json<Vec<EscalationView>>, ApiError> {
@@ -269,24 +274,35 @@ async fn list_escalations(
     Ok(Json(state.store.escalations(query.status.as_deref()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct AcknowledgeInput {
-    staff_id: i64,
+    /// Who takes it. Staff tokens acknowledge as their own staff member and may leave this out.
+    staff_id: Option<i64>,
 }
 
-/// Acknowledges on behalf of a staff member, who is told by text, as with an SMS acknowledgement.
+/// Acknowledges as a staff member, who is told by text, as with an SMS acknowledgement.
 async fn acknowledge(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<AcknowledgeInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let Some(member) = state.store.staff_member(input.staff_id).await? else {
-        return Err(invalid(
-            "staff_id",
-            format!("no staff member with id {}", input.staff_id),
-        ));
+    require_writer(&caller)?;
+    let staff_id = match (input.staff_id, caller.staff_id) {
+        (Some(requested), Some(own)) if requested != own && !caller.is_admin() => {
+            return Err(ApiError::Forbidden("staff acknowledge as themselves"));
+        }
+        (Some(id), _) | (None, Some(id)) => id,
+        (None, None) => return Err(invalid("staff_id", "say which staff member takes the escalation")),
+    };
+    acknowledge_as(&state, id, staff_id).await.map(Json)
+}
+
+/// Shared by the API and the console's escalation board.
+pub(super) async fn acknowledge_as(state: &AppState, id: i64, staff_id: i64) -> Result<Value, ApiError> {
+    let Some(member) = state.store.staff_member(staff_id).await? else {
+        return Err(invalid("staff_id", format!("no staff member with id {staff_id}")));
     };
     let now = state.clock.now();
     let outcome = state
@@ -298,6 +314,7 @@ async fn acknowledge(
         AckOutcome::Acknowledged { code, reference, .. } => {
             let body = state
                 .catalog
+                .current()
                 .render_staff(
                     "staff/ack_confirmation",
                     &StaffContext {
@@ -327,9 +344,7 @@ async fn acknowledge(
                 staff_id = member.id,
                 "escalation acknowledged through the API"
             );
-            Ok(Json(
-                json!({ "id": id, "status": "acknowledged", "acknowledged_by": member.id }),
-            ))
+            Ok(json!({ "id": id, "status": "acknowledged", "acknowledged_by": member.id }))
         }
         AckOutcome::AlreadyAcknowledged { .. } | AckOutcome::UnknownCode => Err(ApiError::Conflict(FieldError::new(
             "status",
@@ -338,7 +353,12 @@ async fn acknowledge(
     }
 }
 
-async fn resolve(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+async fn resolve(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    require_writer(&caller)?;
     if state.store.resolve_escalation(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "status": "resolved" })))
     } else {
@@ -347,7 +367,7 @@ async fn resolve(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i6
 }
 
 async fn list_notices(
-    _: Admin,
+    _: Caller,
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<NoticeView>>, ApiError> {
@@ -355,7 +375,12 @@ async fn list_notices(
     Ok(Json(state.store.notices(unseen_only).await?))
 }
 
-async fn mark_seen(_: Admin, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+async fn mark_seen(
+    caller: Caller,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    require_writer(&caller)?;
     if state.store.mark_notice_seen(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "seen": true })))
     } else {
@@ -370,11 +395,12 @@ struct AssignInput {
 }
 
 async fn assign_staff(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<AssignInput>,
 ) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
     if let Some(staff_id) = input.staff_id {
         require_staff(&state, staff_id, "staff_id").await?;
     }

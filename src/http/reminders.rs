@@ -10,8 +10,10 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{Admin, JsonBody};
+use super::auth::{require_writer, visible_client};
+use super::extract::JsonBody;
 use super::{ApiError, AppState};
+use crate::access::Caller;
 use crate::domain::client::parse_instant;
 use crate::domain::{ClientStatus, ConsentSource, FieldError};
 use crate::scheduling::recurrence::Recurrence;
@@ -35,8 +37,10 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::Invalid(FieldError::new(field, message))
 }
 
-async fn reachable_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError> {
-    let client = state.store.client(id).await?.ok_or(ApiError::NotFound("client"))?;
+/// A client the caller may change and who can still be texted.
+async fn reachable_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
+    require_writer(caller)?;
+    let client = visible_client(state, caller, id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "client",
@@ -63,19 +67,15 @@ fn parse_start(input: &AppointmentInput, now: Timestamp) -> Result<Timestamp, Ap
 /// The reminders for an appointment, rendered: no clinic, treatment type or reason, just the time.
 fn drafts(state: &AppState, client: &ClientRecord, starts_at: Timestamp) -> Result<Vec<ReminderDraft>, ApiError> {
     let zone = jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ApiError::Internal(err.into()))?;
-    let language = if state.catalog.supports_language(&client.language) {
-        client.language.as_str()
-    } else {
-        state.catalog.program.default_language.as_str()
-    };
+    let catalog = state.catalog.current();
+    let language = catalog.language_or_default(&client.language);
     let when = describe_when(starts_at, &zone, language);
     let context = ReminderContext {
         first_name: &client.first_name,
         when: &when,
         phrase: "",
     };
-    let body = state
-        .catalog
+    let body = catalog
         .render("appointment/reminder", language, &context)
         .map_err(|err| ApiError::Internal(err.into()))?;
     let now = state.clock.now();
@@ -92,14 +92,14 @@ fn drafts(state: &AppState, client: &ClientRecord, starts_at: Timestamp) -> Resu
 }
 
 async fn create_appointment(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<AppointmentInput>,
 ) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
     let now = state.clock.now();
     let starts_at = parse_start(&input, now)?;
-    let client = reachable_client(&state, client_id).await?;
+    let client = reachable_client(&state, &caller, client_id).await?;
     let drafts = drafts(&state, &client, starts_at)?;
     let id = state
         .store
@@ -125,17 +125,19 @@ async fn load_appointment(state: &AppState, id: i64) -> Result<AppointmentView, 
 }
 
 async fn show_appointment(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<AppointmentView>, ApiError> {
-    Ok(Json(load_appointment(&state, id).await?))
+    let appointment = load_appointment(&state, id).await?;
+    visible_client(&state, &caller, appointment.client_id).await?;
+    Ok(Json(appointment))
 }
 
 /// Moves an appointment. Its waiting reminders are replaced in the same transaction, so a reminder for the
 /// old time can never be sent.
 async fn move_appointment(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<AppointmentInput>,
@@ -143,7 +145,7 @@ async fn move_appointment(
     let now = state.clock.now();
     let starts_at = parse_start(&input, now)?;
     let current = load_appointment(&state, id).await?;
-    let client = reachable_client(&state, current.client_id).await?;
+    let client = reachable_client(&state, &caller, current.client_id).await?;
     let drafts = drafts(&state, &client, starts_at)?;
     if !state
         .store
@@ -160,10 +162,13 @@ async fn move_appointment(
 }
 
 async fn cancel_appointment(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<AppointmentView>, ApiError> {
+    require_writer(&caller)?;
+    let appointment = load_appointment(&state, id).await?;
+    visible_client(&state, &caller, appointment.client_id).await?;
     if !state.store.cancel_appointment(id, state.clock.now()).await? {
         return Err(ApiError::NotFound("scheduled appointment"));
     }
@@ -186,7 +191,7 @@ struct MedicationInput {
 }
 
 async fn create_medication(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<MedicationInput>,
@@ -213,6 +218,7 @@ async fn create_medication(
         let lowered = phrase.to_lowercase();
         if let Some(term) = state
             .catalog
+            .current()
             .program
             .blocked_terms
             .iter()
@@ -226,7 +232,7 @@ async fn create_medication(
             ));
         }
     }
-    let client = reachable_client(&state, client_id).await?;
+    let client = reachable_client(&state, &caller, client_id).await?;
     let zone = jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ApiError::Internal(err.into()))?;
     let first_at = recurrence.next_after(now, &zone);
     let medication = NewMedication {
@@ -249,10 +255,17 @@ async fn create_medication(
 }
 
 async fn stop_medication(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
+    require_writer(&caller)?;
+    let client_id = state
+        .store
+        .medication_client(id)
+        .await?
+        .ok_or(ApiError::NotFound("medication"))?;
+    visible_client(&state, &caller, client_id).await?;
     if state.store.stop_medication(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "status": "stopped" })))
     } else {
@@ -260,12 +273,12 @@ async fn stop_medication(
     }
 }
 
-async fn list_tasks(_: Admin, State(state): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, ApiError> {
+async fn list_tasks(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, ApiError> {
     Ok(Json(state.store.open_tasks().await?))
 }
 
 async fn list_signals(
-    _: Admin,
+    _: Caller,
     State(state): State<Arc<AppState>>,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Json<Vec<SignalView>>, ApiError> {
@@ -274,10 +287,11 @@ async fn list_signals(
 }
 
 async fn mark_signal_seen(
-    _: Admin,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
+    require_writer(&caller)?;
     if state.store.mark_signal_seen(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "seen": true })))
     } else {

@@ -4,8 +4,6 @@
 
 pub mod keywords;
 
-use std::sync::Arc;
-
 use jiff::SignedDuration;
 
 use crate::domain::phone::Masked;
@@ -14,7 +12,7 @@ use crate::risk::{Assessment, Tier};
 use crate::scheduling::Clock;
 use crate::scheduling::reminders::describe_when;
 use crate::storage::{AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError};
-use crate::templates::{Catalog, MessageContext, ReminderContext, StaffContext};
+use crate::templates::{MessageContext, ReminderContext, SharedCatalog, StaffContext};
 use keywords::{Keyword, ReminderReply, StaffCommand};
 
 /// More texts than this from one number within [`LOOP_WINDOW`] look like a loop with another bot:
@@ -59,7 +57,7 @@ pub enum Receipt {
 #[derive(Clone)]
 pub struct InboundService {
     store: Store,
-    catalog: Arc<Catalog>,
+    catalog: SharedCatalog,
     clock: Clock,
     settings: InboundSettings,
 }
@@ -74,7 +72,7 @@ struct Handling<'a> {
 }
 
 impl InboundService {
-    pub fn new(store: Store, catalog: Arc<Catalog>, clock: Clock, settings: InboundSettings) -> Self {
+    pub fn new(store: Store, catalog: SharedCatalog, clock: Clock, settings: InboundSettings) -> Self {
         Self {
             store,
             catalog,
@@ -84,7 +82,7 @@ impl InboundService {
     }
 
     pub async fn receive(&self, text: &InboundText) -> Result<Receipt, StoreError> {
-        let assessment = self.catalog.risk.assess(&text.body);
+        let assessment = self.catalog.current().risk.assess(&text.body);
         let matches = serde_json::to_string(&assessment.matches).unwrap_or_else(|_| "[]".into());
         let inbound = NewInbound {
             message_sid: &text.message_sid,
@@ -172,6 +170,7 @@ impl InboundService {
         };
         let opted_out = client.status == ClientStatus::OptedOut;
         let language = self.language(&client.language);
+        let language = language.as_str();
         let context = MessageContext {
             first_name: &client.first_name,
         };
@@ -361,7 +360,7 @@ impl InboundService {
     }
 
     async fn handle_unknown(&self, h: &mut Handling<'_>) -> Result<(), StoreError> {
-        let language = self.catalog.program.default_language.clone();
+        let language = self.catalog.current().program.default_language.clone();
         let context = MessageContext { first_name: "" };
         let from = h.text.from.clone();
         match h.assessment.tier {
@@ -461,6 +460,7 @@ impl InboundService {
         h.actions.push(if confirmed { "confirmed" } else { "reschedule" });
         let zone = jiff::tz::TimeZone::get(&client.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         let language = self.language(&client.language);
+        let language = language.as_str();
         let when = describe_when(starts_at, &zone, language);
         let template = if confirmed {
             "appointment/confirmed"
@@ -575,28 +575,30 @@ impl InboundService {
         Ok(!h.looping && h.tx.recent_replies(&h.text.from, kind, window).await? == 0)
     }
 
-    fn language<'a>(&'a self, language: &'a str) -> &'a str {
-        if self.catalog.supports_language(language) {
-            language
-        } else {
-            &self.catalog.program.default_language
-        }
+    fn language(&self, language: &str) -> String {
+        self.catalog.current().language_or_default(language).to_owned()
     }
 
     /// Renders a client text. Templates are checked at start-up, so a failure is a bug; it is logged and
     /// the text is left empty rather than failing the whole inbound transaction.
     fn render(&self, template: &str, language: &str, context: &impl serde::Serialize) -> String {
-        self.catalog.render(template, language, context).unwrap_or_else(|err| {
-            tracing::error!(error = %err, template, "template failed to render");
-            String::new()
-        })
+        self.catalog
+            .current()
+            .render(template, language, context)
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %err, template, "template failed to render");
+                String::new()
+            })
     }
 
     fn render_staff(&self, template: &str, context: &StaffContext<'_>) -> String {
-        self.catalog.render_staff(template, context).unwrap_or_else(|err| {
-            tracing::error!(error = %err, template, "template failed to render");
-            String::new()
-        })
+        self.catalog
+            .current()
+            .render_staff(template, context)
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %err, template, "template failed to render");
+                String::new()
+            })
     }
 }
 

@@ -14,7 +14,7 @@ use super::QuietHours;
 use crate::domain::MessageKind;
 
 /// A named cadence of texts anchored at discharge, loaded from `message_templates/schedules/NAME.toml`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     pub name: String,
     /// Bumped whenever the steps change; part of each text's idempotency key.
@@ -25,7 +25,7 @@ pub struct Schedule {
     pub steps: Vec<Step>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     /// Stable name of the step, like `day_3`.
     pub id: String,
@@ -99,6 +99,11 @@ pub struct PlannedStep<'a> {
 }
 
 impl Schedule {
+    /// Whether `other` plans the same texts at the same times (the version number aside).
+    pub fn same_plan(&self, other: &Schedule) -> bool {
+        self.kind == other.kind && self.max_lateness == other.max_lateness && self.steps == other.steps
+    }
+
     /// Every step with its send time, in step order.
     pub fn lay_out(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Vec<PlannedStep<'_>> {
         self.steps
@@ -125,6 +130,38 @@ impl Schedule {
             .into_iter()
             .find(|planned| planned.send_at + self.max_lateness >= now)
     }
+
+    /// Where an enrolment picks up after this schedule was edited: the first step not already sent (by id),
+    /// later than the last text it was sent, and not too late to send. Steps moved earlier than what the
+    /// client already got are skipped rather than sent out of order.
+    pub fn resume_after_edit(
+        &self,
+        discharged_at: Timestamp,
+        zone: &TimeZone,
+        quiet: &QuietHours,
+        now: Timestamp,
+        already_sent: &SentSteps,
+    ) -> Option<PlannedStep<'_>> {
+        self.lay_out(discharged_at, zone, quiet).into_iter().find(|planned| {
+            !already_sent.ids.contains(&planned.step.id)
+                && already_sent.last_planned_at.is_none_or(|last| planned.send_at > last)
+                && planned.send_at + self.max_lateness >= now
+        })
+    }
+}
+
+/// The steps of one enrolment that have already gone out (or are going out right now).
+#[derive(Debug, Clone, Default)]
+pub struct SentSteps {
+    pub ids: std::collections::HashSet<String>,
+    pub last_planned_at: Option<Timestamp>,
+}
+
+impl SentSteps {
+    pub fn add(&mut self, id: String, planned_at: Timestamp) {
+        self.ids.insert(id);
+        self.last_planned_at = Some(self.last_planned_at.map_or(planned_at, |last| last.max(planned_at)));
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +182,49 @@ mod tests {
                 .map(|(s, e)| SendWindow::new(Time::constant(s, 0, 0, 0), Time::constant(e, 0, 0, 0)).unwrap()),
             weekdays_only,
         }
+    }
+
+    fn schedule(days: &[i32]) -> Schedule {
+        Schedule {
+            name: "caring_contacts".into(),
+            version: 2,
+            kind: MessageKind::CaringContact,
+            max_lateness: SignedDuration::from_hours(24),
+            steps: days.iter().map(|d| step(*d, None, false)).collect(),
+        }
+    }
+
+    #[test]
+    fn an_edit_resumes_after_what_was_sent_and_never_resends() {
+        let discharged = local("2026-03-06T15:00");
+        let mut sent = SentSteps::default();
+        sent.add("day_1".into(), local("2026-03-07T15:00"));
+        sent.add("day_3".into(), local("2026-03-09T15:00"));
+        let now = local("2026-03-10T16:00");
+        // day_7 moved to day_5: the next text is day 5, not a repeat of day 3.
+        let edited = schedule(&[1, 3, 5, 14]);
+        let next = edited
+            .resume_after_edit(discharged, &ny(), &quiet(), now, &sent)
+            .unwrap();
+        assert_eq!((next.index, next.step.id.as_str()), (2, "day_5"));
+        // A new step before the last sent one is skipped, not sent out of order.
+        let edited = schedule(&[1, 2, 3, 14]);
+        let next = edited
+            .resume_after_edit(discharged, &ny(), &quiet(), now, &sent)
+            .unwrap();
+        assert_eq!(next.step.id, "day_14");
+        // Nothing sent yet: same as a new enrolment, steps more than a day past are skipped.
+        let fresh = schedule(&[1, 3, 5]);
+        let next = fresh
+            .resume_after_edit(discharged, &ny(), &quiet(), now, &SentSteps::default())
+            .unwrap();
+        assert_eq!(next.step.id, "day_5");
+        // Everything sent: nothing left.
+        assert!(
+            schedule(&[1, 3])
+                .resume_after_edit(discharged, &ny(), &quiet(), now, &sent)
+                .is_none()
+        );
     }
 
     #[test]

@@ -10,6 +10,6 @@ pub mod reminders;
 #[cfg(test)]
 pub(crate) mod test_time;
 
-pub use cadence::{Schedule, SendWindow, Step};
+pub use cadence::{Schedule, SendWindow, SentSteps, Step};
 pub use clock::{Clock, ManualClock};
 pub use quiet_hours::QuietHours;

@@ -1,15 +1,13 @@
 //! Turns enrolments into outbox rows: each step is written shortly before it is due (within `plan_ahead`),
 //! with its text rendered and its idempotency key set, in the same transaction that moves the enrolment on.
 
-use std::sync::Arc;
-
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
 use super::recurrence::Recurrence;
 use super::{Clock, QuietHours};
 use crate::domain::MessageKind;
 use crate::storage::{DueEnrollment, NewText, StepAdvance, Store, StoreError};
-use crate::templates::{Catalog, MessageContext, ReminderContext, RenderError};
+use crate::templates::{Catalog, MessageContext, ReminderContext, RenderError, SharedCatalog};
 
 /// Enrolments handled per database round trip.
 const BATCH: i64 = 200;
@@ -37,7 +35,7 @@ pub enum PlanError {
 #[derive(Clone)]
 pub struct Planner {
     store: Store,
-    catalog: Arc<Catalog>,
+    catalog: SharedCatalog,
     clock: Clock,
     quiet_hours: QuietHours,
     plan_ahead: SignedDuration,
@@ -46,7 +44,7 @@ pub struct Planner {
 impl Planner {
     pub fn new(
         store: Store,
-        catalog: Arc<Catalog>,
+        catalog: SharedCatalog,
         clock: Clock,
         quiet_hours: QuietHours,
         plan_ahead: SignedDuration,
@@ -75,6 +73,7 @@ impl Planner {
         let mut planned = 0;
         loop {
             let now = self.clock.now();
+            let catalog = self.catalog.current();
             let due = self.store.due_medications(now + self.plan_ahead, BATCH).await?;
             if due.is_empty() {
                 return Ok(planned);
@@ -91,14 +90,13 @@ impl Planner {
                     .parse::<Recurrence>()
                     .ok()
                     .and_then(|r| r.next_after(occurrence, &zone));
-                let language = self.language(&medication.language);
+                let language = catalog.language_or_default(&medication.language);
                 let context = ReminderContext {
                     first_name: &medication.first_name,
                     when: "",
                     phrase: medication.phrase.as_deref().unwrap_or(""),
                 };
-                let body = self
-                    .catalog
+                let body = catalog
                     .render("medication/reminder", language, &context)
                     .map_err(|source| PlanError::Render {
                         enrollment: medication.id,
@@ -133,12 +131,13 @@ impl Planner {
         let mut planned = 0;
         loop {
             let now = self.clock.now();
+            let catalog = self.catalog.current();
             let due = self.store.due_enrollments(now + self.plan_ahead, BATCH).await?;
             if due.is_empty() {
                 return Ok(planned);
             }
             for enrollment in &due {
-                let advance = self.next_step(enrollment)?;
+                let advance = self.next_step(&catalog, enrollment)?;
                 // False means another instance planned this step first; its row is already in the outbox.
                 if self.store.advance_enrollment(&advance, now).await? {
                     planned += 1;
@@ -147,18 +146,8 @@ impl Planner {
         }
     }
 
-    /// A client whose language the templates no longer offer still gets the program's default language.
-    fn language<'a>(&'a self, language: &'a str) -> &'a str {
-        if self.catalog.supports_language(language) {
-            language
-        } else {
-            &self.catalog.program.default_language
-        }
-    }
-
-    fn next_step(&self, enrollment: &DueEnrollment) -> Result<StepAdvance, PlanError> {
-        let schedule = self
-            .catalog
+    fn next_step(&self, catalog: &Catalog, enrollment: &DueEnrollment) -> Result<StepAdvance, PlanError> {
+        let schedule = catalog
             .schedule(&enrollment.schedule)
             .ok_or_else(|| PlanError::UnknownSchedule {
                 enrollment: enrollment.id,
@@ -180,6 +169,7 @@ impl Planner {
             return Ok(StepAdvance {
                 enrollment_id: enrollment.id,
                 expected_step: enrollment.next_step,
+                expected_version: enrollment.schedule_version,
                 text: None,
                 next: None,
             });
@@ -189,9 +179,8 @@ impl Planner {
         let context = MessageContext {
             first_name: &enrollment.first_name,
         };
-        let language = self.language(&enrollment.language);
-        let body = self
-            .catalog
+        let language = catalog.language_or_default(&enrollment.language);
+        let body = catalog
             .render(&step.template, language, &context)
             .map_err(|source| PlanError::Render {
                 enrollment: enrollment.id,
@@ -200,6 +189,7 @@ impl Planner {
         Ok(StepAdvance {
             enrollment_id: enrollment.id,
             expected_step: enrollment.next_step,
+            expected_version: enrollment.schedule_version,
             text: Some(NewText {
                 client_id: Some(enrollment.client_id),
                 staff_id: None,

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use super::{Result, Store, instant, optional_instant, unix};
-use crate::domain::{ClientStatus, MessageKind, NewClient, OutboxStatus};
+use crate::domain::{ClientStatus, FirstName, MessageKind, NewClient, OutboxStatus, TimeZoneName};
 
 #[derive(Debug, Clone)]
 pub struct ClientRecord {
@@ -20,6 +20,16 @@ pub struct ClientRecord {
     pub created_at: Timestamp,
     /// The peer a client's replies and concern notices go to.
     pub assigned_staff_id: Option<i64>,
+}
+
+/// A text a client sent.
+#[derive(Debug, Clone)]
+pub struct ReceivedText {
+    pub id: i64,
+    pub body: String,
+    pub risk_tier: String,
+    /// Unix seconds.
+    pub received_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -112,6 +122,55 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(ClientRecord::from))
+    }
+
+    /// Every client, newest first; only those assigned to `assigned_to` when given.
+    pub async fn clients(&self, assigned_to: Option<i64>) -> Result<Vec<ClientRecord>> {
+        let rows: Vec<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE $1 IS NULL OR assigned_staff_id = $1 ORDER BY id DESC"
+        )))
+        .bind(assigned_to)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(ClientRecord::from).collect())
+    }
+
+    pub async fn update_client(
+        &self,
+        id: i64,
+        first_name: &FirstName,
+        language: &str,
+        timezone: &TimeZoneName,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query("UPDATE clients SET first_name = $1, language = $2, timezone = $3, updated_at = $4 WHERE id = $5")
+            .bind(first_name.as_str())
+            .bind(language)
+            .bind(timezone.as_str())
+            .bind(unix(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Texts from a client, oldest first.
+    pub async fn received_from_client(&self, id: i64) -> Result<Vec<ReceivedText>> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT id, body, risk_tier, received_at FROM inbound_messages WHERE client_id = $1 ORDER BY received_at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, body, risk_tier, received_at)| ReceivedText {
+                id,
+                body,
+                risk_tier,
+                received_at,
+            })
+            .collect())
     }
 
     /// Pauses or resumes a client. An opted-out client stays opted out: only the client's own START can

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use super::{Result, Store, instant, outbox::insert_text, unix};
+use crate::scheduling::SentSteps;
 use crate::storage::NewText;
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ pub struct DueEnrollment {
     pub id: i64,
     pub client_id: i64,
     pub schedule: String,
+    pub schedule_version: i64,
     pub discharged_at: i64,
     pub next_step: i64,
     pub phone: String,
@@ -42,13 +44,112 @@ pub struct StepAdvance {
     pub enrollment_id: i64,
     /// The step the planner read; if another planner already moved on, nothing is written.
     pub expected_step: i64,
+    /// The schedule version the planner read; a re-plan after an edit bumps it, and the stale step is dropped.
+    pub expected_version: i64,
     /// `None` when the step no longer exists (the schedule was shortened): the enrolment just moves on.
     pub text: Option<NewText>,
     /// The step after, and when it is due; `None` completes the enrolment.
     pub next: Option<(i64, Timestamp)>,
 }
 
+/// An active enrolment as a schedule edit sees it.
+#[derive(Debug, Clone)]
+pub struct EnrollmentToReplan {
+    pub id: i64,
+    pub discharged_at: Timestamp,
+    pub timezone: String,
+    pub sent: SentSteps,
+}
+
+/// Where one enrolment goes on under a new schedule version.
+#[derive(Debug, Clone)]
+pub struct Replan {
+    pub enrollment_id: i64,
+    /// The next step and when it is due; `None` completes the enrolment.
+    pub next: Option<(i64, Timestamp)>,
+}
+
 impl Store {
+    /// Active enrolments in `schedule` with ids above `after`, oldest first, with the steps each was sent.
+    pub async fn enrollments_to_replan(
+        &self,
+        schedule: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<EnrollmentToReplan>> {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT e.id, e.discharged_at, c.timezone FROM enrollments e JOIN clients c ON c.id = e.client_id \
+             WHERE e.schedule = $1 AND e.status = 'active' AND e.id > $2 ORDER BY e.id LIMIT $3",
+        )
+        .bind(schedule)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
+            return Ok(Vec::new());
+        };
+        // Texts in flight count as sent: the provider may already have them.
+        let sent: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT enrollment_id, step, planned_at FROM outbox WHERE enrollment_id BETWEEN $1 AND $2 \
+             AND step IS NOT NULL AND status NOT IN ('pending', 'cancelled', 'expired')",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_enrollment: std::collections::HashMap<i64, SentSteps> = std::collections::HashMap::new();
+        for (enrollment_id, step, planned_at) in sent {
+            by_enrollment
+                .entry(enrollment_id)
+                .or_default()
+                .add(step, instant(planned_at));
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(id, discharged_at, timezone)| EnrollmentToReplan {
+                id,
+                discharged_at: instant(discharged_at),
+                timezone,
+                sent: by_enrollment.remove(&id).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Moves enrolments onto `version` of their schedule: their planned-but-unsent texts are cancelled (the
+    /// planner writes them again from the new version) and each gets its new next step. Sent texts stay.
+    pub async fn replan_enrollments(&self, version: i64, replans: &[Replan], now: Timestamp) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for replan in replans {
+            let (status, next_step, next_send_at) = match replan.next {
+                Some((step, at)) => ("active", step, Some(unix(at))),
+                None => ("completed", 0, None),
+            };
+            sqlx::query(
+                "UPDATE enrollments SET schedule_version = $1, status = $2, next_step = $3, next_send_at = $4, \
+                 updated_at = $5 WHERE id = $6 AND status = 'active'",
+            )
+            .bind(version)
+            .bind(status)
+            .bind(next_step)
+            .bind(next_send_at)
+            .bind(unix(now))
+            .bind(replan.enrollment_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE outbox SET status = 'cancelled', status_reason = 'schedule changed', updated_at = $1 \
+                 WHERE enrollment_id = $2 AND status = 'pending'",
+            )
+            .bind(unix(now))
+            .bind(replan.enrollment_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn insert_enrollment(&self, enrollment: &NewEnrollment, now: Timestamp) -> Result<i64> {
         let (status, next_step, next_send_at) = match enrollment.first_step {
             Some((step, at)) => ("active", step as i64, Some(unix(at))),
@@ -74,7 +175,7 @@ impl Store {
     /// Active enrolments whose next step is due at or before `until`, oldest first.
     pub async fn due_enrollments(&self, until: Timestamp, limit: i64) -> Result<Vec<DueEnrollment>> {
         let rows = sqlx::query_as(
-            "SELECT e.id, e.client_id, e.schedule, e.discharged_at, e.next_step, c.phone, c.first_name, c.language, \
+            "SELECT e.id, e.client_id, e.schedule, e.schedule_version, e.discharged_at, e.next_step, c.phone, c.first_name, c.language, \
              c.timezone FROM enrollments e JOIN clients c ON c.id = e.client_id \
              WHERE e.status = 'active' AND e.next_send_at <= $1 ORDER BY e.next_send_at LIMIT $2",
         )
@@ -96,7 +197,7 @@ impl Store {
         // The guarded update comes first so SQLite takes the write lock before reading anything.
         let moved = sqlx::query(
             "UPDATE enrollments SET status = $1, next_step = $2, next_send_at = $3, updated_at = $4 \
-             WHERE id = $5 AND next_step = $6 AND status = 'active'",
+             WHERE id = $5 AND next_step = $6 AND schedule_version = $7 AND status = 'active'",
         )
         .bind(status)
         .bind(next_step)
@@ -104,6 +205,7 @@ impl Store {
         .bind(unix(now))
         .bind(advance.enrollment_id)
         .bind(advance.expected_step)
+        .bind(advance.expected_version)
         .execute(&mut *tx)
         .await?;
         if moved.rows_affected() == 0 {

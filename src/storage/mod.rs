@@ -6,6 +6,8 @@
 //! statement. Instants are stored as UTC unix seconds and passed in by the caller, never taken from SQL, so
 //! tests own the clock.
 
+mod access;
+mod catalog;
 mod clients;
 mod enrollments;
 mod escalations;
@@ -25,8 +27,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-pub use clients::{ClientRecord, SendTarget};
-pub use enrollments::{DueEnrollment, NewEnrollment, StepAdvance};
+pub use access::{AuditEntry, NewAuditEntry, Session, TokenRecord};
+pub use catalog::{CatalogVersion, CatalogVersionSummary};
+pub use clients::{ClientRecord, ReceivedText, SendTarget};
+pub use enrollments::{DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance};
 pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, EscalationView, EventView, NoticeView};
 pub use import::ImportRow;
 pub use inbound::{AckOutcome, InboundTx, NewInbound, StaffMember, reference};
@@ -68,6 +72,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// Stored data this binary cannot read (a hand-edited row, say).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
     /// A grouped commit failed; every caller in the group gets the same message.
     #[error("grouped commit failed: {0}")]
     GroupCommit(String),
@@ -77,6 +84,8 @@ pub enum StoreError {
 /// name, so each entry lists both spellings.
 const KNOWN_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("clients_phone_key", "clients.phone"),
+    ("api_tokens_hash_key", "api_tokens.token_hash"),
+    ("catalog_versions_pkey", "catalog_versions.version"),
     ("staff_phone_key", "staff.phone"),
     (
         "enrollments_one_active_per_schedule",

@@ -243,6 +243,15 @@ impl Store {
     }
 
     /// Stops a medication's reminders; the waiting one is cancelled. Returns false if there is none active.
+    /// The client a medication belongs to.
+    pub async fn medication_client(&self, id: i64) -> Result<Option<i64>> {
+        let client_id = sqlx::query_scalar("SELECT client_id FROM medications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(client_id)
+    }
+
     pub async fn stop_medication(&self, id: i64, now: Timestamp) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let stopped = sqlx::query(

@@ -25,6 +25,7 @@ const SEGMENT_WARNING_THRESHOLD: usize = 2;
 const MAX_BODY_CHARS: usize = 1600;
 const MAX_LATENESS_LIMIT: SignedDuration = SignedDuration::from_hours(7 * 24);
 
+#[derive(Debug)]
 pub struct Loaded {
     pub catalog: Catalog,
     /// Problems that do not stop the catalog from being used.

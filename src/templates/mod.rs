@@ -9,17 +9,21 @@
 //!   risk/LANG.toml               risk lexicons (see crate::risk)
 //! ```
 
+pub mod edit;
+pub mod files;
 mod load;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
 use crate::risk::Classifier;
 use crate::scheduling::Schedule;
 
+pub use files::{CatalogFiles, load_files};
 pub(crate) use load::line_of;
-pub use load::load;
+pub use load::{Loaded, load};
 
 /// What texts to clients (`caring/…`, `system/…`) may refer to, besides `program_name`. Anything else is an
 /// error at load time, not a blank in a client's text.
@@ -84,6 +88,35 @@ pub const REQUIRED_TEMPLATES: &[&str] = &[
 /// Reminder templates get a [`ReminderContext`].
 pub const REMINDER_TEMPLATES: [&str; 2] = ["appointment/", "medication/"];
 
+/// The catalog in use, replaced as a whole when an admin saves a new version. Readers take a snapshot
+/// ([`SharedCatalog::current`]) and keep it for one piece of work, so a text is never half old, half new.
+#[derive(Debug, Clone)]
+pub struct SharedCatalog(Arc<RwLock<(Arc<Catalog>, i64)>>);
+
+impl SharedCatalog {
+    pub fn new(catalog: Catalog, version: i64) -> Self {
+        Self(Arc::new(RwLock::new((Arc::new(catalog), version))))
+    }
+
+    pub fn current(&self) -> Arc<Catalog> {
+        // A panic while holding this lock can only come from a clone of an Arc; the value stays whole.
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).0.clone()
+    }
+
+    /// The database version of the catalog in use.
+    pub fn version(&self) -> i64 {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).1
+    }
+
+    /// Puts `catalog` in use if `version` is newer than the one in use; an older one arriving late is ignored.
+    pub fn replace(&self, catalog: Catalog, version: i64) {
+        let mut live = self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if version > live.1 {
+            *live = (Arc::new(catalog), version);
+        }
+    }
+}
+
 /// The loaded, validated catalog.
 #[derive(Debug)]
 pub struct Catalog {
@@ -124,6 +157,15 @@ impl Catalog {
 
     pub fn supports_language(&self, language: &str) -> bool {
         self.program.languages.iter().any(|l| l == language)
+    }
+
+    /// A client whose language the templates no longer offer still gets the program's default language.
+    pub fn language_or_default<'a>(&'a self, language: &'a str) -> &'a str {
+        if self.supports_language(language) {
+            language
+        } else {
+            &self.program.default_language
+        }
     }
 
     /// Renders `template` (like `caring/first`) in `language` for one client.

@@ -1,0 +1,291 @@
+//! The live message catalog: which version is in use, saving a new one, and moving enrolled clients onto
+//! an edited schedule.
+//!
+//! `message_templates/` is imported as version 1 on the first start; after that the database holds the
+//! live versions and the folder is only a starting point (`tether templates export/import` move versions
+//! between the two, so a program can keep its texts under version control).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+
+use crate::scheduling::{Clock, QuietHours, Schedule};
+use crate::storage::{Replan, Store, StoreError};
+use crate::templates::{self, Catalog, CatalogError, CatalogFiles, Problem, Severity, SharedCatalog};
+
+/// Enrolments moved onto a new schedule version per transaction.
+const REPLAN_BATCH: i64 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Invalid(#[from] CatalogError),
+    /// Someone else saved a version since the one this edit started from.
+    #[error("version {expected} is no longer the latest ({latest} is); reload and edit again")]
+    Stale { expected: i64, latest: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a save did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Saved {
+    pub version: i64,
+    /// Schedules whose steps changed, and how many active enrolments were moved onto each.
+    pub replanned: Vec<(String, usize)>,
+}
+
+/// Loads, saves and follows catalog versions. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct CatalogService {
+    store: Store,
+    live: SharedCatalog,
+    clock: Clock,
+    quiet_hours: QuietHours,
+}
+
+impl CatalogService {
+    /// At start-up: the newest version in the database, or `dir` imported as version 1 if there is none.
+    /// Returns the service and any warnings about the catalog in use.
+    pub async fn open(
+        store: Store,
+        dir: &Path,
+        clock: Clock,
+        quiet_hours: QuietHours,
+    ) -> anyhow::Result<(Self, Vec<Problem>)> {
+        let (catalog, version, warnings) = match store.latest_catalog().await? {
+            Some(stored) => {
+                let loaded = templates::load_files(&stored.files).map_err(|err| {
+                    anyhow::anyhow!(
+                        "catalog version {} in the database does not load with this release; fix it with \
+                         `tether templates import DIR`:\n{err}",
+                        stored.version
+                    )
+                })?;
+                if templates::files::read_dir(dir).is_ok_and(|on_disk| on_disk != stored.files) {
+                    tracing::info!(
+                        version = stored.version,
+                        folder = %dir.display(),
+                        "the catalog in the database differs from the folder; the database wins (import the \
+                         folder with `tether templates import` to use it)"
+                    );
+                }
+                (loaded.catalog, stored.version, loaded.warnings)
+            }
+            None => {
+                let files = read_folder(dir)?;
+                let loaded = templates::load_files(&files)?;
+                let version = match store
+                    .insert_catalog_version(
+                        None,
+                        &files,
+                        "first start",
+                        &format!("imported {}", dir.display()),
+                        clock.now(),
+                    )
+                    .await
+                {
+                    Ok(version) => version,
+                    // Another instance imported first; use what it stored.
+                    Err(StoreError::Conflict(_)) => store.latest_catalog_version().await?.unwrap_or(1),
+                    Err(err) => return Err(err.into()),
+                };
+                tracing::info!(version, folder = %dir.display(), "imported the message catalog");
+                (loaded.catalog, version, loaded.warnings)
+            }
+        };
+        let service = Self {
+            store,
+            live: SharedCatalog::new(catalog, version),
+            clock,
+            quiet_hours,
+        };
+        Ok((service, warnings))
+    }
+
+    pub fn live(&self) -> &SharedCatalog {
+        &self.live
+    }
+
+    /// The files of the version in use, with its number.
+    pub async fn current_files(&self) -> Result<(i64, CatalogFiles), StoreError> {
+        let stored = self.store.latest_catalog().await?;
+        Ok(stored.map(|s| (s.version, s.files)).unwrap_or_default())
+    }
+
+    /// Checks `files` as a whole and saves them as the version after `based_on`; then puts it in use and
+    /// moves active enrolments of every edited schedule onto it. Nothing is written unless all of it is valid.
+    pub async fn save(&self, based_on: i64, files: &CatalogFiles, by: &str, summary: &str) -> Result<Saved, SaveError> {
+        let loaded = templates::load_files(files)?;
+        let previous = self.current_catalog_of(based_on).await?;
+        let edited = edited_schedules(&previous, &loaded.catalog)?;
+        check_schedules_in_use(&self.store, &loaded.catalog).await?;
+        let version = match self
+            .store
+            .insert_catalog_version(Some(based_on), files, by, summary, self.clock.now())
+            .await
+        {
+            Ok(version) => version,
+            Err(StoreError::Conflict(_)) => {
+                let latest = self.store.latest_catalog_version().await?.unwrap_or(based_on);
+                return Err(SaveError::Stale {
+                    expected: based_on,
+                    latest,
+                });
+            }
+            Err(err) => return Err(err.into()),
+        };
+        self.live.replace(loaded.catalog, version);
+        let catalog = self.live.current();
+        let mut replanned = Vec::new();
+        for name in edited {
+            if let Some(schedule) = catalog.schedule(&name) {
+                replanned.push((name.clone(), self.replan(schedule).await?));
+            }
+        }
+        tracing::info!(version, by, ?replanned, "saved a new catalog version");
+        Ok(Saved { version, replanned })
+    }
+
+    /// The catalog of `version`, which must be the latest: an edit based on an older one would undo
+    /// whatever was saved since.
+    async fn current_catalog_of(&self, version: i64) -> Result<std::sync::Arc<Catalog>, SaveError> {
+        let latest = self.store.latest_catalog_version().await?.unwrap_or(0);
+        if latest != version {
+            return Err(SaveError::Stale {
+                expected: version,
+                latest,
+            });
+        }
+        if self.live.version() != latest {
+            self.refresh().await?;
+        }
+        Ok(self.live.current())
+    }
+
+    /// Moves every active enrolment in `schedule` onto its new version. Returns how many moved.
+    async fn replan(&self, schedule: &Schedule) -> Result<usize, StoreError> {
+        let mut after = 0;
+        let mut moved = 0;
+        loop {
+            let batch = self
+                .store
+                .enrollments_to_replan(&schedule.name, after, REPLAN_BATCH)
+                .await?;
+            let Some(last) = batch.last() else {
+                return Ok(moved);
+            };
+            after = last.id;
+            let now = self.clock.now();
+            let replans: Vec<Replan> = batch
+                .iter()
+                .map(|enrollment| {
+                    let zone = TimeZone::get(&enrollment.timezone).unwrap_or(TimeZone::UTC);
+                    let next = schedule
+                        .resume_after_edit(
+                            enrollment.discharged_at,
+                            &zone,
+                            &self.quiet_hours,
+                            now,
+                            &enrollment.sent,
+                        )
+                        .map(|planned| (planned.index as i64, planned.send_at));
+                    Replan {
+                        enrollment_id: enrollment.id,
+                        next,
+                    }
+                })
+                .collect();
+            self.store.replan_enrollments(schedule.version, &replans, now).await?;
+            moved += replans.len();
+        }
+    }
+
+    /// Puts a newer version saved by another instance in use. Returns whether it changed anything.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let latest = self.store.latest_catalog_version().await?;
+        if latest.is_none_or(|latest| latest <= self.live.version()) {
+            return Ok(false);
+        }
+        let Some(stored) = self.store.latest_catalog().await? else {
+            return Ok(false);
+        };
+        match templates::load_files(&stored.files) {
+            Ok(loaded) => {
+                self.live.replace(loaded.catalog, stored.version);
+                tracing::info!(version = stored.version, "now using a catalog version saved elsewhere");
+                Ok(true)
+            }
+            // Saved versions were checked by the same loader; this only happens across releases.
+            Err(err) => {
+                tracing::error!(version = stored.version, error = %err, "a newer catalog version does not load; keeping the current one");
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Reads the folder for the first import, naming it on failure.
+pub fn read_folder(dir: &Path) -> Result<CatalogFiles, CatalogError> {
+    templates::files::read_dir(dir).map_err(|err| {
+        CatalogError(vec![Problem {
+            path: PathBuf::from(dir),
+            line: None,
+            severity: Severity::Error,
+            message: format!("cannot be read: {err}"),
+        }])
+    })
+}
+
+fn problem(path: String, message: String) -> CatalogError {
+    CatalogError(vec![Problem {
+        path: PathBuf::from(path),
+        line: None,
+        severity: Severity::Error,
+        message,
+    }])
+}
+
+/// Schedules whose steps changed. Each must carry a higher `version` than before: the version is part of
+/// each planned text's key, and a program reading its own history needs to tell the two apart.
+fn edited_schedules(previous: &Catalog, next: &Catalog) -> Result<BTreeSet<String>, CatalogError> {
+    let mut edited = BTreeSet::new();
+    for (name, schedule) in &next.schedules {
+        let Some(before) = previous.schedule(name) else {
+            continue;
+        };
+        if before.same_plan(schedule) {
+            continue;
+        }
+        if schedule.version <= before.version {
+            return Err(problem(
+                format!("schedules/{name}.toml"),
+                format!(
+                    "the steps changed, so `version` must go above {} (it is {})",
+                    before.version, schedule.version
+                ),
+            ));
+        }
+        edited.insert(name.clone());
+    }
+    Ok(edited)
+}
+
+/// A schedule clients are still enrolled in cannot disappear: their next texts would have nowhere to come from.
+async fn check_schedules_in_use(store: &Store, next: &Catalog) -> Result<(), SaveError> {
+    let missing: Vec<String> = store
+        .schedules_in_use()
+        .await?
+        .into_iter()
+        .filter(|name| next.schedule(name).is_none())
+        .collect();
+    if let Some(name) = missing.first() {
+        return Err(problem(
+            format!("schedules/{name}.toml"),
+            "is missing, but active enrollments follow it; discharge them or keep the schedule".into(),
+        )
+        .into());
+    }
+    Ok(())
+}

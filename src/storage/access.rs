@@ -1,0 +1,224 @@
+//! API tokens, console sessions and the audit log.
+
+use jiff::Timestamp;
+
+use super::{Result, Store, instant, optional_instant, unix};
+use crate::access::{Caller, Role};
+
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub staff_id: Option<i64>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// One line of the audit log: who did what to what, and how it ended.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub role: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub status: i64,
+}
+
+/// What the audit log is told about one request.
+pub struct NewAuditEntry<'a> {
+    pub actor: &'a str,
+    pub role: Option<Role>,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub outcome: &'a str,
+    pub status: u16,
+}
+
+/// A signed-in console session.
+pub struct Session {
+    pub caller: Caller,
+    pub csrf_token: String,
+}
+
+fn caller_from_row(name: String, role: &str, staff_id: Option<i64>) -> Option<Caller> {
+    // The CHECK constraint admits only known roles; an unknown one gets no access at all.
+    let role = role.parse::<Role>().ok()?;
+    Some(Caller { name, role, staff_id })
+}
+
+impl Store {
+    pub async fn insert_token(
+        &self,
+        name: &str,
+        role: Role,
+        staff_id: Option<i64>,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, role, staff_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(staff_id)
+        .bind(token_hash)
+        .bind(unix(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenRecord>> {
+        let rows: Vec<(i64, String, String, Option<i64>, i64, Option<i64>)> =
+            sqlx::query_as("SELECT id, name, role, staff_id, created_at, revoked_at FROM api_tokens ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, role, staff_id, created_at, revoked_at)| TokenRecord {
+                id,
+                name,
+                role,
+                staff_id,
+                created_at: instant(created_at),
+                revoked_at: optional_instant(revoked_at),
+            })
+            .collect())
+    }
+
+    /// Revokes the token with this id and ends its console sessions. False if there is no such live token.
+    pub async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(unix(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        sqlx::query("DELETE FROM console_sessions WHERE token_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    /// The live token with this hash, as a caller, with its row id.
+    pub async fn token_caller(&self, token_hash: &str) -> Result<Option<(i64, Caller)>> {
+        let row: Option<(i64, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, name, role, staff_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(id, name, role, staff_id)| caller_from_row(name, &role, staff_id).map(|c| (id, c))))
+    }
+
+    /// Opens a console session for a token (`None` for the bootstrap admin token).
+    pub async fn insert_session(
+        &self,
+        id_hash: &str,
+        token_id: Option<i64>,
+        csrf_token: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Sessions are few and short; expired ones are swept whenever someone signs in.
+        sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+            .bind(unix(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO console_sessions (id_hash, token_id, bootstrap, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id_hash)
+        .bind(token_id)
+        .bind(i64::from(token_id.is_none()))
+        .bind(csrf_token)
+        .bind(unix(now))
+        .bind(unix(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The unexpired session with this hash; a revoked token's sessions are gone with it.
+    pub async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Option<Session>> {
+        let row: Option<(i64, String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT s.bootstrap, s.csrf_token, t.name, t.role, t.staff_id \
+             FROM console_sessions s LEFT JOIN api_tokens t ON t.id = s.token_id AND t.revoked_at IS NULL \
+             WHERE s.id_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(unix(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(bootstrap, csrf_token, name, role, staff_id)| {
+            let caller = if bootstrap == 1 {
+                Caller::bootstrap()
+            } else {
+                caller_from_row(name?, &role?, staff_id)?
+            };
+            Some(Session { caller, csrf_token })
+        }))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_audit(&self, entry: &NewAuditEntry<'_>, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, role, action, target, outcome, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(unix(now))
+        .bind(entry.actor)
+        .bind(entry.role.map(Role::as_str))
+        .bind(entry.action)
+        .bind(entry.target)
+        .bind(entry.outcome)
+        .bind(i64::from(entry.status))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest entries first, `limit` of them, older than `before` (an entry id) when given.
+    pub async fn audit_log(&self, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows: Vec<(i64, i64, String, Option<String>, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, at, actor, role, action, target, outcome, status FROM audit_log \
+             WHERE id < $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, actor, role, action, target, outcome, status)| AuditEntry {
+                id,
+                at: instant(at).to_string(),
+                actor,
+                role,
+                action,
+                target,
+                outcome,
+                status,
+            })
+            .collect())
+    }
+}
