@@ -110,19 +110,36 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-pub fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only an admin may do this"))
+/// A caller who may change things (staff or admin). An extractor, so a viewer is refused before the
+/// request body is even read: a refusal never depends on, or reveals, whether the body was valid.
+pub struct Writer(pub Caller);
+
+impl FromRequestParts<Arc<AppState>> for Writer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.may_write() {
+            Ok(Writer(caller))
+        } else {
+            Err(ApiError::Forbidden("this token is read-only"))
+        }
     }
 }
 
-pub fn require_writer(caller: &Caller) -> Result<(), ApiError> {
-    if caller.may_write() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("this token is read-only"))
+/// A caller with the admin role; refused before the body is read, like [`Writer`].
+pub struct AdminOnly(pub Caller);
+
+impl FromRequestParts<Arc<AppState>> for AdminOnly {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.is_admin() {
+            Ok(AdminOnly(caller))
+        } else {
+            Err(ApiError::Forbidden("only an admin may do this"))
+        }
     }
 }
 
@@ -157,11 +174,10 @@ struct AuditQuery {
 
 /// The audit log, newest first, a page at a time.
 async fn audit_log(
-    caller: Caller,
+    AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,
     axum::extract::Query(query): axum::extract::Query<AuditQuery>,
 ) -> Result<axum::Json<Vec<crate::storage::AuditEntry>>, ApiError> {
-    require_admin(&caller)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::Invalid(crate::domain::FieldError::new(

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::auth::require_admin;
+use super::auth::AdminOnly;
 use super::extract::JsonBody;
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -51,12 +51,11 @@ async fn show_schedule(
 /// Replaces a schedule with a new version. The answer is the schedule as saved; the
 /// `Tether-Replanned-Enrollments` header says how many enrolled clients now follow it.
 async fn replace_schedule(
-    caller: Caller,
+    AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     JsonBody(document): JsonBody<ScheduleDocument>,
 ) -> Result<Response, ApiError> {
-    require_admin(&caller)?;
     let (saved, replanned) = save_schedule(&state, &caller, &name, &document).await?;
     let mut response = Json(saved).into_response();
     response
@@ -189,12 +188,11 @@ pub(super) struct TemplateInput {
 /// Replaces one existing template's text as a new catalog version. New templates come in with a whole
 /// folder (`tether templates import`), where the schedules that use them are edited too.
 async fn replace_template(
-    caller: Caller,
+    AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
     Path((language, group, name)): Path<(String, String, String)>,
     JsonBody(input): JsonBody<TemplateInput>,
 ) -> Result<Json<TemplateView>, ApiError> {
-    require_admin(&caller)?;
     save_template(&state, &caller, &language, &format!("{group}/{name}"), &input.body).await?;
     Ok(Json(TemplateView {
         language,

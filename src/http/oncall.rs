@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::auth::{require_admin, require_writer};
+use super::auth::{AdminOnly, Writer};
 use super::extract::JsonBody;
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -53,11 +53,10 @@ async fn require_staff(state: &AppState, id: i64, field: &str) -> Result<(), Api
 }
 
 async fn set_policy(
-    caller: Caller,
+    AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,
     JsonBody(policy): JsonBody<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
-    require_admin(&caller)?;
     if policy.steps.is_empty() {
         return Err(invalid("steps", "must list at least one step"));
     }
@@ -113,11 +112,10 @@ struct RotationInput {
 }
 
 async fn create_rotation(
-    caller: Caller,
+    AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,
     JsonBody(input): JsonBody<RotationInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&caller)?;
     let name = input.name.trim().to_owned();
     if name.is_empty() {
         return Err(invalid("name", "must not be empty"));
@@ -229,12 +227,11 @@ struct OverrideInput {
 }
 
 async fn create_override(
-    caller: Caller,
+    AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,
     Path(rotation_id): Path<i64>,
     JsonBody(input): JsonBody<OverrideInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&caller)?;
     if !state.store.rotations().await?.iter().any(|r| r.id == rotation_id) {
         return Err(ApiError::NotFound("rotation"));
     }
@@ -283,12 +280,11 @@ struct AcknowledgeInput {
 
 /// Acknowledges as a staff member, who is told by text, as with an SMS acknowledgement.
 async fn acknowledge(
-    caller: Caller,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<AcknowledgeInput>,
 ) -> Result<Json<Value>, ApiError> {
-    require_writer(&caller)?;
     let staff_id = match (input.staff_id, caller.staff_id) {
         (Some(requested), Some(own)) if requested != own && !caller.is_admin() => {
             return Err(ApiError::Forbidden("staff acknowledge as themselves"));
@@ -354,11 +350,10 @@ pub(super) async fn acknowledge_as(state: &AppState, id: i64, staff_id: i64) -> 
 }
 
 async fn resolve(
-    caller: Caller,
+    Writer(_): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    require_writer(&caller)?;
     if state.store.resolve_escalation(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "status": "resolved" })))
     } else {
@@ -376,11 +371,10 @@ async fn list_notices(
 }
 
 async fn mark_seen(
-    caller: Caller,
+    Writer(_): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    require_writer(&caller)?;
     if state.store.mark_notice_seen(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "seen": true })))
     } else {
@@ -395,12 +389,11 @@ struct AssignInput {
 }
 
 async fn assign_staff(
-    caller: Caller,
+    AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<AssignInput>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&caller)?;
     if let Some(staff_id) = input.staff_id {
         require_staff(&state, staff_id, "staff_id").await?;
     }

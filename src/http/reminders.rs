@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{require_writer, visible_client};
+use super::auth::{Writer, visible_client};
 use super::extract::JsonBody;
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -37,9 +37,8 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::Invalid(FieldError::new(field, message))
 }
 
-/// A client the caller may change and who can still be texted.
+/// A client the caller (a writer) may change and who can still be texted.
 async fn reachable_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
-    require_writer(caller)?;
     let client = visible_client(state, caller, id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
@@ -92,7 +91,7 @@ fn drafts(state: &AppState, client: &ClientRecord, starts_at: Timestamp) -> Resu
 }
 
 async fn create_appointment(
-    caller: Caller,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<AppointmentInput>,
@@ -137,7 +136,7 @@ async fn show_appointment(
 /// Moves an appointment. Its waiting reminders are replaced in the same transaction, so a reminder for the
 /// old time can never be sent.
 async fn move_appointment(
-    caller: Caller,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<AppointmentInput>,
@@ -162,11 +161,10 @@ async fn move_appointment(
 }
 
 async fn cancel_appointment(
-    caller: Caller,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<AppointmentView>, ApiError> {
-    require_writer(&caller)?;
     let appointment = load_appointment(&state, id).await?;
     visible_client(&state, &caller, appointment.client_id).await?;
     if !state.store.cancel_appointment(id, state.clock.now()).await? {
@@ -191,7 +189,7 @@ struct MedicationInput {
 }
 
 async fn create_medication(
-    caller: Caller,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<MedicationInput>,
@@ -255,11 +253,10 @@ async fn create_medication(
 }
 
 async fn stop_medication(
-    caller: Caller,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    require_writer(&caller)?;
     let client_id = state
         .store
         .medication_client(id)
@@ -287,11 +284,10 @@ async fn list_signals(
 }
 
 async fn mark_signal_seen(
-    caller: Caller,
+    Writer(_): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    require_writer(&caller)?;
     if state.store.mark_signal_seen(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "seen": true })))
     } else {

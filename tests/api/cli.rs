@@ -2,26 +2,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 use crate::helpers::*;
 use crate::mock_provider::{ACCOUNT_SID, AUTH_TOKEN, FROM, MockProvider, Scripted};
-
-fn tether(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tether"));
-    command
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("TETHER_TEMPLATES_DIR")
-        .env_remove("TWILIO_ACCOUNT_SID")
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("TWILIO_FROM")
-        .env_remove("TWILIO_MESSAGING_SERVICE_SID")
-        .env("RUST_LOG", "error");
-    command
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -361,6 +361,69 @@ impl TestApp {
     }
 }
 
+/// The `tether` binary with none of the environment that would point it at something real.
+pub fn tether(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tether"));
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("TETHER_TEMPLATES_DIR")
+        .env_remove("TWILIO_ACCOUNT_SID")
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("TWILIO_FROM")
+        .env_remove("TWILIO_MESSAGING_SERVICE_SID")
+        .env("RUST_LOG", "error");
+    command
+}
+
+impl TestApp {
+    /// A new API token made with `tether token create`, as an operator would.
+    pub fn token(&self, role: &str, name: &str, staff_id: Option<i64>) -> String {
+        let staff = staff_id.map(|id| id.to_string());
+        let mut args = vec![
+            "token",
+            "create",
+            "--role",
+            role,
+            "--name",
+            name,
+            "--database-url",
+            &self.database_url,
+        ];
+        if let Some(staff) = &staff {
+            args.extend(["--staff-id", staff.as_str()]);
+        }
+        let output = tether(&args).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        stdout.lines().last().unwrap().to_owned()
+    }
+
+    /// A request with `token` (or none), answering status and JSON body (`Null` when there is none).
+    pub async fn call(&self, token: Option<&str>, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn create_staff(&self, name: &str, phone: &str) -> i64 {
+        let response = self
+            .post("/api/v1/staff", json!({ "name": name, "phone": phone }))
+            .await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+}
+
 /// Declares one test per backend: `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! on_both_backends {

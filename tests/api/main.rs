@@ -4,6 +4,7 @@
 mod helpers;
 mod mock_provider;
 
+mod access;
 mod admin_api;
 mod cli;
 mod concurrency;
