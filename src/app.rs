@@ -128,6 +128,7 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             webhook_key: settings.twilio.auth_token.clone(),
             public_url: settings.public_url.clone(),
+            sign_in_limiter: crate::console::sign_in_limiter(),
         });
         Ok(Self { listener, state })
     }
@@ -161,9 +162,13 @@ impl Application {
     /// Serves HTTP only; the caller drives the scheduler (tests do, pass by pass, on a virtual clock).
     pub async fn run_http_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let router = http::router(self.state);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("HTTP server failed")
+        // The peer address keys the console's sign-in rate limit.
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("HTTP server failed")
     }
 }

@@ -17,6 +17,7 @@ pub mod access;
 pub mod app;
 pub mod catalog;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod escalation;
 pub mod http;

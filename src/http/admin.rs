@@ -72,6 +72,16 @@ async fn create_client(
     State(state): State<Arc<AppState>>,
     JsonBody(input): JsonBody<NewClientInput>,
 ) -> Result<(StatusCode, Json<ClientView>), ApiError> {
+    let created = create_client_as(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Creates a client for a caller who may write; shared with the console.
+pub(crate) async fn create_client_as(
+    state: &AppState,
+    caller: &Caller,
+    input: NewClientInput,
+) -> Result<ClientRecord, ApiError> {
     let now = state.clock.now();
     let client = input.validate(now).map_err(ApiError::Invalid)?;
     if !state.catalog.current().supports_language(client.language.as_str()) {
@@ -99,8 +109,7 @@ async fn create_client(
     if let Some(staff_id) = caller.staff_id {
         state.store.assign_staff(id, Some(staff_id), now).await?;
     }
-    let created = load_client(&state, id).await?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    load_client(state, id).await
 }
 
 async fn load_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError> {
@@ -196,13 +205,13 @@ async fn set_paused(state: &AppState, caller: &Caller, id: i64, paused: bool) ->
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EnrollmentInput {
-    schedule: String,
-    discharged_at: String,
+pub(crate) struct EnrollmentInput {
+    pub schedule: String,
+    pub discharged_at: String,
 }
 
 #[derive(Serialize)]
-struct EnrollmentView {
+pub(crate) struct EnrollmentView {
     id: i64,
     client_id: i64,
     schedule: String,
@@ -220,8 +229,19 @@ async fn enroll(
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<EnrollmentInput>,
 ) -> Result<(StatusCode, Json<EnrollmentView>), ApiError> {
+    let enrolled = enroll_as(&state, &caller, client_id, input).await?;
+    Ok((StatusCode::CREATED, Json(enrolled)))
+}
+
+/// Enrols a client at discharge for a caller who may write; shared with the console.
+pub(crate) async fn enroll_as(
+    state: &AppState,
+    caller: &Caller,
+    client_id: i64,
+    input: EnrollmentInput,
+) -> Result<EnrollmentView, ApiError> {
     let now = state.clock.now();
-    let client = visible_client(&state, &caller, client_id).await?;
+    let client = visible_client(state, caller, client_id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "client",
@@ -279,19 +299,16 @@ async fn enroll(
         "client enrolled"
     );
     state.scheduler.nudge();
-    Ok((
-        StatusCode::CREATED,
-        Json(EnrollmentView {
-            id,
-            client_id,
-            schedule: schedule.name.clone(),
-            schedule_version: schedule.version,
-            discharged_at: discharged_at.to_string(),
-            first_step: first.as_ref().map(|p| p.step.id.clone()),
-            first_send_at: first.as_ref().map(|p| p.send_at.to_string()),
-            skipped_steps,
-        }),
-    ))
+    Ok(EnrollmentView {
+        id,
+        client_id,
+        schedule: schedule.name.clone(),
+        schedule_version: schedule.version,
+        discharged_at: discharged_at.to_string(),
+        first_step: first.as_ref().map(|p| p.step.id.clone()),
+        first_send_at: first.as_ref().map(|p| p.send_at.to_string()),
+        skipped_steps,
+    })
 }
 
 #[derive(Serialize)]

@@ -22,6 +22,11 @@ use crate::storage::{ClientRecord, NewAuditEntry};
 #[derive(Clone, Copy)]
 pub struct AuditedRead;
 
+/// Set on the response of a POST that changes nothing (the schedule editor's preview), so the audit log
+/// holds changes rather than keystrokes.
+#[derive(Clone, Copy)]
+pub struct ChangesNothing;
+
 /// Resolves the bearer token, runs the handler, and writes the audit record.
 pub async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let caller = match bearer(request.headers()) {
@@ -31,6 +36,15 @@ pub async fn authenticate(State(state): State<Arc<AppState>>, mut request: Reque
         },
         None => None,
     };
+    if let Some(caller) = &caller {
+        request.extensions_mut().insert(caller.clone());
+    }
+    run_audited(&state, caller.as_ref(), request, next).await
+}
+
+/// Runs the handler, then records the request in the audit log if it changed something, was refused, or
+/// read a client's messages. Shared by the API and the console.
+pub async fn run_audited(state: &AppState, caller: Option<&Caller>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let route = request
@@ -38,21 +52,19 @@ pub async fn authenticate(State(state): State<Arc<AppState>>, mut request: Reque
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| path.clone());
-    if let Some(caller) = &caller {
-        request.extensions_mut().insert(caller.clone());
-    }
     let response = next.run(request).await;
 
     let status = response.status();
     let read_of_messages = response.extensions().get::<AuditedRead>().is_some();
-    let is_change = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let is_change = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && response.extensions().get::<ChangesNothing>().is_none();
     let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
     if !(is_change || refused || read_of_messages) {
         return response;
     }
     let entry = NewAuditEntry {
-        actor: caller.as_ref().map_or("anonymous", |c| c.name.as_str()),
-        role: caller.as_ref().map(|c| c.role),
+        actor: caller.map_or("anonymous", |c| c.name.as_str()),
+        role: caller.map(|c| c.role),
         action: &format!("{method} {route}"),
         target: &path,
         outcome: outcome(status),
@@ -68,7 +80,8 @@ pub async fn authenticate(State(state): State<Arc<AppState>>, mut request: Reque
 
 fn outcome(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        200..=299 => "ok",
+        // A form post answered with a redirect to the next page succeeded.
+        200..=399 => "ok",
         401 => "unauthenticated",
         403 => "denied",
         404 => "not_found",
@@ -88,7 +101,7 @@ fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// The caller a presented token stands for; a wrong or revoked token is a 401 (and audited as one by the
 /// caller of this function through the response).
-pub(super) async fn resolve(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
+pub(crate) async fn resolve(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
     if let Some(bootstrap) = &state.admin_token
         // Constant-time, so response timing does not reveal how much of a guessed token was right.
         && bool::from(token.as_bytes().ct_eq(bootstrap.expose_secret().as_bytes()))

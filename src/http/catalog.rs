@@ -66,7 +66,7 @@ async fn replace_schedule(
 
 /// Checks and saves one edited schedule; shared with the console. Returns it as saved, and how many
 /// enrolments were moved onto it.
-pub(super) async fn save_schedule(
+pub(crate) async fn save_schedule(
     state: &AppState,
     caller: &Caller,
     name: &str,
@@ -202,7 +202,7 @@ async fn replace_template(
 }
 
 /// Shared with the console. Texts already planned keep their words; the new ones use the new text.
-pub(super) async fn save_template(
+pub(crate) async fn save_template(
     state: &AppState,
     caller: &Caller,
     language: &str,

@@ -50,6 +50,8 @@ pub struct AppState {
     pub admin_token: Option<SecretString>,
     /// Key for provider webhook signatures (the Twilio auth token); `None` refuses every webhook.
     pub webhook_key: Option<SecretString>,
+    /// Console sign-in attempts per address.
+    pub sign_in_limiter: crate::console::SignInLimiter,
     /// `TETHER_PUBLIC_URL`, the base of the URL the provider signs.
     pub public_url: Option<String>,
 }
@@ -67,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health))
         .route("/api/v1/openapi.json", get(openapi))
         .merge(api)
+        .merge(crate::console::router(state.clone()))
         .merge(webhooks::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

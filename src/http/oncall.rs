@@ -296,7 +296,7 @@ async fn acknowledge(
 }
 
 /// Shared by the API and the console's escalation board.
-pub(super) async fn acknowledge_as(state: &AppState, id: i64, staff_id: i64) -> Result<Value, ApiError> {
+pub(crate) async fn acknowledge_as(state: &AppState, id: i64, staff_id: i64) -> Result<Value, ApiError> {
     let Some(member) = state.store.staff_member(staff_id).await? else {
         return Err(invalid("staff_id", format!("no staff member with id {staff_id}")));
     };

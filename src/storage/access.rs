@@ -44,6 +44,13 @@ pub struct Session {
     pub csrf_token: String,
 }
 
+/// id, name, role, staff_id, created_at, revoked_at
+type TokenRow = (i64, String, String, Option<i64>, i64, Option<i64>);
+/// bootstrap, csrf_token, and the token's name, role and staff_id (NULL for a bootstrap session)
+type SessionRow = (i64, String, Option<String>, Option<String>, Option<i64>);
+/// id, at, actor, role, action, target, outcome, status
+type AuditRow = (i64, i64, String, Option<String>, String, String, String, i64);
+
 fn caller_from_row(name: String, role: &str, staff_id: Option<i64>) -> Option<Caller> {
     // The CHECK constraint admits only known roles; an unknown one gets no access at all.
     let role = role.parse::<Role>().ok()?;
@@ -74,7 +81,7 @@ impl Store {
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenRecord>> {
-        let rows: Vec<(i64, String, String, Option<i64>, i64, Option<i64>)> =
+        let rows: Vec<TokenRow> =
             sqlx::query_as("SELECT id, name, role, staff_id, created_at, revoked_at FROM api_tokens ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
@@ -153,7 +160,7 @@ impl Store {
 
     /// The unexpired session with this hash; a revoked token's sessions are gone with it.
     pub async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Option<Session>> {
-        let row: Option<(i64, String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.bootstrap, s.csrf_token, t.name, t.role, t.staff_id \
              FROM console_sessions s LEFT JOIN api_tokens t ON t.id = s.token_id AND t.revoked_at IS NULL \
              WHERE s.id_hash = $1 AND s.expires_at > $2",
@@ -199,7 +206,7 @@ impl Store {
 
     /// The newest entries first, `limit` of them, older than `before` (an entry id) when given.
     pub async fn audit_log(&self, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<(i64, i64, String, Option<String>, String, String, String, i64)> = sqlx::query_as(
+        let rows: Vec<AuditRow> = sqlx::query_as(
             "SELECT id, at, actor, role, action, target, outcome, status FROM audit_log \
              WHERE id < $1 ORDER BY id DESC LIMIT $2",
         )

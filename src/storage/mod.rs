@@ -9,6 +9,7 @@
 mod access;
 mod catalog;
 mod clients;
+mod engagement;
 mod enrollments;
 mod escalations;
 mod import;
@@ -30,6 +31,7 @@ use sqlx::{AnyPool, Executor};
 pub use access::{AuditEntry, NewAuditEntry, Session, TokenRecord};
 pub use catalog::{CatalogVersion, CatalogVersionSummary};
 pub use clients::{ClientRecord, ReceivedText, SendTarget};
+pub use engagement::Engagement;
 pub use enrollments::{DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance};
 pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, EscalationView, EventView, NoticeView};
 pub use import::ImportRow;

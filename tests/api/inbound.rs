@@ -8,7 +8,7 @@ use crate::helpers::*;
 use crate::mock_provider::ReceivedText;
 use crate::on_both_backends;
 
-const MAYA: &str = "+14155550147";
+pub(crate) const MAYA: &str = "+14155550147";
 const PRIMARY: &str = "+14155550181";
 const BACKUP: &str = "+14155550182";
 const SUPERVISOR: &str = "+14155550183";
@@ -16,7 +16,7 @@ const STRANGER: &str = "+14155550199";
 
 /// Maya, a client; three staff; a primary and a backup rotation of one person each, and a supervisor
 /// step: 10 minutes, then 20, then 20.
-async fn on_call_set_up(app: &TestApp) -> i64 {
+pub(crate) async fn on_call_set_up(app: &TestApp) -> i64 {
     let maya = app.create_client(MAYA, "Maya", "en", "America/New_York").await;
     for (name, phone) in [("Primary", PRIMARY), ("Backup", BACKUP), ("Supervisor", SUPERVISOR)] {
         assert_eq!(

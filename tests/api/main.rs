@@ -6,6 +6,7 @@ mod mock_provider;
 
 mod access;
 mod admin_api;
+mod browser;
 mod catalog_edits;
 mod cli;
 mod concurrency;

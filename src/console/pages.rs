@@ -1,0 +1,749 @@
+//! The console's pages. Each handler gathers what its page shows through the same storage calls and rules
+//! as the API, and renders one template from `assets/console/`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::{Deserialize, Serialize};
+
+use super::{ConsoleError, ConsoleSession, render};
+use crate::domain::client::NewClientInput;
+use crate::domain::{TimeZoneName, segments};
+use crate::http::admin::{EnrollmentInput, create_client_as, enroll_as};
+use crate::http::auth::{ChangesNothing, audited, visible_client};
+use crate::http::{ApiError, AppState};
+use crate::preview::{self, PreviewRequest};
+use crate::templates::edit::ScheduleDocument;
+use crate::templates::{CatalogError, Severity};
+
+/// More segments than this cost real money per text and read as a wall of text on a phone.
+const SEGMENT_WARNING: usize = 2;
+
+/// What every page's layout needs.
+fn page(session: &ConsoleSession, section: &str, title: &str) -> minijinja::Value {
+    context! {
+        caller => context! {
+            name => session.caller.name.clone(),
+            role => session.caller.role.as_str(),
+            may_write => session.caller.may_write(),
+            is_admin => session.caller.is_admin(),
+        },
+        csrf => session.csrf_token.clone(),
+        section,
+        title,
+    }
+}
+
+fn with(base: minijinja::Value, extra: minijinja::Value) -> minijinja::Value {
+    context! { ..extra, ..base }
+}
+
+fn local(seconds: i64, zone: &str) -> String {
+    let zone = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
+    Timestamp::from_second(seconds)
+        .map(|t| t.to_zoned_datetime(zone).strftime("%a %b %-d, %H:%M %Z").to_string())
+        .unwrap_or_default()
+}
+
+fn require_writer(session: &ConsoleSession) -> Result<(), ConsoleError> {
+    if session.caller.may_write() {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden("this sign-in is read-only"))
+    }
+}
+
+fn require_admin(session: &ConsoleSession) -> Result<(), ConsoleError> {
+    if session.caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden("only an admin may do this"))
+    }
+}
+
+#[derive(Serialize)]
+struct ClientRow {
+    id: i64,
+    first_name: String,
+    phone_ending: String,
+    timezone: String,
+    status: &'static str,
+}
+
+/// The last four digits are enough to tell clients apart on screen; the full number is on the client page.
+fn phone_ending(phone: &str) -> String {
+    let digits: String = phone
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{digits}")
+}
+
+pub async fn clients(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+) -> Result<Html<String>, ConsoleError> {
+    client_list(&state, &session, None, None).await
+}
+
+async fn client_list(
+    state: &AppState,
+    session: &ConsoleSession,
+    error: Option<(String, String)>,
+    form: Option<&NewClientForm>,
+) -> Result<Html<String>, ConsoleError> {
+    let caller = &session.caller;
+    let assigned_to = if caller.is_admin() || !caller.may_read_bodies() {
+        None
+    } else {
+        Some(caller.staff_id.unwrap_or(-1))
+    };
+    let rows: Vec<ClientRow> = state
+        .store
+        .clients(assigned_to)
+        .await?
+        .into_iter()
+        .map(|c| ClientRow {
+            id: c.id,
+            first_name: c.first_name,
+            phone_ending: phone_ending(&c.phone),
+            timezone: c.timezone,
+            status: c.status.as_str(),
+        })
+        .collect();
+    let catalog = state.catalog.current();
+    render(
+        "clients.html",
+        with(
+            page(session, "clients", "Clients"),
+            context! {
+                clients => Serde(rows),
+                languages => catalog.program.languages.clone(),
+                error => error.map(|(field, message)| context! { field, message }),
+                form => Serde(form),
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct NewClientForm {
+    csrf: String,
+    phone: String,
+    first_name: String,
+    language: String,
+    timezone: String,
+    consent_source: String,
+}
+
+pub async fn create_client(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Form(form): Form<NewClientForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(&session)?;
+    let input = NewClientInput {
+        phone: form.phone.clone(),
+        first_name: form.first_name.clone(),
+        language: form.language.clone(),
+        timezone: form.timezone.clone(),
+        // Consent is recorded in the form's wording as given now, at the bedside.
+        consented_at: state.clock.now().to_string(),
+        consent_source: form.consent_source.clone(),
+    };
+    match create_client_as(&state, &session.caller, input).await {
+        Ok(client) => Ok(Redirect::to(&format!("/console/clients/{}", client.id)).into_response()),
+        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+            let page = client_list(&state, &session, Some((err.field, err.message)), Some(&form)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Serialize)]
+struct ThreadEntry {
+    at: i64,
+    when: String,
+    direction: &'static str,
+    body: Option<String>,
+    status: String,
+    detail: String,
+}
+
+pub async fn client(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+) -> Result<Response, ConsoleError> {
+    client_page(&state, &session, id, None).await
+}
+
+async fn client_page(
+    state: &AppState,
+    session: &ConsoleSession,
+    id: i64,
+    enroll_error: Option<(String, String)>,
+) -> Result<Response, ConsoleError> {
+    let client = visible_client(state, &session.caller, id).await?;
+    let bodies = session.caller.may_read_bodies();
+    let mut thread: Vec<ThreadEntry> = state
+        .store
+        .texts_for_client(id)
+        .await?
+        .into_iter()
+        .map(|text| {
+            let at = text.sent_at.unwrap_or(text.send_at);
+            ThreadEntry {
+                at,
+                when: local(at, &client.timezone),
+                direction: "out",
+                body: bodies.then_some(text.body),
+                status: text.provider_status.unwrap_or(text.status),
+                detail: text.step.or(text.template).unwrap_or(text.kind),
+            }
+        })
+        .collect();
+    thread.extend(
+        state
+            .store
+            .received_from_client(id)
+            .await?
+            .into_iter()
+            .map(|text| ThreadEntry {
+                at: text.received_at,
+                when: local(text.received_at, &client.timezone),
+                direction: "in",
+                body: bodies.then_some(text.body),
+                status: "received".into(),
+                detail: if text.risk_tier == "none" {
+                    String::new()
+                } else {
+                    format!("risk: {}", text.risk_tier)
+                },
+            }),
+    );
+    // A reply goes out in the same second as the text it answers; the text comes first.
+    thread.sort_by_key(|entry| (entry.at, entry.direction == "out"));
+    let escalations: Vec<_> = state
+        .store
+        .escalations(None)
+        .await?
+        .into_iter()
+        .filter(|e| e.client_id == Some(id))
+        .collect();
+    let catalog = state.catalog.current();
+    let schedules: Vec<String> = catalog.schedules.keys().cloned().collect();
+    let html = render(
+        "client.html",
+        with(
+            page(session, "clients", &client.first_name),
+            context! {
+                client => context! {
+                    id => client.id,
+                    first_name => client.first_name,
+                    phone => if bodies { client.phone.clone() } else { phone_ending(&client.phone) },
+                    timezone => client.timezone,
+                    language => client.language,
+                    status => client.status.as_str(),
+                },
+                thread => Serde(thread),
+                escalations => Serde(escalations),
+                schedules,
+                enroll_error => enroll_error.map(|(field, message)| context! { field, message }),
+            },
+        ),
+    )?;
+    Ok(audited(html))
+}
+
+#[derive(Deserialize)]
+pub struct EnrollForm {
+    csrf: String,
+    schedule: String,
+    /// Local to the client, from a datetime-local field (`2026-03-06T15:00`).
+    discharged_at: String,
+}
+
+pub async fn enroll(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<EnrollForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(&session)?;
+    let client = visible_client(&state, &session.caller, id).await?;
+    let zone = TimeZoneName::parse(&client.timezone).map_err(|m| ConsoleError::Internal(anyhow::anyhow!(m)))?;
+    let discharged_at = match preview::parse_discharge(&form.discharged_at, &zone) {
+        Ok(at) => at.to_string(),
+        Err(message) => {
+            let page = client_page(&state, &session, id, Some(("discharged_at".into(), message))).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let input = EnrollmentInput {
+        schedule: form.schedule,
+        discharged_at,
+    };
+    match enroll_as(&state, &session.caller, id, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
+        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+            let page = client_page(&state, &session, id, Some((err.field, err.message))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn pause(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    set_paused(&state, &session, id, &form, true).await
+}
+
+pub async fn resume(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    set_paused(&state, &session, id, &form, false).await
+}
+
+async fn set_paused(
+    state: &AppState,
+    session: &ConsoleSession,
+    id: i64,
+    form: &CsrfForm,
+    paused: bool,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(session)?;
+    visible_client(state, &session.caller, id).await?;
+    // False for an opted-out client, whom only their own START brings back; the page shows the status.
+    state.store.set_client_paused(id, paused, state.clock.now()).await?;
+    Ok(Redirect::to(&format!("/console/clients/{id}")).into_response())
+}
+
+pub async fn schedules(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+) -> Result<Html<String>, ConsoleError> {
+    let catalog = state.catalog.current();
+    let list: Vec<ScheduleDocument> = catalog.schedules.values().map(ScheduleDocument::from).collect();
+    let versions = state.store.catalog_versions().await?;
+    render(
+        "schedules.html",
+        with(
+            page(&session, "schedules", "Schedules"),
+            context! { schedules => Serde(list), versions => Serde(versions) },
+        ),
+    )
+}
+
+pub async fn schedule(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(name): Path<String>,
+) -> Result<Html<String>, ConsoleError> {
+    let catalog = state.catalog.current();
+    let schedule = catalog.schedule(&name).ok_or(ConsoleError::NotFound("schedule"))?;
+    let document = ScheduleDocument::from(schedule);
+    let json = serde_json::to_string(&document).map_err(|err| ConsoleError::Internal(err.into()))?;
+    let templates: Vec<String> = state
+        .catalogs
+        .current_files()
+        .await?
+        .1
+        .keys()
+        .filter_map(|path| {
+            let rest = path.strip_prefix("sms/")?.strip_suffix(".txt")?;
+            let (language, name) = rest.split_once('/')?;
+            (language == catalog.program.default_language && name.starts_with("caring/")).then(|| name.to_owned())
+        })
+        .collect();
+    render(
+        "schedule.html",
+        with(
+            page(&session, "schedules", &format!("Schedule {name}")),
+            context! { schedule => Serde(document), schedule_json => json, templates },
+        ),
+    )
+}
+
+/// The editor's request: the edited schedule and the sample discharge to lay it out for.
+#[derive(Deserialize)]
+pub struct PreviewInput {
+    schedule: ScheduleDocument,
+    discharged_at: String,
+    timezone: String,
+}
+
+#[derive(Serialize)]
+struct PreviewText {
+    language: String,
+    body: String,
+    segments: usize,
+    encoding: &'static str,
+}
+
+#[derive(Serialize)]
+struct PreviewStep {
+    step: String,
+    day: Option<i32>,
+    send_at: String,
+    texts: Vec<PreviewText>,
+    warning: Option<String>,
+}
+
+/// Lays out an unsaved schedule for a sample discharge: send times in the chosen zone, each text in every
+/// language with its segment count. An invalid schedule answers 422 with the field, as a save would.
+pub async fn preview_schedule(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    axum::Json(input): axum::Json<PreviewInput>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(csrf_header(&headers))?;
+    let mut response = lay_out_preview(&state, &session, &name, input).await?;
+    response.extensions_mut().insert(ChangesNothing);
+    Ok(response)
+}
+
+async fn lay_out_preview(
+    state: &AppState,
+    session: &ConsoleSession,
+    name: &str,
+    input: PreviewInput,
+) -> Result<Response, ConsoleError> {
+    let invalid = |field: &str, message: String| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({ "error": { "field": field, "message": message } })),
+        )
+            .into_response()
+    };
+    let zone = match TimeZoneName::parse(&input.timezone) {
+        Ok(zone) => zone,
+        Err(message) => return Ok(invalid("timezone", message)),
+    };
+    let discharged_at = match preview::parse_discharge(&input.discharged_at, &zone) {
+        Ok(at) => at,
+        Err(message) => return Ok(invalid("discharged_at", message)),
+    };
+    let (_, mut files) = state.catalogs.current_files().await?;
+    let file = input.schedule.to_file(input.schedule.version + 1, &session.caller.name);
+    files.insert(format!("schedules/{name}.toml"), file.text.clone());
+    let catalog = match crate::templates::load_files(&files) {
+        Ok(loaded) => loaded.catalog,
+        Err(CatalogError(problems)) => {
+            let problem = problems.into_iter().find(|p| p.severity == Severity::Error);
+            let (field, message) = problem
+                .map(|p| (file.field_at(p.line).to_owned(), p.message))
+                .unwrap_or_else(|| ("steps".into(), "invalid".into()));
+            return Ok(invalid(&field, message));
+        }
+    };
+    let mut by_step: BTreeMap<usize, PreviewStep> = BTreeMap::new();
+    for language in &catalog.program.languages {
+        let rows = preview::preview(
+            &catalog,
+            &PreviewRequest {
+                schedule: name,
+                discharged_at,
+                zone: &zone,
+                language,
+                first_name: "Alexandria",
+                quiet_hours: &state.quiet_hours,
+            },
+        )
+        .map_err(|err| ConsoleError::Internal(err.into()))?;
+        for (index, row) in rows.into_iter().enumerate() {
+            let entry = by_step.entry(index).or_insert_with(|| PreviewStep {
+                step: row.step.clone(),
+                day: row.day,
+                send_at: row.send_at.clone(),
+                texts: Vec::new(),
+                warning: None,
+            });
+            let count = segments::count(&row.body);
+            if count.segments > SEGMENT_WARNING {
+                entry.warning = Some(format!(
+                    "{language}: {} segments ({}), each billed as a text",
+                    count.segments,
+                    count.encoding.as_str()
+                ));
+            }
+            entry.texts.push(PreviewText {
+                language: language.clone(),
+                body: row.body,
+                segments: count.segments,
+                encoding: count.encoding.as_str(),
+            });
+        }
+    }
+    Ok(axum::Json(by_step.into_values().collect::<Vec<_>>()).into_response())
+}
+
+fn csrf_header(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// Saves the editor's schedule as a new version: JSON from the page's script, answered with the saved
+/// schedule or the field that is wrong.
+pub async fn save_schedule(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    axum::Json(document): axum::Json<ScheduleDocument>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(csrf_header(&headers))?;
+    require_admin(&session)?;
+    match crate::http::catalog::save_schedule(&state, &session.caller, &name, &document).await {
+        Ok((saved, replanned)) => {
+            Ok(axum::Json(serde_json::json!({ "schedule": saved, "replanned": replanned })).into_response())
+        }
+        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({ "error": { "field": err.field, "message": err.message } })),
+        )
+            .into_response()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Serialize)]
+struct TemplateEntry {
+    language: String,
+    name: String,
+    body: String,
+    segments: usize,
+    encoding: &'static str,
+    error: Option<String>,
+}
+
+pub async fn templates(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+) -> Result<Html<String>, ConsoleError> {
+    templates_page(&state, &session, None).await
+}
+
+/// The template list; `failed` is an edit that was refused, shown with its text and the reason in place.
+async fn templates_page(
+    state: &AppState,
+    session: &ConsoleSession,
+    failed: Option<(String, String, String)>,
+) -> Result<Html<String>, ConsoleError> {
+    let (version, files) = state.catalogs.current_files().await?;
+    let entries: Vec<TemplateEntry> = files
+        .into_iter()
+        .filter_map(|(path, body)| {
+            let (language, name) = path.strip_prefix("sms/")?.strip_suffix(".txt")?.split_once('/')?;
+            let key = format!("{language}/{name}");
+            let (body, error) = match &failed {
+                Some((failed_key, failed_body, message)) if *failed_key == key => {
+                    (failed_body.clone(), Some(message.clone()))
+                }
+                _ => (body, None),
+            };
+            let count = segments::count(&body);
+            Some(TemplateEntry {
+                language: language.to_owned(),
+                name: name.to_owned(),
+                body,
+                segments: count.segments,
+                encoding: count.encoding.as_str(),
+                error,
+            })
+        })
+        .collect();
+    render(
+        "templates.html",
+        with(
+            page(session, "templates", "Templates"),
+            context! { templates => Serde(entries), version },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TemplateForm {
+    csrf: String,
+    body: String,
+}
+
+pub async fn save_template(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path((language, group, name)): Path<(String, String, String)>,
+    Form(form): Form<TemplateForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_admin(&session)?;
+    let template = format!("{group}/{name}");
+    // Browsers send textarea line breaks as CRLF; the files use LF.
+    let body = form.body.replace("\r\n", "\n");
+    match crate::http::catalog::save_template(&state, &session.caller, &language, &template, &body).await {
+        Ok(_) => Ok(Redirect::to(&format!("/console/templates#{language}/{template}")).into_response()),
+        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+            let failed = (format!("{language}/{template}"), body, err.message);
+            let page = templates_page(&state, &session, Some(failed)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    show: Option<String>,
+}
+
+pub async fn escalations(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Query(query): Query<BoardQuery>,
+) -> Result<Html<String>, ConsoleError> {
+    let all = query.show.as_deref() == Some("all");
+    let mut list = state.store.escalations(None).await?;
+    if !all {
+        list.retain(|e| e.status != "resolved");
+    }
+    list.reverse();
+    let staff = state.store.staff().await?;
+    let staff: Vec<_> = staff
+        .into_iter()
+        .map(|s| context! { id => s.id, name => s.name })
+        .collect();
+    render(
+        "escalations.html",
+        with(
+            page(&session, "escalations", "Escalations"),
+            context! { escalations => Serde(list), staff, all, own_staff_id => session.caller.staff_id },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AcknowledgeForm {
+    csrf: String,
+    staff_id: Option<i64>,
+}
+
+pub async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<AcknowledgeForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(&session)?;
+    // Staff take it themselves; an admin says who.
+    let staff_id = session
+        .caller
+        .staff_id
+        .filter(|_| !session.caller.is_admin())
+        .or(form.staff_id)
+        .ok_or(ConsoleError::Forbidden("say which staff member takes the escalation"))?;
+    match crate::http::oncall::acknowledge_as(&state, id, staff_id).await {
+        Ok(_) | Err(ApiError::Conflict(_)) => Ok(Redirect::to("/console/escalations").into_response()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn resolve(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(&session)?;
+    state.store.resolve_escalation(id, state.clock.now()).await?;
+    Ok(Redirect::to("/console/escalations").into_response())
+}
+
+pub async fn on_call(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+) -> Result<Html<String>, ConsoleError> {
+    let now = state.clock.now();
+    let names: BTreeMap<i64, String> = state.store.staff().await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let name_of = |id: Option<i64>| {
+        id.and_then(|id| names.get(&id).cloned())
+            .unwrap_or_else(|| "nobody".into())
+    };
+    let mut rotations = Vec::new();
+    for rotation in state.store.rotations().await? {
+        let mut days = Vec::new();
+        for day in 0..7 {
+            let at = now + SignedDuration::from_hours(24 * day);
+            let overrides = state.store.overrides_at(rotation.id, at).await?;
+            let who = crate::escalation::oncall::on_call(&rotation, &overrides, at);
+            days.push(context! {
+                when => at.to_zoned_datetime(rotation.zone.clone()).strftime("%a %b %-d, %H:%M").to_string(),
+                who => name_of(who),
+                overridden => !overrides.is_empty(),
+            });
+        }
+        rotations.push(context! { name => rotation.name, zone => rotation.zone.iana_name().unwrap_or("UTC"), days });
+    }
+    render(
+        "on_call.html",
+        with(page(&session, "on-call", "On call"), context! { rotations }),
+    )
+}
+
+pub async fn dashboard(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+) -> Result<Html<String>, ConsoleError> {
+    let figures = state.store.engagement().await?;
+    let rate = |part: i64, whole: i64| {
+        if whole == 0 {
+            "—".to_owned()
+        } else {
+            format!("{:.0}%", 100.0 * part as f64 / whole as f64)
+        }
+    };
+    let signals = state.store.signals(true).await?;
+    let reply_rate = rate(figures.clients_replied, figures.clients_texted);
+    let confirmation_rate = rate(figures.appointments_confirmed, figures.appointments_reminded);
+    let follow_up_7 = rate(figures.follow_up_7_days, figures.discharges);
+    let follow_up_30 = rate(figures.follow_up_30_days, figures.discharges);
+    render(
+        "dashboard.html",
+        with(
+            page(&session, "dashboard", "Engagement"),
+            context! { figures => Serde(figures), reply_rate, confirmation_rate, follow_up_7, follow_up_30, signals => Serde(signals) },
+        ),
+    )
+}
