@@ -36,6 +36,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/escalations", get(list_escalations))
         .route("/api/v1/escalations/{id}/acknowledge", post(acknowledge))
         .route("/api/v1/escalations/{id}/resolve", post(resolve))
+        .route("/api/v1/escalations/{id}/notes", post(add_note))
         .route("/api/v1/notices", get(list_notices))
         .route("/api/v1/notices/{id}/seen", post(mark_seen))
         .route("/api/v1/clients/{id}/assigned-staff", put(assign_staff))
@@ -259,7 +260,7 @@ struct StatusQuery {
 }
 
 async fn list_escalations(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Query(query): Query<StatusQuery>,
 ) -> Result<Json<Vec<EscalationView>>, ApiError> {
@@ -268,7 +269,16 @@ async fn list_escalations(
     {
         return Err(invalid("status", "must be open, acknowledged or resolved"));
     }
-    Ok(Json(state.store.escalations(query.status.as_deref()).await?))
+    let mut escalations = state.store.escalations(query.status.as_deref()).await?;
+    if !caller.may_read_bodies() {
+        // Notes are staff's words about a client; viewers see that one was written, not what it says.
+        for event in escalations.iter_mut().flat_map(|e| e.events.iter_mut()) {
+            if event.kind == "note" {
+                event.detail = String::new();
+            }
+        }
+    }
+    Ok(Json(escalations))
 }
 
 #[derive(Deserialize, Default)]
@@ -359,6 +369,33 @@ async fn resolve(
     } else {
         Err(ApiError::NotFound("open or acknowledged escalation"))
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteInput {
+    text: String,
+}
+
+/// A note on what was done ("called, she is with her sister tonight"), kept in the escalation's log.
+async fn add_note(
+    Writer(caller): Writer,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<NoteInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let text = input.text.trim();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(invalid("text", "must be between 1 and 2,000 characters"));
+    }
+    if !state
+        .store
+        .add_escalation_note(id, &caller.name, caller.staff_id, text, state.clock.now())
+        .await?
+    {
+        return Err(ApiError::NotFound("escalation"));
+    }
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "note": text }))))
 }
 
 async fn list_notices(

@@ -203,22 +203,48 @@ impl Store {
 
     /// Closes an escalation; no more pages either way. Returns false if there is none, or it is closed.
     pub async fn resolve_escalation(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let resolved = sqlx::query(
             "UPDATE escalations SET status = 'resolved', resolved_at = $1, next_action_at = NULL, updated_at = $1 \
              WHERE id = $2 AND status <> 'resolved'",
         )
         .bind(unix(now))
         .bind(id)
-        .execute(&self.pool)
-        .await?;
-        if resolved.rows_affected() == 1 {
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if resolved {
             sqlx::query("INSERT INTO escalation_events (escalation_id, kind, detail, at) VALUES ($1, 'resolved', 'resolved', $2)")
                 .bind(id)
                 .bind(unix(now))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
-        Ok(resolved.rows_affected() == 1)
+        tx.commit().await?;
+        Ok(resolved)
+    }
+
+    /// Adds a note to an escalation's log: who wrote it and what. False if there is no such escalation.
+    pub async fn add_escalation_note(
+        &self,
+        id: i64,
+        author: &str,
+        staff_id: Option<i64>,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let added = sqlx::query(
+            "INSERT INTO escalation_events (escalation_id, kind, staff_id, detail, at) \
+             SELECT id, 'note', $2, $3, $4 FROM escalations WHERE id = $1",
+        )
+        .bind(id)
+        .bind(staff_id)
+        .bind(format!("{author}: {text}"))
+        .bind(unix(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(added.rows_affected() == 1)
     }
 
     /// Escalations, newest first, optionally only those with `status`, each with its event log.

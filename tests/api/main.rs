@@ -10,6 +10,7 @@ mod browser;
 mod catalog_edits;
 mod cli;
 mod concurrency;
+mod console;
 mod contract;
 mod crash;
 mod inbound;
