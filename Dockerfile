@@ -5,6 +5,10 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
+# Console pages and the OpenAPI description are compiled into the binary.
+COPY assets assets
+# Named in Cargo.toml, so it must be present even though only `tether` is built.
+COPY benches benches
 RUN cargo build --release --locked --bin tether
 
 FROM debian:bookworm-slim
