@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod preview;
 pub mod provider;
 pub mod risk;
+pub mod sandbox;
 pub mod scheduler;
 pub mod scheduling;
 pub mod signals;

@@ -57,6 +57,16 @@ enum Command {
         #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
         templates_dir: PathBuf,
     },
+    /// Play two stories (a discharge with caring contacts, reminders and a peer's reply; a crisis paged
+    /// until the backup acknowledges) on a virtual clock against the mock provider, and print what was
+    /// texted to whom, and why. Nothing leaves the machine.
+    Demo {
+        /// One JSON object per event, one per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+        templates_dir: PathBuf,
+    },
     /// Create, list and revoke API tokens for the admin API and the web console.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -174,7 +184,12 @@ fn main() -> ExitCode {
         Command::SendTest { settings, .. } => settings.log_format,
         _ => LogFormat::Pretty,
     };
-    telemetry::init(format);
+    let default_level = if matches!(cli.command, Command::Demo { .. }) {
+        "error"
+    } else {
+        "info"
+    };
+    telemetry::init_with_default(format, default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -279,6 +294,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Triage { templates_dir } => triage(&templates_dir),
+        Command::Demo { json, templates_dir } => {
+            let events = tether::sandbox::demo::run(&templates_dir).await?;
+            if json {
+                print!("{}", tether::sandbox::demo::json_lines(&events)?);
+            } else {
+                print!("{}", tether::sandbox::demo::render(&events));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token(command) => token(command).await,
         Command::Templates(command) => templates_command(command).await,
         Command::SendTest { settings, to, body } => {

@@ -13,7 +13,12 @@ pub enum LogFormat {
 
 /// Installs the global subscriber. `RUST_LOG` overrides the default level (info).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_default(format, "info");
+}
+
+/// Like [`init`], with another default level (`tether demo` keeps its timeline free of service logs).
+pub fn init_with_default(format: LogFormat, default_level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

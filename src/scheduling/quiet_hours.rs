@@ -13,6 +13,16 @@ pub struct QuietHours {
     end: Time,
 }
 
+/// 21:00-08:00, the service's default (`TETHER_QUIET_HOURS`).
+impl Default for QuietHours {
+    fn default() -> Self {
+        Self {
+            start: Time::constant(21, 0, 0, 0),
+            end: Time::constant(8, 0, 0, 0),
+        }
+    }
+}
+
 impl QuietHours {
     pub fn new(start: Time, end: Time) -> Result<Self, String> {
         if start == end {

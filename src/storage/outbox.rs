@@ -301,6 +301,15 @@ impl Store {
     }
 
     /// Every text for one client, in planned order.
+    /// What a text was for: its kind, template and step, for timelines and logs.
+    pub async fn text_purpose(&self, id: i64) -> Result<Option<(String, Option<String>, Option<String>)>> {
+        let row = sqlx::query_as("SELECT kind, template, step FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row)
+    }
+
     pub async fn texts_for_client(&self, client_id: i64) -> Result<Vec<TextRecord>> {
         let rows = sqlx::query_as(
             "SELECT id, kind, step, template, body, status, status_reason, provider_sid, provider_status, error_code, attempts, \

@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::Path;
 use std::process::Output;
+use std::str::FromStr;
 
 use serde_json::Value;
 
@@ -212,7 +213,7 @@ fn migrate_creates_the_database() {
 
 #[tokio::test]
 async fn send_test_prints_the_provider_id_or_fails_with_its_error() {
-    let mock = MockProvider::start().await;
+    let mock = MockProvider::start().await.unwrap();
     let run = |mock: &MockProvider| {
         tether(&["send-test", "--to", "+14155550123", "--body", "Hello from a test"])
             .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
@@ -344,5 +345,77 @@ fn preview_covers_appointment_and_medication_reminders() {
             "2026-11-01T01:30:00-04:00",
             "2026-11-02T01:30:00-05:00"
         ]
+    );
+}
+
+/// `tether demo --json`: both stories, one JSON object per event, with the texts the issue describes in the
+/// order they must happen.
+#[test]
+fn demo_prints_both_stories_as_json_lines() {
+    let output = tether(&[
+        "demo",
+        "--json",
+        "--templates-dir",
+        shipped_templates().to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let events: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("{line}: {err}")))
+        .collect();
+    for event in &events {
+        for field in ["at", "kind", "from", "to", "body"] {
+            assert!(event[field].is_string(), "{field} missing in {event}");
+        }
+        jiff::Timestamp::from_str(event["at"].as_str().unwrap()).expect("at is RFC 3339");
+    }
+    let find = |story: &str, kind: &str, to: &str, words: &str| {
+        events
+            .iter()
+            .position(|e| {
+                e["story"] == story
+                    && e["kind"] == kind
+                    && e["to"].as_str().unwrap().starts_with(to)
+                    && e["body"].as_str().unwrap().contains(words)
+            })
+            .unwrap_or_else(|| panic!("no {kind} to {to} with `{words}` in {story}: {events:#?}"))
+    };
+    let at = |index: usize| jiff::Timestamp::from_str(events[index]["at"].as_str().unwrap()).unwrap();
+
+    // Jordan: day 1, the craving and the notice, the peer's answer relayed, the reminder and `C`, day 3.
+    let day_1 = find("jordan", "sent", "Jordan", "thinking of you");
+    let notice = find("jordan", "notice", "Sam", "ref");
+    let relay = find("jordan", "sent", "Jordan", "I'm here, Jordan");
+    let reminder = find("jordan", "sent", "Jordan", "a reminder of your visit");
+    let confirmed = find("jordan", "sent", "Jordan", "You're confirmed");
+    let day_3 = find("jordan", "sent", "Jordan", "just a note");
+    assert!(day_1 < notice && notice < relay && relay < reminder && reminder < confirmed && confirmed < day_3);
+    assert_eq!(events[day_1]["at"], "2026-03-07T15:00:00-05:00");
+    assert_eq!(events[day_3]["at"], "2026-03-09T15:00:00-04:00");
+
+    // Maya: the safe-messaging reply, Riley paged, Alex paged 10 minutes later, Alex acknowledges.
+    let reply = find("maya", "sent", "Maya", "988");
+    let first_page = find("maya", "page", "Riley", "ACK");
+    let second_page = find("maya", "page", "Alex", "ACK");
+    let ack = events
+        .iter()
+        .position(|e| e["story"] == "maya" && e["kind"] == "ack")
+        .expect("an ack");
+    let confirmation = find("maya", "sent", "Alex", "Acknowledged");
+    assert_eq!(at(reply), at(first_page), "reply and first page together");
+    assert_eq!(
+        at(second_page).duration_since(at(first_page)),
+        jiff::SignedDuration::from_mins(10)
+    );
+    assert!(second_page < ack && ack < confirmation);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["story"] == "maya" && e["kind"] == "page")
+            .count(),
+        2,
+        "no page after the ack"
     );
 }

@@ -49,7 +49,7 @@ async fn statuses(pool: &AnyPool) -> HashMap<i64, String> {
 
 on_both_backends! {
     async fn a_killed_service_loses_nothing_and_resends_only_what_was_in_flight(backend) {
-        let mock = MockProvider::start().await;
+        let mock = MockProvider::start().await.unwrap();
         // Slow answers keep several provider calls in flight when the kill lands.
         mock.set_delay(Duration::from_millis(150));
         let database = TestDatabase::create(&backend).await;
@@ -64,7 +64,7 @@ on_both_backends! {
         let pool = AnyPool::connect(&database.url).await.unwrap();
 
         let mut service = start_service(&database.url, &mock);
-        mock.wait_for_accepted(10, Duration::from_secs(60)).await;
+        mock.wait_for_accepted(10, Duration::from_secs(60)).await.expect("10 texts accepted within a minute");
         service.kill().unwrap(); // SIGKILL: no shutdown path runs.
         service.wait().unwrap();
         let in_flight: HashSet<i64> = statuses(&pool)

@@ -10,14 +10,14 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 use tether::app::Application;
-use tether::config::{SendingSettings, Settings, TwilioSettings};
+use tether::config::Settings;
 use tether::scheduler::Scheduler;
 use tether::scheduling::{Clock, ManualClock};
 use tether::storage::Store;
 use tether::telemetry::LogFormat;
 use tokio_util::sync::CancellationToken;
 
-use crate::mock_provider::{ACCOUNT_SID, AUTH_TOKEN, FROM, MockProvider};
+use crate::mock_provider::MockProvider;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// What the provider is told to call back; the mock delivers callbacks to the real address instead.
@@ -139,38 +139,9 @@ pub fn fixture_templates() -> PathBuf {
 
 /// Settings for a test run: the mock provider, no rate limit, short timeouts.
 pub fn test_settings(database_url: &str, provider_base: &str) -> Settings {
-    Settings {
-        database_url: database_url.to_owned(),
-        bind: "127.0.0.1:0".to_owned(),
-        public_url: Some(PUBLIC_URL.to_owned()),
-        templates_dir: shipped_templates(),
-        admin_token: Some(SecretString::from(ADMIN_TOKEN)),
-        quiet_hours: "21:00-08:00".parse().unwrap(),
-        appointment_reminders: tether::config::ReminderOffsets(
-            tether::scheduling::reminders::parse_offsets("24h,2h").unwrap(),
-        ),
-        log_format: LogFormat::Pretty,
-        forward_body: true,
-        signal_silent_after: 3,
-        signal_missed_doses: 3,
-        reply_to_unknown: true,
-        insecure_skip_webhook_signature: false,
-        twilio: TwilioSettings {
-            account_sid: Some(ACCOUNT_SID.to_owned()),
-            auth_token: Some(SecretString::from(AUTH_TOKEN)),
-            from: Some(FROM.to_owned()),
-            messaging_service_sid: None,
-            api_base: provider_base.to_owned(),
-        },
-        sending: SendingSettings {
-            send_rate_per_second: 0,
-            send_concurrency: 4,
-            send_max_attempts: 6,
-            send_lease_seconds: 60,
-            provider_timeout_seconds: 5,
-            plan_ahead_hours: 24,
-        },
-    }
+    let mut settings = Settings::sandbox(database_url, shipped_templates(), provider_base, PUBLIC_URL);
+    settings.admin_token = Some(SecretString::from(ADMIN_TOKEN));
+    settings
 }
 
 pub struct TestApp {
@@ -197,7 +168,7 @@ pub async fn spawn_app(backend: &TestBackend) -> TestApp {
 /// Starts the application with the HTTP server running and the scheduler driven by the test.
 pub async fn spawn_app_with(backend: &TestBackend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     init_test_tracing();
-    let mock = MockProvider::start().await;
+    let mock = MockProvider::start().await.unwrap();
     let database = TestDatabase::create(backend).await;
     let mut settings = test_settings(&database.url, &mock.base_url);
     configure(&mut settings);

@@ -476,7 +476,7 @@ on_both_backends! {
         let shutdown = tokio_util::sync::CancellationToken::new();
         let stop = shutdown.clone();
         let running = tokio::spawn(async move { scheduler.run_until_stopped(stop).await });
-        app.mock.wait_for_accepted(1, std::time::Duration::from_secs(10)).await;
+        app.mock.wait_for_accepted(1, std::time::Duration::from_secs(10)).await.expect("a text within 10 s");
 
         let started = std::time::Instant::now();
         assert_eq!(app.text_in(MAYA, "I want to die").await, 200);

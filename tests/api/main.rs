@@ -2,7 +2,9 @@
 //! speaking the Twilio protocol. One binary, so the stack links once.
 
 mod helpers;
-mod mock_provider;
+mod mock_provider {
+    pub use tether::sandbox::mock_provider::*;
+}
 
 mod access;
 mod admin_api;

@@ -171,7 +171,7 @@ on_both_backends! {
         assert!(app.mock.requests().is_empty());
 
         app.clock.set(first_send);
-        let sent = app.mock.wait_for_accepted(1, wait).await;
+        let sent = app.mock.wait_for_accepted(1, wait).await.expect("a text in time");
         assert!(sent[0].body.starts_with("Hi Jordan"));
         shutdown.cancel();
         running.await.unwrap();

@@ -32,10 +32,10 @@ on_both_backends! {
         let (client, text) = one_sent_text(&app).await;
         assert_eq!(provider_status(&app, client).await, ("sent".into(), "queued".into()));
 
-        assert_eq!(app.mock.send_status(&app.address, &text, "delivered", None).await, 200);
-        assert_eq!(app.mock.send_status(&app.address, &text, "sent", None).await, 200);
-        assert_eq!(app.mock.send_status(&app.address, &text, "delivered", None).await, 200);
-        assert_eq!(app.mock.send_status(&app.address, &text, "undelivered", Some(30003)).await, 200);
+        assert_eq!(app.mock.send_status(&app.address, &text, "delivered", None).await.unwrap(), 200);
+        assert_eq!(app.mock.send_status(&app.address, &text, "sent", None).await.unwrap(), 200);
+        assert_eq!(app.mock.send_status(&app.address, &text, "delivered", None).await.unwrap(), 200);
+        assert_eq!(app.mock.send_status(&app.address, &text, "undelivered", Some(30003)).await.unwrap(), 200);
 
         assert_eq!(provider_status(&app, client).await, ("delivered".into(), "delivered".into()));
         assert!(app.messages(client).await[0]["error_code"].is_null(), "a conflicting final status is ignored");
@@ -67,7 +67,7 @@ on_both_backends! {
     async fn error_21610_in_a_callback_records_the_opt_out(backend) {
         let app = spawn_app(&backend).await;
         let (client, text) = one_sent_text(&app).await;
-        assert_eq!(app.mock.send_status(&app.address, &text, "failed", Some(21610)).await, 200);
+        assert_eq!(app.mock.send_status(&app.address, &text, "failed", Some(21610)).await.unwrap(), 200);
         let view: Value = app.get(&format!("/api/v1/clients/{client}")).await.json().await.unwrap();
         assert_eq!(view["status"], "opted_out");
         let messages = app.messages(client).await;

@@ -1,8 +1,10 @@
-//! A Twilio-compatible provider on a random local port: records every create request, can be scripted to
-//! fail or hang, and sends signed status callbacks the way Twilio does.
+//! A Twilio-compatible provider on a random local port, for tests, `tether demo` and `serve --sandbox`: it
+//! records every create request, can be scripted to fail or hang (500, 429 with Retry-After, timeouts,
+//! 21610…), posts signed inbound texts and status callbacks (in any order) the way Twilio does, and lets a
+//! caller check off the texts it expected and see any it did not.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -14,8 +16,10 @@ use base64::Engine;
 use serde_json::json;
 use tokio::sync::Notify;
 
+/// The credentials the mock accepts; they open nothing anywhere else.
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const AUTH_TOKEN: &str = "test-auth-token";
+/// The service's number, as the mock reports it (Twilio's magic test number).
 pub const FROM: &str = "+15005550006";
 
 #[derive(Debug, Clone)]
@@ -26,6 +30,8 @@ pub struct ReceivedText {
     pub status_callback: Option<String>,
     /// The sid returned, when the mock answered 201.
     pub sid: Option<String>,
+    /// Checked off by [`MockProvider::expect`].
+    pub expected: bool,
 }
 
 impl ReceivedText {
@@ -60,6 +66,8 @@ struct MockState {
     script_by_recipient: Vec<(String, Scripted)>,
     delay: Duration,
     next_sid: u64,
+    /// Walk each accepted text through `sent` and `delivered` with signed callbacks, as Twilio would.
+    auto_deliver: bool,
 }
 
 #[derive(Clone)]
@@ -70,9 +78,9 @@ pub struct MockProvider {
 }
 
 impl MockProvider {
-    pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
         let mock = Self {
             base_url,
             state: Arc::new(Mutex::new(MockState::default())),
@@ -81,32 +89,42 @@ impl MockProvider {
         let router = Router::new()
             .route("/2010-04-01/Accounts/{account}/Messages.json", post(create_message))
             .with_state(mock.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        mock
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::error!(error = %err, "mock provider stopped");
+            }
+        });
+        Ok(mock)
+    }
+
+    fn state(&self) -> MutexGuard<'_, MockState> {
+        // Nothing panics while holding the lock; if something did, the recorded texts are still whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// From now on, each accepted text is followed by signed `sent` and `delivered` callbacks.
+    pub fn deliver_automatically(&self) {
+        self.state().auto_deliver = true;
     }
 
     /// The next create request gets this answer instead of 201.
     pub fn script(&self, answer: Scripted) {
-        self.state.lock().unwrap().script.push_back(answer);
+        self.state().script.push_back(answer);
     }
 
     /// The next create request to `to` gets this answer instead of 201.
     pub fn script_for(&self, to: &str, answer: Scripted) {
-        self.state
-            .lock()
-            .unwrap()
-            .script_by_recipient
-            .push((to.to_owned(), answer));
+        self.state().script_by_recipient.push((to.to_owned(), answer));
     }
 
     /// Every successful answer waits this long first, to keep requests in flight.
     pub fn set_delay(&self, delay: Duration) {
-        self.state.lock().unwrap().delay = delay;
+        self.state().delay = delay;
     }
 
     /// Every create request received, in order, accepted or not.
     pub fn requests(&self) -> Vec<ReceivedText> {
-        self.state.lock().unwrap().requests.clone()
+        self.state().requests.clone()
     }
 
     /// Requests answered 201.
@@ -114,22 +132,98 @@ impl MockProvider {
         self.requests().into_iter().filter(|r| r.sid.is_some()).collect()
     }
 
-    /// Waits (bounded) until at least `count` requests were accepted.
-    pub async fn wait_for_accepted(&self, count: usize, limit: Duration) -> Vec<ReceivedText> {
+    /// Waits (bounded) until at least `count` requests were accepted; `None` if they were not in time.
+    pub async fn wait_for_accepted(&self, count: usize, limit: Duration) -> Option<Vec<ReceivedText>> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let notified = self.received.notified();
             let accepted = self.accepted();
             if accepted.len() >= count {
-                return accepted;
+                return Some(accepted);
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!(
-                    "expected {count} accepted texts within {limit:?}, got {}",
-                    self.accepted().len()
-                );
+                return None;
             }
         }
+    }
+
+    /// Checks off the first accepted text to `to` containing `words` that was not checked off yet.
+    /// The error lists what `to` was sent, for the failure message.
+    pub fn expect(&self, to: &str, words: &str) -> Result<ReceivedText, String> {
+        let mut state = self.state();
+        let found = state
+            .requests
+            .iter_mut()
+            .find(|t| t.sid.is_some() && !t.expected && t.to == to && t.body.contains(words));
+        match found {
+            Some(text) => {
+                text.expected = true;
+                Ok(text.clone())
+            }
+            None => {
+                let sent: Vec<String> = state
+                    .requests
+                    .iter()
+                    .filter(|t| t.sid.is_some() && t.to == to)
+                    .map(|t| format!("{}{}", if t.expected { "(already expected) " } else { "" }, t.body))
+                    .collect();
+                Err(format!("no text to {to} containing `{words}`; it was sent: {sent:#?}"))
+            }
+        }
+    }
+
+    /// Accepted texts nobody expected: a scenario ends by checking this is empty.
+    pub fn unexpected(&self) -> Vec<ReceivedText> {
+        self.state()
+            .requests
+            .iter()
+            .filter(|t| t.sid.is_some() && !t.expected)
+            .cloned()
+            .collect()
+    }
+
+    /// Posts an inbound text to the service, signed as Twilio signs it: over `public_url` (what the service
+    /// believes its address is), delivered to `service_url` (where it really listens).
+    pub async fn send_inbound(
+        &self,
+        service_url: &str,
+        public_url: &str,
+        from: &str,
+        body: &str,
+    ) -> reqwest::Result<reqwest::StatusCode> {
+        let sid = {
+            let mut state = self.state();
+            state.next_sid += 1;
+            // A high bit keeps inbound sids apart from the ones the mock gives outbound texts.
+            format!("SM{:032x}", u128::from(state.next_sid) | (1 << 100))
+        };
+        let params: Vec<(String, String)> = [
+            ("ToCountry", "US"),
+            ("SmsMessageSid", sid.as_str()),
+            ("NumMedia", "0"),
+            ("SmsSid", sid.as_str()),
+            ("SmsStatus", "received"),
+            ("Body", body),
+            ("FromCountry", "US"),
+            ("To", FROM),
+            ("NumSegments", "1"),
+            ("MessageSid", sid.as_str()),
+            ("AccountSid", ACCOUNT_SID),
+            ("From", from),
+            ("ApiVersion", "2010-04-01"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let signature =
+            crate::provider::signature::compute(AUTH_TOKEN, &format!("{public_url}/webhooks/twilio/sms"), &params);
+        let response = reqwest::Client::new()
+            .post(format!("{service_url}/webhooks/twilio/sms"))
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+            .await?;
+        Ok(response.status())
     }
 
     /// Posts a status callback for `text` to the service at `service_url`, signed like Twilio signs it:
@@ -140,8 +234,8 @@ impl MockProvider {
         text: &ReceivedText,
         status: &str,
         error_code: Option<i64>,
-    ) -> reqwest::StatusCode {
-        let callback = text.status_callback.clone().expect("text asked for no status callback");
+    ) -> reqwest::Result<reqwest::StatusCode> {
+        let callback = text.status_callback.clone().unwrap_or_default();
         let mut params = vec![
             ("MessageSid".to_owned(), text.sid.clone().unwrap_or_default()),
             ("MessageStatus".to_owned(), status.to_owned()),
@@ -154,17 +248,18 @@ impl MockProvider {
         if let Some(code) = error_code {
             params.push(("ErrorCode".to_owned(), code.to_string()));
         }
-        let signature = tether::provider::signature::compute(AUTH_TOKEN, &callback, &params);
+        let signature = crate::provider::signature::compute(AUTH_TOKEN, &callback, &params);
         // The callback names the public URL; deliver it to wherever the service really listens.
-        let path = &callback[callback.find("/webhooks/").expect("callback path")..];
-        reqwest::Client::new()
+        let path = callback
+            .find("/webhooks/")
+            .map_or("/webhooks/twilio/status", |at| &callback[at..]);
+        Ok(reqwest::Client::new()
             .post(format!("{service_url}{path}"))
             .header("X-Twilio-Signature", signature)
             .form(&params)
             .send()
-            .await
-            .unwrap()
-            .status()
+            .await?
+            .status())
     }
 }
 
@@ -194,9 +289,10 @@ async fn create_message(
         body: text_body.clone(),
         status_callback: field("StatusCallback"),
         sid: None,
+        expected: false,
     };
     let (scripted, delay) = {
-        let mut state = mock.state.lock().unwrap();
+        let mut state = mock.state();
         let for_recipient = state
             .script_by_recipient
             .iter()
@@ -226,12 +322,27 @@ async fn create_message(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let sid = {
-        let mut state = mock.state.lock().unwrap();
+    let (sid, auto_deliver) = {
+        let mut state = mock.state();
         state.next_sid += 1;
-        format!("SM{:032x}", state.next_sid)
+        (format!("SM{:032x}", state.next_sid), state.auto_deliver)
     };
     received.sid = Some(sid.clone());
+    if auto_deliver && let Some(callback) = received.status_callback.clone() {
+        let (mock, text) = (mock.clone(), received.clone());
+        // The callback URL is the service's own address in the sandbox, so it is posted to as given.
+        let base = callback
+            .find("/webhooks/")
+            .map_or(callback.clone(), |at| callback[..at].to_owned());
+        tokio::spawn(async move {
+            for status in ["sent", "delivered"] {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if let Err(err) = mock.send_status(&base, &text, status, None).await {
+                    tracing::warn!(error = %err, "mock provider could not post a status callback");
+                }
+            }
+        });
+    }
     mock.record(received);
     (
         StatusCode::CREATED,
@@ -246,13 +357,13 @@ async fn create_message(
 
 impl MockProvider {
     fn record(&self, text: ReceivedText) {
-        self.state.lock().unwrap().requests.push(text);
+        self.state().requests.push(text);
         self.received.notify_waiters();
     }
 }
 
 fn twilio_error(status: u16, code: i64, retry_after: Option<u64>) -> Response {
-    let status = StatusCode::from_u16(status).unwrap();
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = Json(json!({
         "code": code, "message": format!("mock error {code}"),
         "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16(),
