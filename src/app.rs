@@ -129,6 +129,7 @@ impl Application {
             webhook_key: settings.twilio.auth_token.clone(),
             public_url: settings.public_url.clone(),
             sign_in_limiter: crate::console::sign_in_limiter(),
+            sandbox: None,
         });
         Ok(Self { listener, state })
     }
@@ -137,6 +138,14 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Turns on the console's phone simulator (`serve --sandbox`). Call before running.
+    pub fn attach_sandbox(&mut self, phones: crate::sandbox::serve::Phones) {
+        match Arc::get_mut(&mut self.state) {
+            Some(state) => state.sandbox = Some(Arc::new(phones)),
+            None => tracing::error!("the sandbox was attached after the service started; no phone simulator"),
+        }
     }
 
     pub fn scheduler(&self) -> Arc<Scheduler> {

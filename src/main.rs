@@ -36,7 +36,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service and the scheduler.
-    Serve(Box<Settings>),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate {
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
@@ -82,6 +82,16 @@ enum Command {
         #[arg(long, default_value = "This is a test message. No need to reply.")]
         body: String,
     },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    settings: Settings,
+    /// Try it out: the mock provider instead of a real one, a throw-away database with sample staff and
+    /// clients, and a phone simulator in the console. Nothing leaves the machine.
+    #[arg(long)]
+    sandbox: bool,
 }
 
 #[derive(Subcommand)]
@@ -180,7 +190,7 @@ struct PreviewArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = match &cli.command {
-        Command::Serve(settings) => settings.log_format,
+        Command::Serve(args) => args.settings.log_format,
         Command::SendTest { settings, .. } => settings.log_format,
         _ => LogFormat::Pretty,
     };
@@ -208,7 +218,8 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve(settings) => serve(*settings).await,
+        Command::Serve(args) if args.sandbox => serve_sandbox(args.settings).await,
+        Command::Serve(args) => serve(args.settings).await,
         Command::Migrate { database_url } => {
             let store = Store::connect(&database_url).await?;
             store.migrate().await?;
@@ -480,6 +491,10 @@ fn triage(templates_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
 
 async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let app = Application::build(&settings, Clock::System).await?;
+    run_until_signalled(app).await
+}
+
+async fn run_until_signalled(app: Application) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
@@ -489,6 +504,37 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     });
     app.run_until_stopped(shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `serve --sandbox`: the service on the mock provider with the demo's people, and how to get in.
+async fn serve_sandbox(settings: Settings) -> anyhow::Result<ExitCode> {
+    use tether::sandbox::{people::Api, serve};
+
+    let prepared = serve::prepare(settings).await?;
+    let mut app = Application::build(&prepared.settings, Clock::System).await?;
+    let url = format!("http://{}", app.local_addr());
+    prepared.mock.deliver_automatically(&url);
+    app.attach_sandbox(serve::Phones::new(prepared.mock.clone(), url.clone()));
+    let api = Api {
+        base_url: url.clone(),
+        token: prepared.admin_token.clone(),
+        http: reqwest::Client::new(),
+    };
+    let running = tokio::spawn(run_until_signalled(app));
+    serve::seed(&api, jiff::Timestamp::now())
+        .await
+        .context("cannot seed the sandbox")?;
+    println!("Tether sandbox: texts go to a mock provider in this process; nothing leaves the machine.");
+    println!("Console:         {url}/console  (sign in with the token below)");
+    println!("Phone simulator: {url}/console/sandbox");
+    println!(
+        "Database:        {} (removed on exit)",
+        prepared.database.path().display()
+    );
+    println!("{}", prepared.admin_token);
+    let exit = running.await.context("the service task panicked")??;
+    drop(prepared.database);
+    Ok(exit)
 }
 
 /// Ctrl-C in a terminal, SIGTERM from a supervisor (fly.io, systemd, Docker).

@@ -103,3 +103,57 @@
   }
   refresh();
 })();
+
+// The sandbox's phone simulator: shows one phone's conversation (polled each second) and texts the service
+// as that phone.
+(function () {
+  const simulator = document.getElementById("simulator");
+  if (!simulator) return;
+  const csrf = document.querySelector("main").dataset.csrf;
+  const phone = document.getElementById("phone");
+  const conversation = document.getElementById("conversation");
+  const typed = document.getElementById("typed");
+  const status = document.getElementById("simulator-status");
+  let shown = "";
+
+  function load() {
+    fetch("/console/sandbox/messages?phone=" + encodeURIComponent(phone.value), { credentials: "same-origin" })
+      .then((response) => response.json())
+      .then((bubbles) => {
+        const key = JSON.stringify(bubbles);
+        if (key === shown) return;
+        shown = key;
+        conversation.replaceChildren();
+        bubbles.forEach((b) => {
+          const li = document.createElement("li");
+          li.className = b.direction === "in" ? "out" : "in";
+          const meta = document.createElement("span");
+          meta.className = "meta";
+          meta.textContent = (b.direction === "in" ? "You" : "Service") + " · " + b.at;
+          const body = document.createElement("p");
+          body.textContent = b.body;
+          li.append(meta, body);
+          conversation.appendChild(li);
+        });
+      });
+  }
+
+  document.getElementById("type-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = typed.value.trim();
+    if (!body) return;
+    fetch("/console/sandbox/text", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ from: phone.value, body }),
+      credentials: "same-origin",
+    }).then((response) => {
+      status.textContent = response.ok ? "Sent." : "Not sent (" + response.status + ").";
+      if (response.ok) typed.value = "";
+      load();
+    });
+  });
+  phone.addEventListener("change", () => { shown = ""; load(); });
+  load();
+  setInterval(load, 1000);
+})();

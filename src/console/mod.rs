@@ -6,6 +6,7 @@
 //! The console works through the same rules and audit trail as the API ([`crate::http::auth`]).
 
 mod pages;
+mod sandbox;
 mod session;
 
 use std::net::SocketAddr;
@@ -37,6 +38,8 @@ pub type SignInLimiter = Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>;
 pub struct ConsoleSession {
     pub caller: Caller,
     pub csrf_token: String,
+    /// The service runs with `--sandbox`: the phone simulator is there.
+    pub sandbox: bool,
 }
 
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
@@ -63,6 +66,9 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/on-call", get(pages::on_call))
         .route("/console/dashboard", get(pages::dashboard))
         .route("/console/sign-out", post(sign_out))
+        .route("/console/sandbox", get(sandbox::page))
+        .route("/console/sandbox/messages", get(sandbox::messages))
+        .route("/console/sandbox/text", post(sandbox::type_text))
         .route_layer(middleware::from_fn_with_state(state, with_session));
     Router::new()
         .route("/", get(|| async { Redirect::to("/console/clients") }))
@@ -93,6 +99,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("on_call.html", include_str!("../../assets/console/on_call.html")),
         ("dashboard.html", include_str!("../../assets/console/dashboard.html")),
         ("error.html", include_str!("../../assets/console/error.html")),
+        ("sandbox.html", include_str!("../../assets/console/sandbox.html")),
     ] {
         // The sources are part of the binary and covered by the console tests; a broken one is a build bug.
         if let Err(err) = env.add_template(name, source) {
@@ -188,6 +195,7 @@ async fn with_session(State(state): State<Arc<AppState>>, mut request: Request, 
     request.extensions_mut().insert(ConsoleSession {
         caller: session.caller,
         csrf_token: session.csrf_token,
+        sandbox: state.sandbox.is_some(),
     });
     run_audited(&state, Some(&caller), request, next).await
 }

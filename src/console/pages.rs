@@ -27,7 +27,7 @@ use crate::templates::{CatalogError, Severity};
 const SEGMENT_WARNING: usize = 2;
 
 /// What every page's layout needs.
-fn page(session: &ConsoleSession, section: &str, title: &str) -> minijinja::Value {
+pub(super) fn page(session: &ConsoleSession, section: &str, title: &str) -> minijinja::Value {
     context! {
         caller => context! {
             name => session.caller.name.clone(),
@@ -35,13 +35,14 @@ fn page(session: &ConsoleSession, section: &str, title: &str) -> minijinja::Valu
             may_write => session.caller.may_write(),
             is_admin => session.caller.is_admin(),
         },
+        sandbox => session.sandbox,
         csrf => session.csrf_token.clone(),
         section,
         title,
     }
 }
 
-fn with(base: minijinja::Value, extra: minijinja::Value) -> minijinja::Value {
+pub(super) fn with(base: minijinja::Value, extra: minijinja::Value) -> minijinja::Value {
     context! { ..extra, ..base }
 }
 
@@ -507,7 +508,7 @@ async fn lay_out_preview(
     Ok(axum::Json(by_step.into_values().collect::<Vec<_>>()).into_response())
 }
 
-fn csrf_header(headers: &HeaderMap) -> &str {
+pub(super) fn csrf_header(headers: &HeaderMap) -> &str {
     headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())

@@ -52,6 +52,8 @@ pub struct AppState {
     pub webhook_key: Option<SecretString>,
     /// Console sign-in attempts per address.
     pub sign_in_limiter: crate::console::SignInLimiter,
+    /// `serve --sandbox`: the mock provider and the phone simulator's record.
+    pub sandbox: Option<Arc<crate::sandbox::serve::Phones>>,
     /// `TETHER_PUBLIC_URL`, the base of the URL the provider signs.
     pub public_url: Option<String>,
 }

@@ -19,13 +19,7 @@ use serde_json::json;
 
 use super::harness::Sandbox;
 use super::mock_provider::{FROM, ReceivedText};
-
-const ZONE: &str = "America/New_York";
-const JORDAN: &str = "+14155550101";
-const MAYA: &str = "+14155550102";
-const SAM: &str = "+14155550201";
-const RILEY: &str = "+14155550202";
-const ALEX: &str = "+14155550203";
+use super::people::{self, ALEX, JORDAN, MAYA, SAM, ZONE};
 
 /// One line of the timeline.
 #[derive(Debug, Clone, Serialize)]
@@ -48,13 +42,8 @@ pub struct Event {
 /// Who a number belongs to, for the timeline.
 fn name_of(phone: &str) -> String {
     match phone {
-        JORDAN => "Jordan".into(),
-        MAYA => "Maya".into(),
-        SAM => "Sam (Jordan's peer)".into(),
-        RILEY => "Riley (on call)".into(),
-        ALEX => "Alex (backup)".into(),
         FROM => "Tether".into(),
-        other => other.into(),
+        other => people::name_of(other).unwrap_or(other).into(),
     }
 }
 
@@ -141,58 +130,33 @@ pub async fn run(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
 }
 
 /// Staff, the on-call rotations (Riley, then Alex 10 minutes later) and one client.
-async fn set_up(sandbox: &Sandbox, client: (&str, &str)) -> anyhow::Result<i64> {
-    for (name, phone) in [("Sam", SAM), ("Riley", RILEY), ("Alex", ALEX)] {
-        sandbox
-            .api(Method::POST, "/api/v1/staff", json!({ "name": name, "phone": phone }))
-            .await?;
-    }
-    for (name, member) in [("primary", 2), ("backup", 3)] {
-        sandbox
-            .api(
-                Method::POST,
-                "/api/v1/rotations",
-                json!({ "name": name, "timezone": ZONE, "shift_hours": 24, "handoff_time": "08:00",
-                        "start_date": "2026-03-01", "members": [member] }),
-            )
-            .await?;
-    }
-    let policy = json!({ "steps": [
-        { "target": { "rotation": 1 }, "delay_minutes": 10 },
-        { "target": { "rotation": 2 }, "delay_minutes": 10 },
-    ], "repeat": 0 });
-    sandbox.api(Method::PUT, "/api/v1/escalation-policy", policy).await?;
-    let (name, phone) = client;
-    let created = sandbox
-        .api(
-            Method::POST,
-            "/api/v1/clients",
-            json!({ "phone": phone, "first_name": name, "language": "en", "timezone": ZONE,
-                    "consented_at": "2026-03-06T14:00:00-05:00", "consent_source": "discharge form" }),
-        )
-        .await?;
-    created["id"].as_i64().context("created client has no id")
+async fn set_up(sandbox: &Sandbox, name: &str, phone: &str) -> anyhow::Result<i64> {
+    people::staff_on_call(sandbox.api()).await?;
+    people::client(sandbox.api(), name, phone).await
 }
 
 async fn jordan(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
     let sandbox = Sandbox::start(templates_dir, instant("2026-03-06T14:30:00-05:00")?).await?;
-    let id = set_up(&sandbox, ("Jordan", JORDAN)).await?;
+    let id = set_up(&sandbox, "Jordan", JORDAN).await?;
     sandbox
-        .api(
+        .api()
+        .call(
             Method::PUT,
             &format!("/api/v1/clients/{id}/assigned-staff"),
             json!({ "staff_id": 1 }),
         )
         .await?;
     sandbox
-        .api(
+        .api()
+        .call(
             Method::POST,
             &format!("/api/v1/clients/{id}/enrollments"),
             json!({ "schedule": "caring_contacts", "discharged_at": "2026-03-06T15:00:00-05:00" }),
         )
         .await?;
     sandbox
-        .api(
+        .api()
+        .call(
             Method::POST,
             &format!("/api/v1/clients/{id}/appointments"),
             json!({ "starts_at": "2026-03-09T09:00:00-04:00" }),
@@ -236,7 +200,7 @@ async fn jordan(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
 
 async fn maya(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
     let sandbox = Sandbox::start(templates_dir, instant("2026-03-10T23:30:00-04:00")?).await?;
-    set_up(&sandbox, ("Maya", MAYA)).await?;
+    set_up(&sandbox, "Maya", MAYA).await?;
     let mut story = Story {
         sandbox,
         events: Vec::new(),

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use jiff::Timestamp;
 use secrecy::SecretString;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::mock_provider::{MockProvider, ReceivedText};
+use super::people::Api;
 use crate::app::Application;
 use crate::config::Settings;
 use crate::scheduler::Scheduler;
@@ -29,8 +29,7 @@ pub struct Sandbox {
     pub mock: MockProvider,
     pub clock: ManualClock,
     scheduler: Arc<Scheduler>,
-    admin_token: String,
-    http: reqwest::Client,
+    api: Api,
     shutdown: CancellationToken,
     /// Texts the mock accepted, each with the virtual time it was accepted at.
     seen: usize,
@@ -58,33 +57,25 @@ impl Sandbox {
             }
         });
         Ok(Self {
-            address,
+            address: address.clone(),
             store,
             mock,
             clock,
             scheduler,
-            admin_token,
-            http: reqwest::Client::new(),
+            api: Api {
+                base_url: address.clone(),
+                token: admin_token,
+                http: reqwest::Client::new(),
+            },
             shutdown,
             seen: 0,
             _database: database,
         })
     }
 
-    /// Calls the admin API and answers its JSON; a refusal is an error naming the call.
-    pub async fn api(&self, method: reqwest::Method, path: &str, body: Value) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.address))
-            .bearer_auth(&self.admin_token)
-            .json(&body)
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "{method} {path} answered {status}: {answer}");
-        Ok(answer)
+    /// The admin API, with the sandbox's admin token.
+    pub fn api(&self) -> &Api {
+        &self.api
     }
 
     /// A text from `from` to the service, signed as the provider would sign it.

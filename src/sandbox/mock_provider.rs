@@ -32,6 +32,8 @@ pub struct ReceivedText {
     pub sid: Option<String>,
     /// Checked off by [`MockProvider::expect`].
     pub expected: bool,
+    /// When the mock received it (wall-clock time, for the phone simulator).
+    pub at: jiff::Timestamp,
 }
 
 impl ReceivedText {
@@ -66,8 +68,9 @@ struct MockState {
     script_by_recipient: Vec<(String, Scripted)>,
     delay: Duration,
     next_sid: u64,
-    /// Walk each accepted text through `sent` and `delivered` with signed callbacks, as Twilio would.
-    auto_deliver: bool,
+    /// Where to walk each accepted text through `sent` and `delivered` with signed callbacks, as Twilio
+    /// would: the service's real address.
+    auto_deliver: Option<String>,
 }
 
 #[derive(Clone)]
@@ -79,6 +82,8 @@ pub struct MockProvider {
 
 impl MockProvider {
     pub async fn start() -> std::io::Result<Self> {
+        // The mock's own HTTP clients (webhooks, callbacks) need a TLS provider chosen, as the service's do.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let mock = Self {
@@ -102,9 +107,10 @@ impl MockProvider {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// From now on, each accepted text is followed by signed `sent` and `delivered` callbacks.
-    pub fn deliver_automatically(&self) {
-        self.state().auto_deliver = true;
+    /// From now on, each accepted text is followed by signed `sent` and `delivered` callbacks to the
+    /// service at `service_url`.
+    pub fn deliver_automatically(&self, service_url: &str) {
+        self.state().auto_deliver = Some(service_url.to_owned());
     }
 
     /// The next create request gets this answer instead of 201.
@@ -290,6 +296,7 @@ async fn create_message(
         status_callback: field("StatusCallback"),
         sid: None,
         expected: false,
+        at: jiff::Timestamp::now(),
     };
     let (scripted, delay) = {
         let mut state = mock.state();
@@ -325,19 +332,17 @@ async fn create_message(
     let (sid, auto_deliver) = {
         let mut state = mock.state();
         state.next_sid += 1;
-        (format!("SM{:032x}", state.next_sid), state.auto_deliver)
+        (format!("SM{:032x}", state.next_sid), state.auto_deliver.clone())
     };
     received.sid = Some(sid.clone());
-    if auto_deliver && let Some(callback) = received.status_callback.clone() {
+    if let Some(service_url) = auto_deliver
+        && received.status_callback.is_some()
+    {
         let (mock, text) = (mock.clone(), received.clone());
-        // The callback URL is the service's own address in the sandbox, so it is posted to as given.
-        let base = callback
-            .find("/webhooks/")
-            .map_or(callback.clone(), |at| callback[..at].to_owned());
         tokio::spawn(async move {
             for status in ["sent", "delivered"] {
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                if let Err(err) = mock.send_status(&base, &text, status, None).await {
+                if let Err(err) = mock.send_status(&service_url, &text, status, None).await {
                     tracing::warn!(error = %err, "mock provider could not post a status callback");
                 }
             }

@@ -4,3 +4,5 @@
 pub mod demo;
 pub mod harness;
 pub mod mock_provider;
+pub mod people;
+pub mod serve;

@@ -17,6 +17,7 @@ mod contract;
 mod crash;
 mod inbound;
 mod reminders;
+mod sandbox;
 mod scheduling;
 mod sending;
 mod webhooks;
