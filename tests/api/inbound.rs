@@ -9,10 +9,10 @@ use crate::mock_provider::ReceivedText;
 use crate::on_both_backends;
 
 pub(crate) const MAYA: &str = "+14155550147";
-const PRIMARY: &str = "+14155550181";
-const BACKUP: &str = "+14155550182";
+pub(crate) const PRIMARY: &str = "+14155550181";
+pub(crate) const BACKUP: &str = "+14155550182";
 const SUPERVISOR: &str = "+14155550183";
-const STRANGER: &str = "+14155550199";
+pub(crate) const STRANGER: &str = "+14155550199";
 
 /// Maya, a client; three staff; a primary and a backup rotation of one person each, and a supervisor
 /// step: 10 minutes, then 20, then 20.

@@ -18,6 +18,7 @@ mod crash;
 mod inbound;
 mod reminders;
 mod sandbox;
+mod scenarios;
 mod scheduling;
 mod sending;
 mod webhooks;
