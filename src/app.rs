@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::escalation::Escalator;
 use crate::http::{self, AppState};
 use crate::inbound::InboundService;
+use crate::inbound::intake::Intake;
 use crate::outbox::Dispatcher;
 use crate::scheduler::Scheduler;
 use crate::scheduling::Clock;
@@ -104,7 +105,10 @@ impl Application {
             catalogs.clone(),
             clock.clone(),
         ));
-        let inbound = InboundService::new(store.clone(), catalog.clone(), clock.clone(), settings.inbound());
+        let inbound = Intake::start(
+            InboundService::new(store.clone(), catalog.clone(), clock.clone(), settings.inbound()),
+            store.backend(),
+        );
 
         let listener = TcpListener::bind(&settings.bind)
             .await

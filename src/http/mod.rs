@@ -21,7 +21,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::CatalogService;
-use crate::inbound::InboundService;
+use crate::inbound::intake::Intake;
 use crate::scheduler::Scheduler;
 use crate::scheduling::{Clock, QuietHours};
 use crate::storage::Store;
@@ -40,7 +40,8 @@ pub struct AppState {
     pub catalogs: CatalogService,
     pub clock: Clock,
     pub scheduler: Arc<Scheduler>,
-    pub inbound: InboundService,
+    /// Inbound texts, handled in groups that share one commit.
+    pub inbound: Intake,
     /// False only when explicitly configured for local trials with the log provider.
     pub verify_signatures: bool,
     pub quiet_hours: QuietHours,

@@ -150,7 +150,7 @@ async fn inbound_sms(
         body: form.get("Body").unwrap_or_default().to_owned(),
         opt_out_type: form.get("OptOutType").filter(|t| !t.is_empty()).map(str::to_owned),
     };
-    if let Receipt::Handled { .. } = state.inbound.receive(&text).await? {
+    if let Receipt::Handled { .. } = state.inbound.receive(text).await? {
         // Replies and pages are in the outbox; wake the dispatcher rather than wait for its next deadline.
         state.scheduler.nudge();
     }

@@ -2,6 +2,7 @@
 //! keywords, staff commands, replies and forwarding. Everything one text causes is written in one
 //! transaction with the text itself (see [`crate::storage::InboundTx`]).
 
+pub mod intake;
 pub mod keywords;
 
 use jiff::SignedDuration;
@@ -11,7 +12,9 @@ use crate::domain::{ClientStatus, MessageKind};
 use crate::risk::{Assessment, Tier};
 use crate::scheduling::Clock;
 use crate::scheduling::reminders::describe_when;
-use crate::storage::{AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError};
+use crate::storage::{
+    AckOutcome, ClientRecord, InboundGroup, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError,
+};
 use crate::templates::{MessageContext, ReminderContext, SharedCatalog, StaffContext};
 use keywords::{Keyword, ReminderReply, StaffCommand};
 
@@ -64,7 +67,7 @@ pub struct InboundService {
 
 /// What handling one text decided, collected while the transaction is open.
 struct Handling<'a> {
-    tx: InboundTx,
+    tx: InboundTx<'a>,
     text: &'a InboundText,
     assessment: Assessment,
     looping: bool,
@@ -81,7 +84,31 @@ impl InboundService {
         }
     }
 
-    pub async fn receive(&self, text: &InboundText) -> Result<Receipt, StoreError> {
+    /// Handles a group of texts in one transaction and answers each once the group is committed: texts
+    /// arriving together share one durable commit instead of paying one each (see [`intake`]).
+    async fn handle_group(&self, group: Vec<intake::Waiting>) {
+        let outcomes = match self.store.begin_inbound_group().await {
+            Ok(mut shared) => {
+                let mut outcomes = Vec::with_capacity(group.len());
+                for (text, _) in &group {
+                    outcomes.push(self.handle_in(&mut shared, text).await.map_err(|err| describe(&err)));
+                }
+                match shared.commit().await {
+                    Ok(()) => outcomes,
+                    Err(err) => vec![Err(describe(&err)); group.len()],
+                }
+            }
+            Err(err) => vec![Err(describe(&err)); group.len()],
+        };
+        for ((_, done), outcome) in group.into_iter().zip(outcomes) {
+            // A caller that gave up (the provider hung up) needs no answer: a stored text stays stored, and
+            // the provider's retry is answered as a duplicate.
+            let _ = done.send(outcome);
+        }
+    }
+
+    /// Stores and handles one text inside `shared`, in a savepoint of its own.
+    async fn handle_in(&self, shared: &mut InboundGroup, text: &InboundText) -> Result<Receipt, StoreError> {
         let assessment = self.catalog.current().risk.assess(&text.body);
         let matches = serde_json::to_string(&assessment.matches).unwrap_or_else(|_| "[]".into());
         let inbound = NewInbound {
@@ -94,7 +121,7 @@ impl InboundService {
             opt_out_type: text.opt_out_type.as_deref(),
             received_at: self.clock.now(),
         };
-        let Some(mut tx) = self.store.begin_inbound(&inbound).await? else {
+        let Some(mut tx) = shared.begin_inbound(&inbound).await? else {
             tracing::info!(sid = text.message_sid, "duplicate inbound text ignored");
             return Ok(Receipt::Duplicate);
         };
@@ -645,5 +672,13 @@ fn text_to(
         step: None,
         planned_at: now,
         expires_at: None,
+    }
+}
+
+/// An error as text, with its cause: a group's outcome is told to several waiting callers.
+fn describe(err: &StoreError) -> String {
+    match std::error::Error::source(err) {
+        Some(source) => format!("{err}: {source}"),
+        None => err.to_string(),
     }
 }

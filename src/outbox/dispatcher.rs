@@ -10,6 +10,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::SignedDuration;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::recorder::SentRecorder;
@@ -93,8 +94,18 @@ impl Dispatcher {
         self.dispatch_due_from(URGENT_PRIORITY).await
     }
 
+    /// Claims batches and sends them through a pipeline: the next batch is claimed while the last texts of
+    /// the current one are still with the provider, so the provider calls in flight never drain to zero
+    /// between batches. At most `concurrency` claimed texts wait, so a lease is never eaten by the queue.
     async fn dispatch_due_from(&self, min_priority: i64) -> Result<usize, StoreError> {
-        let mut handled = 0;
+        let (ready, waiting) = mpsc::channel::<ClaimedText>(self.settings.concurrency.max(1));
+        let (claimed, ()) = tokio::join!(self.claim_into(ready, min_priority), self.send_from(waiting));
+        claimed
+    }
+
+    /// Claims due texts, batch after batch, until none are due or the service is stopping.
+    async fn claim_into(&self, ready: mpsc::Sender<ClaimedText>, min_priority: i64) -> Result<usize, StoreError> {
+        let mut claimed = 0;
         while !self.stopping.is_cancelled() {
             let now = self.clock.now();
             let batch = self
@@ -102,14 +113,24 @@ impl Dispatcher {
                 .claim_due(now, self.settings.lease, self.settings.batch_size(), min_priority)
                 .await?;
             if batch.is_empty() {
-                return Ok(handled);
+                break;
             }
-            handled += batch.len();
-            futures_util::stream::iter(batch)
-                .for_each_concurrent(self.settings.concurrency.max(1), |text| self.handle(text))
-                .await;
+            claimed += batch.len();
+            for text in batch {
+                // The sending side ends only after this one, so a send cannot fail.
+                if ready.send(text).await.is_err() {
+                    break;
+                }
+            }
         }
-        Ok(handled)
+        Ok(claimed)
+    }
+
+    /// Sends claimed texts, `concurrency` at a time, until the claiming side is done.
+    async fn send_from(&self, mut waiting: mpsc::Receiver<ClaimedText>) {
+        futures_util::stream::poll_fn(|cx| waiting.poll_recv(cx))
+            .for_each_concurrent(self.settings.concurrency.max(1), |text| self.handle(text))
+            .await;
     }
 
     async fn handle(&self, text: ClaimedText) {

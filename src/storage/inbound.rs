@@ -1,9 +1,12 @@
-//! One inbound text, processed as one transaction: the text is stored first (a duplicate `MessageSid`
-//! writes nothing and stops there), then every effect — opt-out, escalation, notice, replies — is written
-//! with it, so a crash leaves either all of it or none, and the provider's retry finishes the job.
+//! One inbound text, processed as one unit: the text is stored first (a duplicate `MessageSid` writes
+//! nothing and stops there), then every effect — opt-out, escalation, notice, replies — is written with it,
+//! so a crash leaves either all of it or none, and the provider's retry finishes the job.
+//!
+//! Texts arriving together are handled in one [`InboundGroup`]: one database transaction, each text in its
+//! own savepoint, one durable commit for all. A text whose handling fails rolls back to its savepoint alone.
 
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{Any, Transaction};
+use sqlx::{Acquire, Any, Transaction};
 
 use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
 use super::staff::staff_member;
@@ -45,17 +48,36 @@ pub enum AckOutcome {
     UnknownCode,
 }
 
-/// An open transaction on one inbound text.
-pub struct InboundTx {
+/// The transaction shared by a group of inbound texts.
+pub struct InboundGroup {
     tx: Transaction<'static, Any>,
+}
+
+/// An open savepoint on one inbound text, inside its group.
+pub struct InboundTx<'g> {
+    tx: Transaction<'g, Any>,
     pub inbound_id: i64,
     now: Timestamp,
 }
 
 impl Store {
-    /// Stores an inbound text and opens its transaction; `None` if this `MessageSid` was already received.
-    pub async fn begin_inbound(&self, inbound: &NewInbound<'_>) -> Result<Option<InboundTx>> {
-        let mut tx = self.pool.begin().await?;
+    pub async fn begin_inbound_group(&self) -> Result<InboundGroup> {
+        Ok(InboundGroup {
+            tx: self.pool.begin().await?,
+        })
+    }
+}
+
+impl InboundGroup {
+    /// Commits every text finished in the group: one durable write for all of them.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores an inbound text and opens its savepoint; `None` if this `MessageSid` was already received.
+    pub async fn begin_inbound(&mut self, inbound: &NewInbound<'_>) -> Result<Option<InboundTx<'_>>> {
+        let mut tx = (&mut self.tx).begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, sender, risk_tier, risk_matches, \
              action, opt_out_type, received_at) VALUES ($1, $2, $3, $4, 'unknown', $5, $6, 'received', $7, $8) \
@@ -85,7 +107,7 @@ impl Store {
     }
 }
 
-impl InboundTx {
+impl InboundTx<'_> {
     /// When the text was received; every write in this transaction is stamped with it.
     pub fn now(&self) -> Timestamp {
         self.now
@@ -305,6 +327,7 @@ impl InboundTx {
         Ok(id)
     }
 
+    /// Records what was done and closes the text's savepoint; it is durable once its group commits.
     pub async fn finish(
         mut self,
         sender: &str,
@@ -327,7 +350,7 @@ impl InboundTx {
     }
 }
 
-async fn staff_where(tx: &mut Transaction<'static, Any>, condition: &str, value: &str) -> Result<Option<StaffMember>> {
+async fn staff_where(tx: &mut Transaction<'_, Any>, condition: &str, value: &str) -> Result<Option<StaffMember>> {
     let row: Option<(i64, String, String, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT id, name, phone, opted_out_at FROM staff WHERE {condition}"
     )))
@@ -344,7 +367,7 @@ async fn staff_where(tx: &mut Transaction<'static, Any>, condition: &str, value:
 
 /// Acknowledges the open escalation with reply code `code`, recording who and when.
 pub(super) async fn acknowledge(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     code: &str,
     staff_id: i64,
     now: Timestamp,

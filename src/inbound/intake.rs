@@ -1,0 +1,71 @@
+//! Group commit for inbound texts. Every webhook still waits until its own text, and everything it
+//! causes, is durable before the provider gets its 200; but texts that arrive while the previous group is
+//! being written share the next transaction and its one fsync, instead of queueing for one commit each
+//! behind SQLite's single writer.
+
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::{InboundService, InboundText, Receipt};
+use crate::storage::{Backend, StoreError};
+
+/// Texts handled in one transaction at most; more wait for the next one.
+const MAX_GROUP: usize = 64;
+
+pub(super) type Waiting = (InboundText, oneshot::Sender<Result<Receipt, String>>);
+
+/// Takes inbound texts in and answers each once it is committed.
+#[derive(Clone)]
+pub struct Intake {
+    queue: mpsc::Sender<Waiting>,
+}
+
+impl Intake {
+    /// Starts the writers: one on SQLite, which has one writer anyway; a few on PostgreSQL, where
+    /// transactions run side by side. They end when the last handle is dropped.
+    pub fn start(service: InboundService, backend: Backend) -> Self {
+        let (queue, incoming) = mpsc::channel::<Waiting>(MAX_GROUP * 4);
+        let incoming = Arc::new(Mutex::new(incoming));
+        let writers = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        for _ in 0..writers {
+            let (service, incoming) = (service.clone(), incoming.clone());
+            tokio::spawn(async move {
+                while let Some(group) = next_group(&incoming).await {
+                    service.handle_group(group).await;
+                }
+            });
+        }
+        Self { queue }
+    }
+
+    /// Handles one text and returns once it is committed.
+    pub async fn receive(&self, text: InboundText) -> Result<Receipt, StoreError> {
+        let (done, committed) = oneshot::channel();
+        self.queue
+            .send((text, done))
+            .await
+            .map_err(|_| StoreError::GroupCommit("inbound handling has stopped".into()))?;
+        committed
+            .await
+            .map_err(|_| StoreError::GroupCommit("inbound handling stopped before committing".into()))?
+            .map_err(StoreError::GroupCommit)
+    }
+}
+
+/// The first text waiting and whatever arrived with it; `None` once every handle is gone.
+async fn next_group(incoming: &Mutex<mpsc::Receiver<Waiting>>) -> Option<Vec<Waiting>> {
+    let mut incoming = incoming.lock().await;
+    let first = incoming.recv().await?;
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match incoming.try_recv() {
+            Ok(next) => group.push(next),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
