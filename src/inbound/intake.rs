@@ -29,7 +29,7 @@ impl Intake {
         let incoming = Arc::new(Mutex::new(incoming));
         let writers = match backend {
             Backend::Sqlite => 1,
-            Backend::Postgres => 4,
+            Backend::Postgres => 6,
         };
         for _ in 0..writers {
             let (service, incoming) = (service.clone(), incoming.clone());

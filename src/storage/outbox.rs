@@ -88,15 +88,25 @@ pub struct TextRecord {
 }
 
 /// Rows that may be claimed: due and waiting, or claimed by a dispatcher whose lease ran out (it crashed
-/// or hung). PostgreSQL skips rows another instance is claiming this very moment instead of waiting for it.
+/// or hung). Each half is read in claim order through its own index and cut at the limit, so a claim costs
+/// about what it takes, however many texts wait; only the two short lists are merged and sorted.
+/// PostgreSQL skips rows another instance is claiming this very moment instead of waiting for it.
 const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
-     lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
-     WHERE ((status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3)) \
-     AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4)";
+     lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM (\
+     SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
+       WHERE status = 'pending' AND send_at <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4) \
+     UNION ALL SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
+       WHERE status = 'sending' AND lease_until <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4)) \
+     ORDER BY priority DESC, send_at LIMIT $4)";
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
-     lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
-     WHERE ((status = 'pending' AND send_at <= $3) OR (status = 'sending' AND lease_until <= $3)) \
-     AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4 FOR UPDATE SKIP LOCKED)";
+     lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM (\
+     SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
+       WHERE status = 'pending' AND send_at <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4 \
+       FOR UPDATE SKIP LOCKED) pending \
+     UNION ALL SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
+       WHERE status = 'sending' AND lease_until <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4 \
+       FOR UPDATE SKIP LOCKED) expired) due \
+     ORDER BY priority DESC, send_at LIMIT $4)";
 
 /// Inserts a text; returns its id, or `None` if a text with the same idempotency key exists.
 pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<Option<i64>> {
