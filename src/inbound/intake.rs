@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::{InboundService, InboundText, Receipt};
 use crate::storage::{Backend, StoreError};
 
-/// Texts handled in one transaction at most; more wait for the next one.
+/// Texts handled in one SQLite transaction at most; more wait for the next one.
 const MAX_GROUP: usize = 64;
 
 pub(super) type Waiting = (InboundText, oneshot::Sender<Result<Receipt, String>>);
@@ -22,19 +22,22 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Starts the writers: one on SQLite, which has one writer anyway; a few on PostgreSQL, where
-    /// transactions run side by side. They end when the last handle is dropped.
+    /// Starts the writers. SQLite has one writer anyway: one writer here, in groups. PostgreSQL runs
+    /// transactions side by side and already shares WAL flushes between concurrent commits, so there each
+    /// text gets its own transaction on one of several writers, as before this queue existed; grouping
+    /// measured no faster there and worse at the tail (a text waits while its group is handled one by one:
+    /// p99 285 ms against 123 ms). The writers end when the last handle is dropped.
     pub fn start(service: InboundService, backend: Backend) -> Self {
+        let (writers, group_size) = match backend {
+            Backend::Sqlite => (1, MAX_GROUP),
+            Backend::Postgres => (8, 1),
+        };
         let (queue, incoming) = mpsc::channel::<Waiting>(MAX_GROUP * 4);
         let incoming = Arc::new(Mutex::new(incoming));
-        let writers = match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 6,
-        };
         for _ in 0..writers {
             let (service, incoming) = (service.clone(), incoming.clone());
             tokio::spawn(async move {
-                while let Some(group) = next_group(&incoming).await {
+                while let Some(group) = next_group(&incoming, group_size).await {
                     service.handle_group(group).await;
                 }
             });
@@ -57,11 +60,11 @@ impl Intake {
 }
 
 /// The first text waiting and whatever arrived with it; `None` once every handle is gone.
-async fn next_group(incoming: &Mutex<mpsc::Receiver<Waiting>>) -> Option<Vec<Waiting>> {
+async fn next_group(incoming: &Mutex<mpsc::Receiver<Waiting>>, most: usize) -> Option<Vec<Waiting>> {
     let mut incoming = incoming.lock().await;
     let first = incoming.recv().await?;
     let mut group = vec![first];
-    while group.len() < MAX_GROUP {
+    while group.len() < most {
         match incoming.try_recv() {
             Ok(next) => group.push(next),
             Err(_) => break,

@@ -283,6 +283,32 @@ async fn the_console_signs_in_edits_a_schedule_and_acknowledges_an_escalation() 
         browser.screenshot(name).await;
     }
 
+    // On a phone-sized screen the same pages still read top to bottom.
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": 390, "height": 844 })),
+        )
+        .await;
+    for (name, path) in [
+        ("12-phone-clients", "clients/1"),
+        ("13-phone-escalations", "escalations"),
+    ] {
+        browser.goto(&format!("{}/console/{path}", app.address)).await;
+        browser.wait_for_text("h1", "").await;
+        let overflow = "return document.documentElement.scrollWidth <= window.innerWidth + 1;";
+        let fits = browser
+            .command(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({ "script": overflow, "args": [] })),
+            )
+            .await;
+        assert_eq!(fits, json!(true), "{path} scrolls sideways on a phone");
+        browser.screenshot(name).await;
+    }
+
     // What the browser did is in the audit log under the token's name.
     let audit: Value = app.get("/api/v1/audit?limit=1000").await.json().await.unwrap();
     let actions: Vec<String> = audit
