@@ -82,6 +82,15 @@ impl Caller {
         self.role >= Role::Staff
     }
 
+    /// Which clients a list shows: `Some(staff id)` for staff (nobody, for a staff token without a staff
+    /// member), `None` (everyone) for admins and viewers.
+    pub fn client_filter(&self) -> Option<i64> {
+        match self.role {
+            Role::Admin | Role::Viewer => None,
+            Role::Staff => Some(self.staff_id.unwrap_or(-1)),
+        }
+    }
+
     /// Staff see the clients assigned to them; admins and viewers (who see no words) see every client.
     pub fn may_see_client(&self, assigned_staff_id: Option<i64>) -> bool {
         match self.role {
@@ -133,6 +142,15 @@ mod tests {
         assert!(!staff.may_see_client(None));
         assert!(!caller(Role::Staff, None).may_see_client(None));
         assert!(!viewer.may_write() && !viewer.may_read_bodies() && viewer.may_see_client(Some(8)));
+        assert_eq!(
+            (admin.client_filter(), staff.client_filter(), viewer.client_filter()),
+            (None, Some(7), None)
+        );
+        assert_eq!(
+            caller(Role::Staff, None).client_filter(),
+            Some(-1),
+            "a staff token without a member sees nobody"
+        );
     }
 
     #[test]

@@ -48,13 +48,7 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let catalog = catalogs.live().clone();
-        let current = catalog.current();
-        let missing: Vec<String> = store
-            .schedules_in_use()
-            .await?
-            .into_iter()
-            .filter(|name| current.schedule(name).is_none())
-            .collect();
+        let missing = crate::catalog::missing_schedules(&store, &catalog.current()).await?;
         anyhow::ensure!(
             missing.is_empty(),
             "active enrollments follow schedules missing from the live catalog (version {}): {}",

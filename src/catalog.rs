@@ -272,15 +272,19 @@ fn edited_schedules(previous: &Catalog, next: &Catalog) -> Result<BTreeSet<Strin
     Ok(edited)
 }
 
-/// A schedule clients are still enrolled in cannot disappear: their next texts would have nowhere to come from.
-async fn check_schedules_in_use(store: &Store, next: &Catalog) -> Result<(), SaveError> {
-    let missing: Vec<String> = store
+/// Schedules active enrolments follow that `catalog` does not have.
+pub async fn missing_schedules(store: &Store, catalog: &Catalog) -> Result<Vec<String>, StoreError> {
+    Ok(store
         .schedules_in_use()
         .await?
         .into_iter()
-        .filter(|name| next.schedule(name).is_none())
-        .collect();
-    if let Some(name) = missing.first() {
+        .filter(|name| catalog.schedule(name).is_none())
+        .collect())
+}
+
+/// A schedule clients are still enrolled in cannot disappear: their next texts would have nowhere to come from.
+async fn check_schedules_in_use(store: &Store, next: &Catalog) -> Result<(), SaveError> {
+    if let Some(name) = missing_schedules(store, next).await?.first() {
         return Err(problem(
             format!("schedules/{name}.toml"),
             "is missing, but active enrollments follow it; discharge them or keep the schedule".into(),

@@ -104,15 +104,9 @@ async fn client_list(
     error: Option<(String, String)>,
     form: Option<&NewClientForm>,
 ) -> Result<Html<String>, ConsoleError> {
-    let caller = &session.caller;
-    let assigned_to = if caller.is_admin() || !caller.may_read_bodies() {
-        None
-    } else {
-        Some(caller.staff_id.unwrap_or(-1))
-    };
     let rows: Vec<ClientRow> = state
         .store
-        .clients(assigned_to)
+        .clients(session.caller.client_filter())
         .await?
         .into_iter()
         .map(|c| ClientRow {

@@ -118,13 +118,7 @@ async fn load_client(state: &AppState, id: i64) -> Result<ClientRecord, ApiError
 
 /// Every client the caller may see, newest first.
 async fn list_clients(caller: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<ClientView>>, ApiError> {
-    let assigned_to = if caller.is_admin() || !caller.may_read_bodies() {
-        None
-    } else {
-        // A staff token without a staff member sees nobody rather than everybody.
-        Some(caller.staff_id.unwrap_or(-1))
-    };
-    let clients = state.store.clients(assigned_to).await?;
+    let clients = state.store.clients(caller.client_filter()).await?;
     Ok(Json(clients.into_iter().map(ClientView::from).collect()))
 }
 
