@@ -281,7 +281,7 @@ async fn list_escalations(
     Ok(Json(escalations))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AcknowledgeInput {
     /// Who takes it. Staff tokens acknowledge as their own staff member and may leave this out.

@@ -89,26 +89,9 @@ impl Sandbox {
     /// is after `until`; answers the texts the provider accepted meanwhile, each with the time it went.
     pub async fn run_until(&mut self, until: Timestamp) -> anyhow::Result<Vec<(Timestamp, ReceivedText)>> {
         let mut sent = Vec::new();
-        for _ in 0..MAX_PASSES {
-            let report = self.scheduler.tick().await?;
-            sent.extend(self.newly_accepted());
-            match report.next_deadline {
-                Some(next) if next <= until => {
-                    if next > self.clock.now() {
-                        self.clock.set(next);
-                    } else {
-                        tokio::task::yield_now().await;
-                    }
-                }
-                _ => {
-                    self.clock.set(until);
-                    self.scheduler.tick().await?;
-                    sent.extend(self.newly_accepted());
-                    return Ok(sent);
-                }
-            }
-        }
-        anyhow::bail!("the scheduler did not settle before {until}")
+        let (scheduler, clock) = (self.scheduler.clone(), self.clock.clone());
+        run_passes_until(&scheduler, &clock, until, || sent.extend(self.newly_accepted())).await?;
+        Ok(sent)
     }
 
     fn newly_accepted(&mut self) -> Vec<(Timestamp, ReceivedText)> {
@@ -121,6 +104,38 @@ impl Sandbox {
         self.seen = accepted.len();
         new
     }
+}
+
+/// Runs scheduler passes, jumping the virtual clock from one deadline to the next, until the next deadline
+/// is after `until` (the clock is then left at `until`); `after_pass` runs after every pass. Bounded, so a
+/// scheduling loop fails loudly instead of hanging. The demo and the end-to-end tests drive time with it.
+pub async fn run_passes_until(
+    scheduler: &Scheduler,
+    clock: &ManualClock,
+    until: Timestamp,
+    mut after_pass: impl FnMut(),
+) -> anyhow::Result<()> {
+    for _ in 0..MAX_PASSES {
+        let report = scheduler.tick().await?;
+        after_pass();
+        match report.next_deadline {
+            Some(next) if next <= until => {
+                if next > clock.now() {
+                    clock.set(next);
+                } else {
+                    // Due now but not handled: let any in-flight work settle, then look again.
+                    tokio::task::yield_now().await;
+                }
+            }
+            _ => {
+                clock.set(until);
+                scheduler.tick().await?;
+                after_pass();
+                return Ok(());
+            }
+        }
+    }
+    anyhow::bail!("the scheduler did not settle before {until}")
 }
 
 impl Drop for Sandbox {

@@ -203,33 +203,31 @@ impl MockProvider {
             // A high bit keeps inbound sids apart from the ones the mock gives outbound texts.
             format!("SM{:032x}", u128::from(state.next_sid) | (1 << 100))
         };
-        let params: Vec<(String, String)> = [
-            ("ToCountry", "US"),
-            ("SmsMessageSid", sid.as_str()),
-            ("NumMedia", "0"),
-            ("SmsSid", sid.as_str()),
-            ("SmsStatus", "received"),
-            ("Body", body),
-            ("FromCountry", "US"),
-            ("To", FROM),
-            ("NumSegments", "1"),
-            ("MessageSid", sid.as_str()),
-            ("AccountSid", ACCOUNT_SID),
-            ("From", from),
-            ("ApiVersion", "2010-04-01"),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+        let response = self
+            .send_inbound_with_sid(service_url, public_url, from, body, &sid)
+            .await?;
+        Ok(response.status())
+    }
+
+    /// Like [`MockProvider::send_inbound`], with a chosen `MessageSid` (to replay one, say); answers the
+    /// service's whole response.
+    pub async fn send_inbound_with_sid(
+        &self,
+        service_url: &str,
+        public_url: &str,
+        from: &str,
+        body: &str,
+        sid: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let params = inbound_params(from, body, sid);
         let signature =
             crate::provider::signature::compute(AUTH_TOKEN, &format!("{public_url}/webhooks/twilio/sms"), &params);
-        let response = reqwest::Client::new()
+        reqwest::Client::new()
             .post(format!("{service_url}/webhooks/twilio/sms"))
             .header("X-Twilio-Signature", signature)
             .form(&params)
             .send()
-            .await?;
-        Ok(response.status())
+            .await
     }
 
     /// Posts a status callback for `text` to the service at `service_url`, signed like Twilio signs it:
@@ -267,6 +265,28 @@ impl MockProvider {
             .await?
             .status())
     }
+}
+
+/// The form Twilio posts for an inbound SMS (twilio-protocol.md §2.1).
+pub fn inbound_params(from: &str, body: &str, sid: &str) -> Vec<(String, String)> {
+    [
+        ("ToCountry", "US"),
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("SmsSid", sid),
+        ("SmsStatus", "received"),
+        ("Body", body),
+        ("FromCountry", "US"),
+        ("To", FROM),
+        ("NumSegments", "1"),
+        ("MessageSid", sid),
+        ("AccountSid", ACCOUNT_SID),
+        ("From", from),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
 }
 
 async fn create_message(

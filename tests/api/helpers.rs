@@ -280,18 +280,9 @@ impl TestApp {
     }
 
     pub async fn text_in_with_sid(&self, from: &str, body: &str, sid: &str) -> reqwest::StatusCode {
-        let params = inbound_params(from, body, sid);
-        let signature = tether::provider::signature::compute(
-            crate::mock_provider::AUTH_TOKEN,
-            &format!("{PUBLIC_URL}/webhooks/twilio/sms"),
-            &params,
-        );
         let response = self
-            .http
-            .post(format!("{}/webhooks/twilio/sms", self.address))
-            .header("X-Twilio-Signature", signature)
-            .form(&params)
-            .send()
+            .mock
+            .send_inbound_with_sid(&self.address, PUBLIC_URL, from, body, sid)
             .await
             .unwrap();
         let status = response.status();
@@ -310,25 +301,9 @@ impl TestApp {
     /// Runs scheduler passes, jumping the virtual clock from one deadline to the next, until the next
     /// deadline is after `until` (the clock is then left at `until`). Bounded, so a loop fails loudly.
     pub async fn run_until(&self, until: Timestamp) {
-        for _ in 0..10_000 {
-            let report = self.scheduler.tick().await.unwrap();
-            match report.next_deadline {
-                Some(next) if next <= until => {
-                    if next > self.clock.now() {
-                        self.clock.set(next);
-                    } else {
-                        // Due now but not handled: let any in-flight work settle, then look again.
-                        tokio::task::yield_now().await;
-                    }
-                }
-                _ => {
-                    self.clock.set(until);
-                    self.scheduler.tick().await.unwrap();
-                    return;
-                }
-            }
-        }
-        panic!("scheduler did not settle before {until}");
+        tether::sandbox::harness::run_passes_until(&self.scheduler, &self.clock, until, || {})
+            .await
+            .unwrap();
     }
 }
 
@@ -420,27 +395,7 @@ macro_rules! on_both_backends {
     };
 }
 
-/// The form Twilio posts for an inbound SMS (twilio-protocol.md §2.1).
-pub fn inbound_params(from: &str, body: &str, sid: &str) -> Vec<(String, String)> {
-    [
-        ("ToCountry", "US"),
-        ("SmsMessageSid", sid),
-        ("NumMedia", "0"),
-        ("SmsSid", sid),
-        ("SmsStatus", "received"),
-        ("Body", body),
-        ("FromCountry", "US"),
-        ("To", crate::mock_provider::FROM),
-        ("NumSegments", "1"),
-        ("MessageSid", sid),
-        ("AccountSid", crate::mock_provider::ACCOUNT_SID),
-        ("From", from),
-        ("ApiVersion", "2010-04-01"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
+pub use crate::mock_provider::inbound_params;
 
 /// A text to no client record, due at `at`: load for the dispatcher without the client rules.
 pub fn due_text(key: String, to: String, at: Timestamp) -> tether::storage::NewText {
