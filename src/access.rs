@@ -77,6 +77,24 @@ impl Caller {
         self.role == Role::Admin
     }
 
+    /// [`Caller::may_write`], with the reason when not, for a 403 in the API or the console.
+    pub fn check_write(&self) -> Result<(), &'static str> {
+        if self.may_write() {
+            Ok(())
+        } else {
+            Err("this token is read-only")
+        }
+    }
+
+    /// [`Caller::is_admin`], with the reason when not.
+    pub fn check_admin(&self) -> Result<(), &'static str> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err("only an admin may do this")
+        }
+    }
+
     /// Viewers see who was texted and when, never what was said.
     pub fn may_read_bodies(&self) -> bool {
         self.role >= Role::Staff

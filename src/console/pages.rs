@@ -54,19 +54,11 @@ fn local(seconds: i64, zone: &str) -> String {
 }
 
 fn require_writer(session: &ConsoleSession) -> Result<(), ConsoleError> {
-    if session.caller.may_write() {
-        Ok(())
-    } else {
-        Err(ConsoleError::Forbidden("this sign-in is read-only"))
-    }
+    session.caller.check_write().map_err(ConsoleError::Forbidden)
 }
 
 fn require_admin(session: &ConsoleSession) -> Result<(), ConsoleError> {
-    if session.caller.is_admin() {
-        Ok(())
-    } else {
-        Err(ConsoleError::Forbidden("only an admin may do this"))
-    }
+    session.caller.check_admin().map_err(ConsoleError::Forbidden)
 }
 
 #[derive(Serialize)]

@@ -132,11 +132,8 @@ impl FromRequestParts<Arc<AppState>> for Writer {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        if caller.may_write() {
-            Ok(Writer(caller))
-        } else {
-            Err(ApiError::Forbidden("this token is read-only"))
-        }
+        caller.check_write().map_err(ApiError::Forbidden)?;
+        Ok(Writer(caller))
     }
 }
 
@@ -148,11 +145,8 @@ impl FromRequestParts<Arc<AppState>> for AdminOnly {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        if caller.is_admin() {
-            Ok(AdminOnly(caller))
-        } else {
-            Err(ApiError::Forbidden("only an admin may do this"))
-        }
+        caller.check_admin().map_err(ApiError::Forbidden)?;
+        Ok(AdminOnly(caller))
     }
 }
 
