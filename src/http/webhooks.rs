@@ -150,8 +150,9 @@ async fn inbound_sms(
         body: form.get("Body").unwrap_or_default().to_owned(),
         opt_out_type: form.get("OptOutType").filter(|t| !t.is_empty()).map(str::to_owned),
     };
-    if let Receipt::Handled { .. } = state.inbound.receive(text).await? {
-        // Replies and pages are in the outbox; wake the dispatcher rather than wait for its next deadline.
+    if let Receipt::Handled { queued_work: true, .. } = state.inbound.receive(text).await? {
+        // Replies and pages are in the outbox; wake the dispatcher rather than wait for its next deadline. A
+        // text that queued nothing wakes nobody: under load every wake is a pass competing for the writer.
         state.scheduler.nudge();
     }
     Ok(twiml())

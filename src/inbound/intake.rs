@@ -30,7 +30,7 @@ impl Intake {
     pub fn start(service: InboundService, backend: Backend) -> Self {
         let (writers, group_size) = match backend {
             Backend::Sqlite => (1, MAX_GROUP),
-            Backend::Postgres => (8, 1),
+            Backend::Postgres => (4, MAX_GROUP),
         };
         let (queue, incoming) = mpsc::channel::<Waiting>(MAX_GROUP * 4);
         let incoming = Arc::new(Mutex::new(incoming));

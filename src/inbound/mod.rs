@@ -13,7 +13,7 @@ use crate::risk::{Assessment, Tier};
 use crate::scheduling::Clock;
 use crate::scheduling::reminders::describe_when;
 use crate::storage::{
-    AckOutcome, ClientRecord, InboundGroup, InboundTx, NewInbound, NewText, StaffMember, Store, StoreError,
+    AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, Sender, StaffMember, Store, StoreError,
 };
 use crate::templates::{MessageContext, ReminderContext, SharedCatalog, StaffContext};
 use keywords::{Keyword, ReminderReply, StaffCommand};
@@ -54,6 +54,8 @@ pub enum Receipt {
         inbound_id: i64,
         tier: Tier,
         action: String,
+        /// Whether it put texts in the outbox or opened an escalation, so the scheduler should look now.
+        queued_work: bool,
     },
 }
 
@@ -85,20 +87,27 @@ impl InboundService {
     }
 
     /// Handles a group of texts in one transaction and answers each once the group is committed: texts
-    /// arriving together share one durable commit instead of paying one each (see [`intake`]).
+    /// arriving together share one durable commit instead of paying one each (see [`intake`]). If anything
+    /// in the group fails, nothing of it is kept and each text is handled again in a transaction of its own,
+    /// so only the text that fails is answered with an error.
     async fn handle_group(&self, group: Vec<intake::Waiting>) {
-        let outcomes = match self.store.begin_inbound_group().await {
-            Ok(mut shared) => {
-                let mut outcomes = Vec::with_capacity(group.len());
-                for (text, _) in &group {
-                    outcomes.push(self.handle_in(&mut shared, text).await.map_err(|err| describe(&err)));
+        let texts: Vec<&InboundText> = group.iter().map(|(text, _)| text).collect();
+        let outcomes = match self.handle_together(&texts).await {
+            Ok(receipts) => receipts.into_iter().map(Ok).collect(),
+            Err(err) if texts.len() == 1 => vec![Err(describe(&err))],
+            Err(err) => {
+                tracing::warn!(error = %err, texts = texts.len(), "inbound group failed: handling its texts one by one");
+                let mut outcomes = Vec::with_capacity(texts.len());
+                for text in &texts {
+                    let alone = self.handle_together(std::slice::from_ref(text)).await;
+                    outcomes.push(
+                        alone
+                            .map(|mut receipts| receipts.remove(0))
+                            .map_err(|err| describe(&err)),
+                    );
                 }
-                match shared.commit().await {
-                    Ok(()) => outcomes,
-                    Err(err) => vec![Err(describe(&err)); group.len()],
-                }
+                outcomes
             }
-            Err(err) => vec![Err(describe(&err)); group.len()],
         };
         for ((_, done), outcome) in group.into_iter().zip(outcomes) {
             // A caller that gave up (the provider hung up) needs no answer: a stored text stays stored, and
@@ -107,34 +116,86 @@ impl InboundService {
         }
     }
 
-    /// Stores and handles one text inside `shared`, in a savepoint of its own.
-    async fn handle_in(&self, shared: &mut InboundGroup, text: &InboundText) -> Result<Receipt, StoreError> {
-        let assessment = self.catalog.current().risk.assess(&text.body);
-        let matches = serde_json::to_string(&assessment.matches).unwrap_or_else(|_| "[]".into());
-        let inbound = NewInbound {
-            message_sid: &text.message_sid,
-            from_phone: &text.from,
-            to_phone: &text.to,
-            body: &text.body,
-            risk_tier: assessment.tier.as_str(),
-            risk_matches: &matches,
-            opt_out_type: text.opt_out_type.as_deref(),
-            received_at: self.clock.now(),
-        };
-        let Some(mut tx) = shared.begin_inbound(&inbound).await? else {
-            tracing::info!(sid = text.message_sid, "duplicate inbound text ignored");
-            return Ok(Receipt::Duplicate);
-        };
+    /// Handles `texts` in one transaction, in order, and commits; nothing is kept if any of them fails. The
+    /// texts are stored, and their senders looked up, a chunk at a time: a group costs a few statements more
+    /// than one text, not a few statements per text.
+    async fn handle_together(&self, texts: &[&InboundText]) -> Result<Vec<Receipt>, StoreError> {
+        let now = self.clock.now();
+        let catalog = self.catalog.current();
+        let assessments: Vec<Assessment> = texts.iter().map(|text| catalog.risk.assess(&text.body)).collect();
+        let matches: Vec<String> = assessments
+            .iter()
+            .map(|a| serde_json::to_string(&a.matches).unwrap_or_else(|_| "[]".into()))
+            .collect();
+        let arriving: Vec<NewInbound> = texts
+            .iter()
+            .zip(&assessments)
+            .zip(&matches)
+            .map(|((text, assessment), matches)| NewInbound {
+                message_sid: &text.message_sid,
+                from_phone: &text.from,
+                to_phone: &text.to,
+                body: &text.body,
+                risk_tier: assessment.tier.as_str(),
+                risk_matches: matches,
+                opt_out_type: text.opt_out_type.as_deref(),
+                received_at: now,
+            })
+            .collect();
+
+        let mut shared = self.store.begin_inbound_group().await?;
+        let ids = shared.store(&arriving).await?;
+        let mut first_from: Vec<&str> = Vec::new();
+        for (text, id) in texts.iter().zip(&ids) {
+            if id.is_some() && !first_from.contains(&text.from.as_str()) {
+                first_from.push(&text.from);
+            }
+        }
+        let mut senders = shared.senders(&first_from, now - LOOP_WINDOW).await?;
+        let mut receipts = Vec::with_capacity(texts.len());
+        for ((text, assessment), id) in texts.iter().zip(assessments).zip(ids) {
+            let Some(inbound_id) = id else {
+                tracing::info!(sid = text.message_sid, "duplicate inbound text ignored");
+                receipts.push(Receipt::Duplicate);
+                continue;
+            };
+            let mut tx = shared.text(inbound_id, now);
+            // The group's look-up holds for the first text from a number; a second one in the same group is
+            // looked up again, so it sees what the first changed (a STOP, say).
+            let sender = match senders.remove(&text.from) {
+                Some(sender) => sender,
+                None => tx.sender(&text.from, LOOP_WINDOW).await?,
+            };
+            receipts.push(self.handle_in(tx, text, assessment, sender).await?);
+        }
+        shared.commit().await?;
+        for receipt in &receipts {
+            if let Receipt::Handled {
+                inbound_id,
+                tier,
+                action,
+                ..
+            } = receipt
+            {
+                tracing::info!(inbound_id, tier = tier.as_str(), action, "inbound text handled");
+            }
+        }
+        Ok(receipts)
+    }
+
+    /// Handles one stored text from `sender` inside its group's transaction.
+    async fn handle_in(
+        &self,
+        tx: InboundTx<'_>,
+        text: &InboundText,
+        assessment: Assessment,
+        sender: Sender,
+    ) -> Result<Receipt, StoreError> {
         let inbound_id = tx.inbound_id;
-        let looping = tx.recent_from(&text.from, LOOP_WINDOW).await? > LOOP_LIMIT;
+        let looping = sender.recent_texts > LOOP_LIMIT;
         if looping {
             tracing::warn!(from = %Masked(&text.from), "many texts from one number: automatic replies paused");
         }
-        let client = tx.client_by_phone(&text.from).await?;
-        let staff = match client {
-            Some(_) => None,
-            None => tx.staff_by_phone(&text.from).await?,
-        };
         let tier = assessment.tier;
         let mut handling = Handling {
             tx,
@@ -143,9 +204,9 @@ impl InboundService {
             looping,
             actions: Vec::new(),
         };
-        let (sender, client_id, staff_id) = match (&client, &staff) {
+        let (kind, client_id, staff_id) = match (&sender.client, &sender.staff) {
             (Some(client), _) => {
-                self.handle_client(&mut handling, client).await?;
+                self.handle_client(&mut handling, client, sender.peer.as_ref()).await?;
                 ("client", Some(client.id), None)
             }
             (None, Some(member)) => {
@@ -162,16 +223,22 @@ impl InboundService {
         } else {
             handling.actions.join(",")
         };
-        handling.tx.finish(sender, client_id, staff_id, &action).await?;
-        tracing::info!(inbound_id, sender, tier = tier.as_str(), action, "inbound text handled");
+        let queued_work = handling.tx.queued_work();
+        handling.tx.finish(kind, client_id, staff_id, action.clone());
         Ok(Receipt::Handled {
             inbound_id,
             tier,
             action,
+            queued_work,
         })
     }
 
-    async fn handle_client(&self, h: &mut Handling<'_>, client: &ClientRecord) -> Result<(), StoreError> {
+    async fn handle_client(
+        &self,
+        h: &mut Handling<'_>,
+        client: &ClientRecord,
+        peer: Option<&StaffMember>,
+    ) -> Result<(), StoreError> {
         let reference = client.id.to_string();
         let tier = h.assessment.tier;
         // Risk first, whatever else the text says: "STOP I want to die" opts out *and* escalates.
@@ -182,8 +249,7 @@ impl InboundService {
                 h.actions.push("escalated");
             }
             Tier::Concern => {
-                self.concern_notice(h, Some(client.id), client.assigned_staff_id, &reference)
-                    .await?;
+                self.concern_notice(h, Some(client.id), peer, &reference).await?;
             }
             Tier::None => {}
         }
@@ -268,8 +334,8 @@ impl InboundService {
                     }
                 }
                 Tier::None => {
-                    if !self.answer_reminder(h, client).await? {
-                        self.forward(h, client, &reference).await?;
+                    if !self.answer_reminder(h, client, peer).await? {
+                        self.forward(h, peer, &reference).await?;
                     }
                 }
             },
@@ -433,7 +499,12 @@ impl InboundService {
     /// A one-word answer to the latest open reminder of its kind. Returns false if the text is no such
     /// answer or nothing is open, so it is forwarded like any reply. An answer that could mean either an
     /// appointment or a medication goes to staff instead of guessing.
-    async fn answer_reminder(&self, h: &mut Handling<'_>, client: &ClientRecord) -> Result<bool, StoreError> {
+    async fn answer_reminder(
+        &self,
+        h: &mut Handling<'_>,
+        client: &ClientRecord,
+        peer: Option<&StaffMember>,
+    ) -> Result<bool, StoreError> {
         let Some(reply) = keywords::reminder_reply(&h.text.body) else {
             return Ok(false);
         };
@@ -452,7 +523,7 @@ impl InboundService {
                 )
                 .await?;
                 h.actions.push("ambiguous");
-                self.forward(h, client, &client.id.to_string()).await?;
+                self.forward(h, peer, &client.id.to_string()).await?;
                 return Ok(true);
             }
             (ReminderReply::Yes, Some(prompt), None) | (ReminderReply::Yes, None, Some(prompt)) => Some(prompt),
@@ -516,7 +587,7 @@ impl InboundService {
         &self,
         h: &mut Handling<'_>,
         client_id: Option<i64>,
-        staff_id: Option<i64>,
+        peer: Option<&StaffMember>,
         reference: &str,
     ) -> Result<(), StoreError> {
         let reason = h
@@ -526,19 +597,24 @@ impl InboundService {
             .map(|m| m.category.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        h.tx.open_notice(client_id, staff_id, &reason).await?;
+        h.tx.open_notice(client_id, peer.map(|p| p.id), &reason).await?;
         h.actions.push("notice");
         let context = StaffContext {
             reference,
             ..StaffContext::default()
         };
-        self.text_staff(h, staff_id, "staff/notice", &context, "notice").await?;
+        self.text_staff(h, peer, "staff/notice", &context, "notice").await?;
         Ok(())
     }
 
     /// An ordinary reply goes to the client's assigned peer, with its words unless configured otherwise. A
     /// loop with another bot is recorded but not forwarded text by text to the peer's phone.
-    async fn forward(&self, h: &mut Handling<'_>, client: &ClientRecord, reference: &str) -> Result<(), StoreError> {
+    async fn forward(
+        &self,
+        h: &mut Handling<'_>,
+        peer: Option<&StaffMember>,
+        reference: &str,
+    ) -> Result<(), StoreError> {
         if h.looping {
             return Ok(());
         }
@@ -552,10 +628,7 @@ impl InboundService {
             reference,
             body: &h.text.body,
         };
-        if self
-            .text_staff(h, client.assigned_staff_id, template, &context, "forward")
-            .await?
-        {
+        if self.text_staff(h, peer, template, &context, "forward").await? {
             h.actions.push("forwarded");
         }
         Ok(())
@@ -566,15 +639,12 @@ impl InboundService {
     async fn text_staff(
         &self,
         h: &mut Handling<'_>,
-        staff_id: Option<i64>,
+        peer: Option<&StaffMember>,
         template: &str,
         context: &StaffContext<'_>,
         purpose: &str,
     ) -> Result<bool, StoreError> {
-        let Some(peer) = (match staff_id {
-            Some(id) => h.tx.staff_by_id(id).await?,
-            None => None,
-        }) else {
+        let Some(peer) = peer else {
             return Ok(false);
         };
         let body = self.render_staff(template, context);

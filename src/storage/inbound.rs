@@ -2,14 +2,15 @@
 //! nothing and stops there), then every effect — opt-out, escalation, notice, replies — is written with it,
 //! so a crash leaves either all of it or none, and the provider's retry finishes the job.
 //!
-//! Texts arriving together are handled in one [`InboundGroup`]: one database transaction, each text in its
-//! own savepoint, one durable commit for all. A text whose handling fails rolls back to its savepoint alone.
+//! Texts arriving together are handled in one [`InboundGroup`]: one database transaction and one durable
+//! commit for all. If any text in a group fails, the caller rolls the whole group back and handles its texts
+//! one by one (see `inbound::InboundService::handle_group`), so one bad text never takes others with it; a
+//! savepoint per text would do the same at two more round trips for every text.
 
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{Acquire, Any, Transaction};
+use sqlx::{Any, AnyConnection, FromRow, Row, Transaction};
 
 use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
-use super::staff::staff_member;
 use super::{ClientRecord, NewText, OpenPrompt, Result, Store, instant, outbox::insert_text, unix};
 use crate::domain::MessageKind;
 
@@ -48,62 +49,165 @@ pub enum AckOutcome {
     UnknownCode,
 }
 
+/// Who sent an inbound text, found in one statement: the client with that number or, failing that, the staff
+/// member; the client's assigned peer; and how many texts came from the number lately (this one included),
+/// because a loop with another bot shows up there and automatic replies stop.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub client: Option<ClientRecord>,
+    pub staff: Option<StaffMember>,
+    pub peer: Option<StaffMember>,
+    pub recent_texts: i64,
+}
+
 /// The transaction shared by a group of inbound texts.
 pub struct InboundGroup {
     tx: Transaction<'static, Any>,
+    handled: Vec<Handled>,
 }
 
-/// An open savepoint on one inbound text, inside its group.
+/// What a text turned out to be, written to its row for the whole group at once when the group commits.
+struct Handled {
+    inbound_id: i64,
+    sender: &'static str,
+    client_id: Option<i64>,
+    staff_id: Option<i64>,
+    action: String,
+}
+
+/// One inbound text being handled inside its group's transaction.
 pub struct InboundTx<'g> {
-    tx: Transaction<'g, Any>,
+    tx: &'g mut AnyConnection,
+    handled: &'g mut Vec<Handled>,
     pub inbound_id: i64,
     now: Timestamp,
+    queued_work: bool,
+}
+
+/// Statements over a group's texts take them in chunks of a power of two, at most this many: few distinct
+/// statements to prepare and cache, whatever the group's size.
+const MOST_PER_STATEMENT: usize = 64;
+
+/// `items` in chunks of 64, 32, 16 … 1, largest first.
+fn in_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let size = MOST_PER_STATEMENT.min(1 << items.len().ilog2());
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
+}
+
+/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` parameters each.
+fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let parameters = (1..=columns).map(|c| format!("${}", row * columns + c));
+            format!("({})", parameters.collect::<Vec<_>>().join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Store {
     pub async fn begin_inbound_group(&self) -> Result<InboundGroup> {
         Ok(InboundGroup {
             tx: self.pool.begin().await?,
+            handled: Vec::new(),
         })
     }
 }
 
 impl InboundGroup {
-    /// Commits every text finished in the group: one durable write for all of them.
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
+    /// Stores a group's texts; each one's id, or `None` for a `MessageSid` already received.
+    pub async fn store(&mut self, texts: &[NewInbound<'_>]) -> Result<Vec<Option<i64>>> {
+        let mut ids = std::collections::HashMap::with_capacity(texts.len());
+        for chunk in in_chunks(texts) {
+            // `WHERE true`: without it SQLite would read `ON CONFLICT` as a join's `ON` (a documented
+            // ambiguity of `INSERT … SELECT` with an upsert clause).
+            let sql = format!(
+                "WITH arriving (sid, from_phone, to_phone, body, risk_tier, risk_matches, opt_out_type, received_at) \
+                 AS (VALUES {}) \
+                 INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, risk_tier, risk_matches, \
+                 opt_out_type, received_at, sender, action) \
+                 SELECT sid, from_phone, to_phone, body, risk_tier, risk_matches, opt_out_type, received_at, \
+                 'unknown', 'received' FROM arriving WHERE true \
+                 ON CONFLICT (message_sid) DO NOTHING RETURNING id, message_sid",
+                value_rows(chunk.len(), 8)
+            );
+            let mut insert = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+            for text in chunk {
+                insert = insert
+                    .bind(text.message_sid)
+                    .bind(text.from_phone)
+                    .bind(text.to_phone)
+                    .bind(text.body)
+                    .bind(text.risk_tier)
+                    .bind(text.risk_matches)
+                    .bind(text.opt_out_type)
+                    .bind(unix(text.received_at));
+            }
+            ids.extend(
+                insert
+                    .fetch_all(&mut *self.tx)
+                    .await?
+                    .into_iter()
+                    .map(|(id, sid)| (sid, id)),
+            );
+        }
+        // A MessageSid twice in one group is stored once: the first text gets the id, the second is a duplicate.
+        Ok(texts.iter().map(|text| ids.remove(text.message_sid)).collect())
     }
 
-    /// Stores an inbound text and opens its savepoint; `None` if this `MessageSid` was already received.
-    pub async fn begin_inbound(&mut self, inbound: &NewInbound<'_>) -> Result<Option<InboundTx<'_>>> {
-        let mut tx = (&mut self.tx).begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, sender, risk_tier, risk_matches, \
-             action, opt_out_type, received_at) VALUES ($1, $2, $3, $4, 'unknown', $5, $6, 'received', $7, $8) \
-             ON CONFLICT (message_sid) DO NOTHING RETURNING id",
-        )
-        .bind(inbound.message_sid)
-        .bind(inbound.from_phone)
-        .bind(inbound.to_phone)
-        .bind(inbound.body)
-        .bind(inbound.risk_tier)
-        .bind(inbound.risk_matches)
-        .bind(inbound.opt_out_type)
-        .bind(unix(inbound.received_at))
-        .fetch_optional(&mut *tx)
-        .await?;
-        match id {
-            Some(inbound_id) => Ok(Some(InboundTx {
-                tx,
-                inbound_id,
-                now: inbound.received_at,
-            })),
-            None => {
-                tx.rollback().await?;
-                Ok(None)
-            }
+    /// Who sent texts from each of `phones` (see [`Sender`]), counting texts received after `since`.
+    pub async fn senders(
+        &mut self,
+        phones: &[&str],
+        since: Timestamp,
+    ) -> Result<std::collections::HashMap<String, Sender>> {
+        let mut senders = std::collections::HashMap::with_capacity(phones.len());
+        for chunk in in_chunks(phones) {
+            senders.extend(senders_of(&mut self.tx, chunk, since).await?);
         }
+        Ok(senders)
+    }
+
+    /// Opens the handling of the stored text `inbound_id`, received at `now`.
+    pub fn text(&mut self, inbound_id: i64, now: Timestamp) -> InboundTx<'_> {
+        InboundTx {
+            tx: &mut self.tx,
+            handled: &mut self.handled,
+            inbound_id,
+            now,
+            queued_work: false,
+        }
+    }
+
+    /// Records what every text in the group turned out to be and commits: one durable write for all.
+    pub async fn commit(mut self) -> Result<()> {
+        for chunk in in_chunks(&self.handled) {
+            let sql = format!(
+                "WITH handled (id, sender, client_id, staff_id, action) AS (VALUES {}) \
+                 UPDATE inbound_messages SET sender = handled.sender, client_id = handled.client_id, \
+                 staff_id = handled.staff_id, action = handled.action FROM handled WHERE inbound_messages.id = handled.id",
+                value_rows(chunk.len(), 5)
+            );
+            let mut update = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for done in chunk {
+                update = update
+                    .bind(done.inbound_id)
+                    .bind(done.sender)
+                    .bind(done.client_id)
+                    .bind(done.staff_id)
+                    .bind(done.action.as_str());
+            }
+            update.execute(&mut *self.tx).await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -113,14 +217,19 @@ impl InboundTx<'_> {
         self.now
     }
 
-    pub async fn client_by_phone(&mut self, phone: &str) -> Result<Option<ClientRecord>> {
-        let row: Option<ClientRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {CLIENT_COLUMNS} FROM clients WHERE phone = $1"
-        )))
-        .bind(phone)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.map(ClientRecord::from))
+    /// Whether this text put anything in the outbox or opened an escalation: only then is there anything
+    /// for the scheduler to do sooner than it planned.
+    pub fn queued_work(&self) -> bool {
+        self.queued_work
+    }
+
+    /// Who sent the text from `phone`, as things stand now, counting texts within `window`.
+    pub async fn sender(&mut self, phone: &str, window: SignedDuration) -> Result<Sender> {
+        let mut found = senders_of(self.tx, &[phone], self.now - window).await?;
+        found
+            .pop()
+            .map(|(_, sender)| sender)
+            .ok_or_else(|| sqlx::Error::RowNotFound.into())
     }
 
     pub async fn client_by_id(&mut self, id: i64) -> Result<Option<ClientRecord>> {
@@ -131,26 +240,6 @@ impl InboundTx<'_> {
         .fetch_optional(&mut *self.tx)
         .await?;
         Ok(row.map(ClientRecord::from))
-    }
-
-    pub async fn staff_by_phone(&mut self, phone: &str) -> Result<Option<StaffMember>> {
-        staff_where(&mut self.tx, "phone = $1", phone).await
-    }
-
-    pub async fn staff_by_id(&mut self, id: i64) -> Result<Option<StaffMember>> {
-        staff_member(&mut self.tx, id).await
-    }
-
-    /// Texts received from `phone` in the last `window`, this one included: a loop with another bot shows
-    /// up here, and automatic replies stop.
-    pub async fn recent_from(&mut self, phone: &str, window: SignedDuration) -> Result<i64> {
-        let count =
-            sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE from_phone = $1 AND received_at > $2")
-                .bind(phone)
-                .bind(unix(self.now - window))
-                .fetch_one(&mut *self.tx)
-                .await?;
-        Ok(count)
     }
 
     /// Texts of `kind` planned to `phone` within `window`, for rate-limiting automatic replies.
@@ -167,7 +256,7 @@ impl InboundTx<'_> {
 
     /// Opts a client out and cancels every text still waiting for them.
     pub async fn opt_out_client(&mut self, client_id: i64) -> Result<()> {
-        opt_out(&mut self.tx, client_id, "client opted out", self.now).await
+        opt_out(self.tx, client_id, "client opted out", self.now).await
     }
 
     /// Subscribes an opted-out client again; scheduled texts resume from the next step.
@@ -193,7 +282,9 @@ impl InboundTx<'_> {
     }
 
     pub async fn enqueue(&mut self, text: &NewText) -> Result<Option<i64>> {
-        insert_text(&mut self.tx, text, self.now).await
+        let id = insert_text(self.tx, text, self.now).await?;
+        self.queued_work |= id.is_some();
+        Ok(id)
     }
 
     /// Opens an escalation for this text, due to page its first step now. Returns its id and reply code.
@@ -227,6 +318,7 @@ impl InboundTx<'_> {
         .bind(unix(self.now))
         .execute(&mut *self.tx)
         .await?;
+        self.queued_work = true;
         Ok((id, code))
     }
 
@@ -247,7 +339,7 @@ impl InboundTx<'_> {
 
     /// Acknowledges the open escalation with `code` on behalf of `staff_id`.
     pub async fn acknowledge_code(&mut self, code: &str, staff_id: i64) -> Result<AckOutcome> {
-        acknowledge(&mut self.tx, code, staff_id, self.now).await
+        acknowledge(self.tx, code, staff_id, self.now).await
     }
 
     /// The reply code of the latest open escalation this staff member was paged for.
@@ -327,47 +419,73 @@ impl InboundTx<'_> {
         Ok(id)
     }
 
-    /// Records what was done and closes the text's savepoint; it is durable once its group commits.
-    pub async fn finish(
-        mut self,
-        sender: &str,
-        client_id: Option<i64>,
-        staff_id: Option<i64>,
-        action: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE inbound_messages SET sender = $1, client_id = $2, staff_id = $3, action = $4 WHERE id = $5",
-        )
-        .bind(sender)
-        .bind(client_id)
-        .bind(staff_id)
-        .bind(action)
-        .bind(self.inbound_id)
-        .execute(&mut *self.tx)
-        .await?;
-        self.tx.commit().await?;
-        Ok(())
+    /// Records what the text turned out to be; written, and durable, when its group commits.
+    pub fn finish(self, sender: &'static str, client_id: Option<i64>, staff_id: Option<i64>, action: String) {
+        self.handled.push(Handled {
+            inbound_id: self.inbound_id,
+            sender,
+            client_id,
+            staff_id,
+            action,
+        });
     }
 }
 
-async fn staff_where(tx: &mut Transaction<'_, Any>, condition: &str, value: &str) -> Result<Option<StaffMember>> {
-    let row: Option<(i64, String, String, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, name, phone, opted_out_at FROM staff WHERE {condition}"
-    )))
-    .bind(value)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.map(|(id, name, phone, opted_out_at)| StaffMember {
+/// One statement for who sent texts from `phones`: a row per number, whether or not anyone has it.
+async fn senders_of(conn: &mut AnyConnection, phones: &[&str], since: Timestamp) -> Result<Vec<(String, Sender)>> {
+    let since_parameter = phones.len() + 1;
+    let sql = format!(
+        "WITH phones (from_phone) AS (VALUES {}) \
+         SELECT phones.from_phone, (SELECT COUNT(*) FROM inbound_messages m \
+         WHERE m.from_phone = phones.from_phone AND m.received_at > ${since_parameter}) AS recent_texts, \
+         c.*, s.id AS staff_id, s.name AS staff_name, s.phone AS staff_phone, s.opted_out_at AS staff_opted_out_at, \
+         p.id AS peer_id, p.name AS peer_name, p.phone AS peer_phone, p.opted_out_at AS peer_opted_out_at \
+         FROM phones \
+         LEFT JOIN (SELECT {CLIENT_COLUMNS} FROM clients) AS c ON c.phone = phones.from_phone \
+         LEFT JOIN staff s ON s.phone = phones.from_phone AND c.id IS NULL \
+         LEFT JOIN staff p ON p.id = c.assigned_staff_id",
+        value_rows(phones.len(), 1)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for phone in phones {
+        query = query.bind(*phone);
+    }
+    let rows = query.bind(unix(since)).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            let client = match row.try_get::<Option<i64>, _>("id")? {
+                Some(_) => Some(ClientRecord::from(ClientRow::from_row(row)?)),
+                None => None,
+            };
+            let sender = Sender {
+                client,
+                staff: staff_in(row, "staff")?,
+                peer: staff_in(row, "peer")?,
+                recent_texts: row.try_get("recent_texts")?,
+            };
+            Ok((row.try_get("from_phone")?, sender))
+        })
+        .collect()
+}
+
+/// The staff member in the `{prefix}_…` columns of a row, if the join found one.
+fn staff_in(row: &sqlx::any::AnyRow, prefix: &str) -> Result<Option<StaffMember>> {
+    let Some(id) = row.try_get::<Option<i64>, _>(format!("{prefix}_id").as_str())? else {
+        return Ok(None);
+    };
+    Ok(Some(StaffMember {
         id,
-        name,
-        phone,
-        opted_out: opted_out_at.is_some(),
+        name: row.try_get(format!("{prefix}_name").as_str())?,
+        phone: row.try_get(format!("{prefix}_phone").as_str())?,
+        opted_out: row
+            .try_get::<Option<i64>, _>(format!("{prefix}_opted_out_at").as_str())?
+            .is_some(),
     }))
 }
 
 /// Acknowledges the open escalation with reply code `code`, recording who and when.
 pub(super) async fn acknowledge(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut AnyConnection,
     code: &str,
     staff_id: i64,
     now: Timestamp,
@@ -379,7 +497,7 @@ pub(super) async fn acknowledge(
     .bind(staff_id)
     .bind(unix(now))
     .bind(code)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     if let Some((escalation_id, client_id)) = acknowledged {
         sqlx::query(
@@ -389,7 +507,7 @@ pub(super) async fn acknowledge(
         .bind(escalation_id)
         .bind(staff_id)
         .bind(unix(now))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         return Ok(AckOutcome::Acknowledged {
             escalation_id,
@@ -400,7 +518,7 @@ pub(super) async fn acknowledge(
     let earlier: Option<i64> =
         sqlx::query_scalar("SELECT id FROM escalations WHERE status <> 'open' AND code = $1 LIMIT 1")
             .bind(code)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
     Ok(match earlier {
         Some(_) => AckOutcome::AlreadyAcknowledged { code: code.to_owned() },
@@ -411,4 +529,20 @@ pub(super) async fn acknowledge(
 /// How staff texts name a client: the client id, or the escalation for a number that is no client.
 pub fn reference(escalation_id: i64, client_id: Option<i64>) -> String {
     client_id.map_or_else(|| format!("unknown-{escalation_id}"), |id| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_written_in_power_of_two_chunks() {
+        let sizes = |n: usize| in_chunks(&vec![0; n]).map(<[i32]>::len).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(37), [32, 4, 1]);
+        assert_eq!(sizes(64), [64]);
+        assert_eq!(sizes(150), [64, 64, 16, 4, 2]);
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
 }

@@ -490,3 +490,60 @@ on_both_backends! {
         running.await.unwrap();
     }
 }
+
+on_both_backends! {
+    /// Texts arriving together share a transaction. One of them fails in the database (a trigger refuses
+    /// it): the provider gets an error for that one alone, so it retries; every other text is stored and
+    /// handled exactly once, and the crisis among them opens one escalation, not one per attempt.
+    async fn one_failing_text_does_not_fail_the_texts_that_arrived_with_it(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let refuse_poison = match backend {
+            TestBackend::Sqlite => vec![
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_messages WHEN NEW.body = 'poison' \
+                 BEGIN SELECT RAISE(ABORT, 'poison refused'); END",
+            ],
+            TestBackend::Postgres(_) => vec![
+                "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.body = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_messages FOR EACH ROW \
+                 EXECUTE FUNCTION refuse_poison()",
+            ],
+        };
+        for statement in refuse_poison {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+
+        // Ten at most: more from one number within minutes would look like a loop, and loops get no replies.
+        let bodies: Vec<String> = (0..10)
+            .map(|i| match i {
+                3 => "poison".to_owned(),
+                6 => "i want to die".to_owned(),
+                _ => format!("thanks, talk soon ({i})"),
+            })
+            .collect();
+        let statuses = futures_util::future::join_all(bodies.iter().map(|body| app.text_in(MAYA, body))).await;
+        for (body, status) in bodies.iter().zip(&statuses) {
+            let expected = if body == "poison" { 500 } else { 200 };
+            assert_eq!(status.as_u16(), expected, "{body}");
+        }
+
+        let stored: Vec<(String, String)> = sqlx::query_as("SELECT body, action FROM inbound_messages ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 9, "{stored:?}");
+        assert!(stored.iter().all(|(body, _)| body != "poison"));
+        assert!(stored.iter().all(|(_, action)| action != "received"), "every stored text was handled: {stored:?}");
+        let escalations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM escalations").fetch_one(&pool).await.unwrap();
+        assert_eq!(escalations, 1);
+        let crisis_replies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'crisis_reply'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(crisis_replies, 1);
+        pool.close().await;
+    }
+}
