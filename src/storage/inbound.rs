@@ -292,14 +292,7 @@ impl InboundTx<'_> {
         let open_codes: Vec<String> = sqlx::query_scalar("SELECT code FROM escalations WHERE status = 'open'")
             .fetch_all(&mut *self.tx)
             .await?;
-        // Four digits are easy to type on a phone; collisions with open escalations are avoided here and
-        // forbidden by a unique index.
-        let code = loop {
-            let candidate = fastrand::u32(1000..10_000).to_string();
-            if !open_codes.contains(&candidate) {
-                break candidate;
-            }
-        };
+        let code = reply_code(&open_codes);
         let id = sqlx::query_scalar(
             "INSERT INTO escalations (code, inbound_id, client_id, from_phone, status, step, round, next_action_at, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', 0, 0, $5, $5, $5) RETURNING id",
@@ -526,6 +519,23 @@ pub(super) async fn acknowledge(
     })
 }
 
+/// A reply code no open escalation has. Four digits are easy to type on a phone; collisions with open
+/// escalations are avoided here and forbidden by a unique index. Once half the four-digit codes are taken
+/// (thousands of crises open at once, as in a load test) codes get six digits, so the search always ends.
+fn reply_code(open_codes: &[String]) -> String {
+    let range = if open_codes.len() < 4_500 {
+        1_000..10_000
+    } else {
+        100_000..1_000_000
+    };
+    loop {
+        let candidate = fastrand::u32(range.clone()).to_string();
+        if !open_codes.contains(&candidate) {
+            return candidate;
+        }
+    }
+}
+
 /// How staff texts name a client: the client id, or the escalation for a number that is no client.
 pub fn reference(escalation_id: i64, client_id: Option<i64>) -> String {
     client_id.map_or_else(|| format!("unknown-{escalation_id}"), |id| id.to_string())
@@ -534,6 +544,14 @@ pub fn reference(escalation_id: i64, client_id: Option<i64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reply_codes_never_run_out() {
+        let all_four_digit: Vec<String> = (1_000..10_000).map(|code: u32| code.to_string()).collect();
+        let code = reply_code(&all_four_digit);
+        assert_eq!(code.len(), 6, "{code}");
+        assert_eq!(reply_code(&[]).len(), 4);
+    }
 
     #[test]
     fn groups_are_written_in_power_of_two_chunks() {
