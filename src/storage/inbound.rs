@@ -11,7 +11,9 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::{Any, AnyConnection, FromRow, Row, Transaction};
 
 use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
-use super::{ClientRecord, NewText, OpenPrompt, Result, Store, instant, outbox::insert_text, unix};
+use super::{
+    ClientRecord, NewText, OpenPrompt, Result, Store, in_chunks, instant, outbox::insert_text, unix, value_rows,
+};
 use crate::domain::MessageKind;
 
 #[derive(Debug, Clone)]
@@ -82,34 +84,6 @@ pub struct InboundTx<'g> {
     pub inbound_id: i64,
     now: Timestamp,
     queued_work: bool,
-}
-
-/// Statements over a group's texts take them in chunks of a power of two, at most this many: few distinct
-/// statements to prepare and cache, whatever the group's size.
-const MOST_PER_STATEMENT: usize = 64;
-
-/// `items` in chunks of 64, 32, 16 … 1, largest first.
-fn in_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if items.is_empty() {
-            return None;
-        }
-        let size = MOST_PER_STATEMENT.min(1 << items.len().ilog2());
-        let (chunk, rest) = items.split_at(size);
-        items = rest;
-        Some(chunk)
-    })
-}
-
-/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` parameters each.
-fn value_rows(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let parameters = (1..=columns).map(|c| format!("${}", row * columns + c));
-            format!("({})", parameters.collect::<Vec<_>>().join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Store {
@@ -551,16 +525,5 @@ mod tests {
         let code = reply_code(&all_four_digit);
         assert_eq!(code.len(), 6, "{code}");
         assert_eq!(reply_code(&[]).len(), 4);
-    }
-
-    #[test]
-    fn groups_are_written_in_power_of_two_chunks() {
-        let sizes = |n: usize| in_chunks(&vec![0; n]).map(<[i32]>::len).collect::<Vec<_>>();
-        assert_eq!(sizes(0), Vec::<usize>::new());
-        assert_eq!(sizes(1), [1]);
-        assert_eq!(sizes(37), [32, 4, 1]);
-        assert_eq!(sizes(64), [64]);
-        assert_eq!(sizes(150), [64, 64, 16, 4, 2]);
-        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

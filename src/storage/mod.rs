@@ -209,6 +209,34 @@ fn optional_instant(seconds: Option<i64>) -> Option<Timestamp> {
     seconds.map(instant)
 }
 
+/// Statements over many rows (a group of inbound texts, of acceptances) take them in chunks of a power of
+/// two, at most this many: few distinct statements to prepare and cache, whatever the group's size.
+const MOST_PER_STATEMENT: usize = 64;
+
+/// `items` in chunks of 64, 32, 16 … 1, largest first.
+pub(super) fn in_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let size = MOST_PER_STATEMENT.min(1 << items.len().ilog2());
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
+}
+
+/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` parameters each.
+pub(super) fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let parameters = (1..=columns).map(|c| format!("${}", row * columns + c));
+            format!("({})", parameters.collect::<Vec<_>>().join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +259,16 @@ mod tests {
             Backend::Postgres
         );
         assert!(Backend::from_url("mysql://localhost/tether").is_err());
+    }
+
+    #[test]
+    fn groups_are_written_in_power_of_two_chunks() {
+        let sizes = |n: usize| in_chunks(&vec![0; n]).map(<[i32]>::len).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(37), [32, 4, 1]);
+        assert_eq!(sizes(64), [64]);
+        assert_eq!(sizes(150), [64, 64, 16, 4, 2]);
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Backend, Result, Store, clients::SendTarget, instant, optional_instant, unix};
+use super::{Backend, Result, Store, clients::SendTarget, in_chunks, instant, optional_instant, unix, value_rows};
 use crate::domain::{MessageKind, OutboxStatus, ProviderStatus};
 
 /// A text to put in the outbox.
@@ -217,22 +217,30 @@ impl Store {
     /// A status callback may have raced ahead of a record; its status stays.
     pub async fn mark_sent(&self, records: &[SentRecord]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        for record in records {
-            let (name, rank) = record.status.map_or((None, -1), |s| (Some(s.name), s.rank));
-            sqlx::query(
-                "UPDATE outbox SET provider_sid = $1, sent_at = $2, updated_at = $2, lease_until = NULL, \
-                 lease_owner = NULL, status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END, \
-                 provider_status = CASE WHEN provider_rank < $3 THEN $4 ELSE provider_status END, \
-                 provider_rank = CASE WHEN provider_rank < $3 THEN $3 ELSE provider_rank END \
-                 WHERE id = $5",
-            )
-            .bind(&record.sid)
-            .bind(unix(record.at))
-            .bind(rank)
-            .bind(name)
-            .bind(record.id)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in in_chunks(records) {
+            let sql = format!(
+                "WITH accepted (id, sid, at, rank, name) AS (VALUES {}) \
+                 UPDATE outbox SET provider_sid = accepted.sid, sent_at = accepted.at, updated_at = accepted.at, \
+                 lease_until = NULL, lease_owner = NULL, \
+                 status = CASE WHEN outbox.status = 'sending' THEN 'sent' ELSE outbox.status END, \
+                 provider_status = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.name \
+                   ELSE outbox.provider_status END, \
+                 provider_rank = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.rank \
+                   ELSE outbox.provider_rank END \
+                 FROM accepted WHERE outbox.id = accepted.id",
+                value_rows(chunk.len(), 5)
+            );
+            let mut update = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for record in chunk {
+                let (name, rank) = record.status.map_or((None, -1), |s| (Some(s.name), s.rank));
+                update = update
+                    .bind(record.id)
+                    .bind(&record.sid)
+                    .bind(unix(record.at))
+                    .bind(rank)
+                    .bind(name);
+            }
+            update.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -194,3 +194,50 @@ on_both_backends! {
         assert!(app.mock.requests().is_empty());
     }
 }
+
+on_both_backends! {
+    /// Acceptances are recorded a group at a time, in one statement. A `delivered` callback that beat its
+    /// text's acceptance keeps its status; the other texts in the group become `sent` with their own sids.
+    async fn a_group_of_acceptances_keeps_a_status_that_raced_ahead(backend) {
+        let app = spawn_app(&backend).await;
+        let now = app.clock.now();
+        let texts: Vec<_> = (0..5).map(|i| due_text(format!("race:{i}"), format!("+1415555{:04}", 3000 + i), now)).collect();
+        app.store.enqueue_many(&texts, now).await.unwrap();
+        let claimed = app.store.claim_due(now, SignedDuration::from_mins(5), 10, 0).await.unwrap();
+        assert_eq!(claimed.len(), 5);
+        let delivered = tether::domain::ProviderStatus::parse("delivered").unwrap();
+        let raced = claimed[2].id;
+        app.store.apply_provider_status(Some(raced), "SMraced", delivered, None, now).await.unwrap();
+
+        let queued = tether::domain::ProviderStatus::parse("queued");
+        let records: Vec<_> = claimed
+            .iter()
+            .map(|text| tether::storage::SentRecord {
+                id: text.id,
+                sid: if text.id == raced { "SMraced".to_owned() } else { format!("SM{}", text.id) },
+                status: queued,
+                at: now,
+            })
+            .collect();
+        app.store.mark_sent(&records).await.unwrap();
+
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let rows: Vec<(i64, String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT id, status, provider_sid, provider_status FROM outbox ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(rows.len(), 5);
+        for (id, status, sid, provider_status) in rows {
+            if id == raced {
+                assert_eq!((status.as_str(), provider_status.as_deref()), ("delivered", Some("delivered")));
+                assert_eq!(sid.as_deref(), Some("SMraced"));
+            } else {
+                assert_eq!((status.as_str(), provider_status.as_deref()), ("sent", Some("queued")));
+                assert_eq!(sid, Some(format!("SM{id}")));
+            }
+        }
+        pool.close().await;
+    }
+}
