@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::{InboundService, InboundText, Receipt};
 use crate::storage::{Backend, StoreError};
 
-/// Texts handled in one SQLite transaction at most; more wait for the next one.
+/// Texts handled in one transaction at most; more wait for the next one.
 const MAX_GROUP: usize = 64;
 
 pub(super) type Waiting = (InboundText, oneshot::Sender<Result<Receipt, String>>);
