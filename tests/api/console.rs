@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// A client that shows redirects instead of following them.
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn cookie_named<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_named<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -27,31 +27,27 @@ fn value_of(set_cookie: &str) -> &str {
     set_cookie.split(';').next().unwrap().split_once('=').unwrap().1
 }
 
+/// The CSRF token a page's script calls carry (`data-csrf`), or a form's hidden field.
+pub(crate) fn page_csrf(page: &str, marker: &str) -> String {
+    page.split(marker).nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
 fn hidden_csrf(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
+    page_csrf(page, "name=\"csrf\" value=\"")
 }
 
 /// Fetches the sign-in form: the double-submit cookie and its field.
-async fn sign_in_form(app: &TestApp, http: &reqwest::Client) -> (String, String) {
-    let response = http
-        .get(format!("{}/console/sign-in", app.address))
-        .send()
-        .await
-        .unwrap();
+async fn sign_in_form(address: &str, http: &reqwest::Client) -> (String, String) {
+    let response = http.get(format!("{address}/console/sign-in")).send().await.unwrap();
     let cookie = cookie_named(&response, "tether_sign_in").unwrap().to_owned();
     let page = response.text().await.unwrap();
     (value_of(&cookie).to_owned(), hidden_csrf(&page))
 }
 
-async fn sign_in(app: &TestApp, http: &reqwest::Client, token: &str) -> reqwest::Response {
-    let (cookie, csrf) = sign_in_form(app, http).await;
-    http.post(format!("{}/console/sign-in", app.address))
+/// Signs in to the console at `address` with `token`, as the sign-in form does.
+pub(crate) async fn sign_in(address: &str, http: &reqwest::Client, token: &str) -> reqwest::Response {
+    let (cookie, csrf) = sign_in_form(address, http).await;
+    http.post(format!("{address}/console/sign-in"))
         .header(COOKIE, format!("tether_sign_in={cookie}"))
         .form(&[("csrf", csrf.as_str()), ("token", token)])
         .send()
@@ -91,7 +87,7 @@ async fn console_sessions_are_httponly_samesite_and_csrf_protected() {
     assert!(cookie_named(&remote, "tether_sign_in").unwrap().contains("; Secure"));
 
     // A sign-in form posted without its cookie (from another site, say) is refused.
-    let (_, csrf) = sign_in_form(&app, &http).await;
+    let (_, csrf) = sign_in_form(&app.address, &http).await;
     let forged = http
         .post(format!("{}/console/sign-in", app.address))
         .form(&[("csrf", csrf.as_str()), ("token", ADMIN_TOKEN)])
@@ -101,7 +97,7 @@ async fn console_sessions_are_httponly_samesite_and_csrf_protected() {
     assert_eq!(forged.status(), 403);
 
     let viewer = app.token("viewer", "val-viewer", None);
-    let signed_in = sign_in(&app, &http, &viewer).await;
+    let signed_in = sign_in(&app.address, &http, &viewer).await;
     assert_eq!(signed_in.status(), 303);
     let session = cookie_named(&signed_in, "tether_session").unwrap().to_owned();
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Max-Age=43200"));
@@ -176,12 +172,12 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     let app = spawn_app(&TestBackend::Sqlite).await;
     let http = no_redirects();
     for attempt in 1..=5 {
-        let response = sign_in(&app, &http, "tether_guess").await;
+        let response = sign_in(&app.address, &http, "tether_guess").await;
         assert_eq!(response.status(), 401, "attempt {attempt}");
         assert!(response.text().await.unwrap().contains("not valid"));
     }
     // Now even the right token waits: the limit counts attempts, not failures.
-    let limited = sign_in(&app, &http, ADMIN_TOKEN).await;
+    let limited = sign_in(&app.address, &http, ADMIN_TOKEN).await;
     assert_eq!(limited.status(), 429);
     assert!(limited.text().await.unwrap().contains("Too many attempts"));
     let audit: Value = app.get("/api/v1/audit").await.json().await.unwrap();

@@ -5,9 +5,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
+use crate::console::{cookie_named, no_redirects, page_csrf, sign_in};
 use crate::helpers::*;
 
 struct Running(Child);
@@ -76,36 +77,10 @@ async fn the_sandbox_answers_a_crisis_typed_into_the_phone_simulator() {
     let token = lines[4].clone();
 
     // Sign in to the console with the printed token.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = http.get(format!("{url}/console/sign-in")).send().await.unwrap();
-    let sign_in_cookie = form.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = form.text().await.unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let signed_in = http
-        .post(format!("{url}/console/sign-in"))
-        .header(COOKIE, &sign_in_cookie)
-        .form(&[("csrf", csrf), ("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let http = no_redirects();
+    let signed_in = sign_in(&url, &http, &token).await;
     assert_eq!(signed_in.status(), 303);
-    let cookie = signed_in.headers()[SET_COOKIE]
-        .to_str()
+    let cookie = cookie_named(&signed_in, "tether_session")
         .unwrap()
         .split(';')
         .next()
@@ -120,14 +95,7 @@ async fn the_sandbox_answers_a_crisis_typed_into_the_phone_simulator() {
     assert_eq!(simulator.status(), 200);
     let page = simulator.text().await.unwrap();
     assert!(page.contains("Maya (client)") && page.contains("Riley (on call)"));
-    let csrf = page
-        .split("data-csrf=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = page_csrf(&page, "data-csrf=\"");
 
     let type_as = |from: &'static str, body: String| {
         let (http, url, cookie, csrf) = (http.clone(), url.clone(), cookie.clone(), csrf.clone());
