@@ -274,6 +274,12 @@ impl TestApp {
     }
 
     /// Posts an inbound text as the provider would, signed, with a fresh `MessageSid`.
+    /// A connection pool of the test's own to the app's database, for reading rows no API shows.
+    pub async fn database_pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.database_url).await.unwrap()
+    }
+
     pub async fn text_in(&self, from: &str, body: &str) -> reqwest::StatusCode {
         let sid = format!("SM{:032x}", fastrand::u128(..));
         self.text_in_with_sid(from, body, &sid).await

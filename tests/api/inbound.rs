@@ -498,8 +498,7 @@ on_both_backends! {
     async fn one_failing_text_does_not_fail_the_texts_that_arrived_with_it(backend) {
         let app = spawn_app(&backend).await;
         on_call_set_up(&app).await;
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let pool = app.database_pool().await;
         let refuse_poison = match backend {
             TestBackend::Sqlite => vec![
                 "CREATE TRIGGER refuse_poison BEFORE INSERT ON inbound_messages WHEN NEW.body = 'poison' \

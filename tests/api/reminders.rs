@@ -144,8 +144,7 @@ on_both_backends! {
         assert!(shown["confirmed_at"].is_string(), "{shown}");
         let last = app.mock.accepted().last().unwrap().body.clone();
         assert_eq!(last, "Thank you, Jordan. You're confirmed for your visit on Mon Mar 9 at 3:00 PM. - Care Team");
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let pool = app.database_pool().await;
         let answers: Vec<(String, String)> =
             sqlx::query_as("SELECT kind, answer FROM prompts WHERE answered_at IS NOT NULL ORDER BY kind")
                 .fetch_all(&pool)

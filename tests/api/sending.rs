@@ -221,8 +221,7 @@ on_both_backends! {
             .collect();
         app.store.mark_sent(&records).await.unwrap();
 
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        let pool = app.database_pool().await;
         let rows: Vec<(i64, String, Option<String>, Option<String>)> =
             sqlx::query_as("SELECT id, status, provider_sid, provider_status FROM outbox ORDER BY id")
                 .fetch_all(&pool)
