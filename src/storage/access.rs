@@ -75,7 +75,7 @@ impl Store {
         .bind(staff_id)
         .bind(token_hash)
         .bind(unix(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(id)
     }
@@ -100,7 +100,7 @@ impl Store {
 
     /// Revokes the token with this id and ends its console sessions. False if there is no such live token.
     pub async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(unix(now))
             .bind(id)
@@ -136,7 +136,7 @@ impl Store {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // Sessions are few and short; expired ones are swept whenever someone signs in.
         sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
             .bind(unix(now))
@@ -182,7 +182,7 @@ impl Store {
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -199,7 +199,7 @@ impl Store {
         .bind(entry.target)
         .bind(entry.outcome)
         .bind(i64::from(entry.status))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -76,7 +76,7 @@ impl Store {
         .bind(unix(now))
         .bind(created_by)
         .bind(summary)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(version)
     }

@@ -109,7 +109,7 @@ impl Store {
         .bind(unix(client.consented_at))
         .bind(client.consent_source.as_str())
         .bind(unix(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(id)
     }
@@ -149,7 +149,7 @@ impl Store {
             .bind(timezone.as_str())
             .bind(unix(now))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -187,14 +187,14 @@ impl Store {
                 .bind(unix(now))
                 .bind(id)
                 .bind(from.as_str())
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(result.rows_affected() == 1)
     }
 
     /// Records that a client opted out (STOP, or the provider's 21610) and cancels every text still waiting.
     pub async fn record_opt_out(&self, client_id: i64, reason: &str, now: Timestamp) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         opt_out(&mut tx, client_id, reason, now).await?;
         tx.commit().await?;
         Ok(())
@@ -202,7 +202,7 @@ impl Store {
 
     /// Records that the provider refused the client's number as invalid, and cancels every text still waiting.
     pub async fn flag_invalid_phone(&self, client_id: i64, reason: &str, now: Timestamp) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE clients SET phone_invalid_at = COALESCE(phone_invalid_at, $1), updated_at = $1 WHERE id = $2",
         )

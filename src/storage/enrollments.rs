@@ -119,7 +119,7 @@ impl Store {
     /// Moves enrolments onto `version` of their schedule: their planned-but-unsent texts are cancelled (the
     /// planner writes them again from the new version) and each gets its new next step. Sent texts stay.
     pub async fn replan_enrollments(&self, version: i64, replans: &[Replan], now: Timestamp) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for replan in replans {
             let (status, next_step, next_send_at) = match replan.next {
                 Some((step, at)) => ("active", step, Some(unix(at))),
@@ -167,7 +167,7 @@ impl Store {
         .bind(next_step)
         .bind(next_send_at)
         .bind(unix(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(id)
     }
@@ -193,7 +193,7 @@ impl Store {
             Some((step, at)) => ("active", step, Some(unix(at))),
             None => ("completed", advance.expected_step + 1, None),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // The guarded update comes first so SQLite takes the write lock before reading anything.
         let moved = sqlx::query(
             "UPDATE enrollments SET status = $1, next_step = $2, next_send_at = $3, updated_at = $4 \

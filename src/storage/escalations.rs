@@ -96,7 +96,7 @@ impl Store {
 
     /// Applies one move of a chain. Returns false, writing nothing, if another instance moved it first.
     pub async fn advance_escalation(&self, advance: &EscalationAdvance, now: Timestamp) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let batch_increment = i64::from(advance.page.is_some());
         let moved: Option<i64> = sqlx::query_scalar(
             "UPDATE escalations SET step = $1, round = $2, next_action_at = $3, page_batch = page_batch + $4, \
@@ -154,7 +154,7 @@ impl Store {
     /// A page could not be delivered: if it was the chain's latest page, the next step is due now instead of
     /// after the wait. Returns whether the chain was moved up.
     pub async fn page_failed(&self, outbox_id: i64, reason: &str, now: Timestamp) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let moved: Option<i64> = sqlx::query_scalar(
             "UPDATE escalations SET next_action_at = $1, updated_at = $1 WHERE status = 'open' AND id IN ( \
                SELECT ev.escalation_id FROM escalation_events ev \
@@ -182,7 +182,7 @@ impl Store {
 
     /// Acknowledges escalation `id` for `staff_id` (from the API). `None` if there is no such escalation.
     pub async fn acknowledge_escalation(&self, id: i64, staff_id: i64, now: Timestamp) -> Result<Option<AckOutcome>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // A no-op write first, so SQLite takes the write lock before the read.
         sqlx::query("UPDATE escalations SET updated_at = updated_at WHERE id = $1")
             .bind(id)
@@ -203,7 +203,7 @@ impl Store {
 
     /// Closes an escalation; no more pages either way. Returns false if there is none, or it is closed.
     pub async fn resolve_escalation(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let resolved = sqlx::query(
             "UPDATE escalations SET status = 'resolved', resolved_at = $1, next_action_at = NULL, updated_at = $1 \
              WHERE id = $2 AND status <> 'resolved'",
@@ -242,7 +242,7 @@ impl Store {
         .bind(staff_id)
         .bind(format!("{author}: {text}"))
         .bind(unix(now))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(added.rows_affected() == 1)
     }
@@ -339,7 +339,7 @@ impl Store {
         )))
         .bind(unix(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(updated.rows_affected() == 1)
     }

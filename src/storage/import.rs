@@ -32,7 +32,7 @@ impl Store {
         rows: &[ImportRow],
         now: Timestamp,
     ) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::from(
                 "INSERT INTO clients (phone, first_name, language, timezone, consented_at, consent_source, status, \

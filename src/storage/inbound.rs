@@ -89,7 +89,7 @@ pub struct InboundTx<'g> {
 impl Store {
     pub async fn begin_inbound_group(&self) -> Result<InboundGroup> {
         Ok(InboundGroup {
-            tx: self.pool.begin().await?,
+            tx: self.writer.begin().await?,
             handled: Vec::new(),
         })
     }

@@ -45,7 +45,7 @@ impl Store {
         .bind(rotation.start_date.to_string())
         .bind(members)
         .bind(unix(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(id)
     }
@@ -70,7 +70,7 @@ impl Store {
         .bind(unix(cover.starts_at))
         .bind(unix(cover.ends_at))
         .bind(unix(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(id)
     }
@@ -111,7 +111,7 @@ impl Store {
         )
         .bind(json)
         .bind(unix(now))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -122,7 +122,7 @@ impl Store {
             .bind(staff_id)
             .bind(unix(now))
             .bind(client_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(updated.rows_affected() == 1)
     }

@@ -137,14 +137,14 @@ pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, 
 impl Store {
     /// Adds one text to the outbox. Returns false if a text with the same idempotency key exists.
     pub async fn enqueue(&self, text: &NewText, now: Timestamp) -> Result<bool> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         Ok(insert_text(&mut conn, text, now).await?.is_some())
     }
 
     /// Adds many texts in one transaction (one commit, one fsync), skipping any whose key already exists.
     /// Returns how many were new.
     pub async fn enqueue_many(&self, texts: &[NewText], now: Timestamp) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut inserted = 0;
         for text in texts {
             if insert_text(&mut tx, text, now).await?.is_some() {
@@ -175,7 +175,7 @@ impl Store {
             .bind(unix(now))
             .bind(limit)
             .bind(min_priority)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         if claimed.rows_affected() == 0 {
             return Ok(Vec::new());
@@ -216,7 +216,7 @@ impl Store {
     /// Records providers' acceptances, many in one transaction: one commit (one fsync) for all of them.
     /// A status callback may have raced ahead of a record; its status stays.
     pub async fn mark_sent(&self, records: &[SentRecord]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for chunk in in_chunks(records) {
             let sql = format!(
                 "WITH accepted (id, sid, at, rank, name) AS (VALUES {}) \
@@ -256,7 +256,7 @@ impl Store {
         .bind(reason)
         .bind(unix(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -279,7 +279,7 @@ impl Store {
         .bind(error_code)
         .bind(unix(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -315,7 +315,7 @@ impl Store {
         if let Some(id) = outbox_id {
             query = query.bind(id);
         }
-        Ok(query.fetch_optional(&self.pool).await?)
+        Ok(query.fetch_optional(&self.writer).await?)
     }
 
     /// Every text for one client, in planned order.

@@ -144,7 +144,7 @@ impl Store {
         drafts: &[ReminderDraft],
         now: Timestamp,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO appointments (client_id, starts_at, status, version, created_at, updated_at) \
              VALUES ($1, $2, 'scheduled', 1, $3, $3) RETURNING id",
@@ -172,7 +172,7 @@ impl Store {
         drafts: &[ReminderDraft],
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let moved: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE appointments SET starts_at = $1, version = version + 1, confirmed_at = NULL, updated_at = $2 \
              WHERE id = $3 AND status = 'scheduled' RETURNING version, client_id",
@@ -197,7 +197,7 @@ impl Store {
 
     /// Cancels a scheduled appointment and its waiting reminders. Returns false if there is none.
     pub async fn cancel_appointment(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let cancelled = sqlx::query(
             "UPDATE appointments SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = 'scheduled'",
         )
@@ -237,7 +237,7 @@ impl Store {
         .bind(&medication.consent_source)
         .bind(medication.first_at.map(unix))
         .bind(unix(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(id)
     }
@@ -253,7 +253,7 @@ impl Store {
     }
 
     pub async fn stop_medication(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let stopped = sqlx::query(
             "UPDATE medications SET status = 'stopped', next_at = NULL, updated_at = $1 WHERE id = $2 AND status = 'active'",
         )
@@ -302,7 +302,7 @@ impl Store {
         next_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let moved = sqlx::query("UPDATE medications SET next_at = $1, updated_at = $2 WHERE id = $3 AND next_at = $4")
             .bind(next_at.map(unix))
             .bind(unix(now))

@@ -117,7 +117,7 @@ impl Store {
         body: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let inserted: Option<(i64, Option<i64>)> = sqlx::query_as(
             "INSERT INTO signals (client_id, rule, episode, reason, staff_id, created_at) \
              SELECT $1, $2, $3, $4, assigned_staff_id, $5 FROM clients WHERE id = $1 \

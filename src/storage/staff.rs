@@ -39,7 +39,7 @@ impl Store {
             .bind(name.as_str())
             .bind(phone.as_str())
             .bind(unix(now))
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await?;
         Ok(id)
     }
