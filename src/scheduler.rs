@@ -44,6 +44,15 @@ pub struct TickReport {
     pub next_deadline: Option<Timestamp>,
 }
 
+/// Which lanes new work needs. Under load every wake is a pass competing for the database writer, so work
+/// only the urgent lane sends (crisis replies, pages, escalation steps) wakes only that lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Wake {
+    Nobody,
+    UrgentLane,
+    BothLanes,
+}
+
 pub struct Scheduler {
     store: Store,
     planner: Planner,
@@ -88,9 +97,17 @@ impl Scheduler {
 
     /// Wakes both lanes now, because something due soon may have been added.
     pub fn nudge(&self) {
-        // notify_one keeps a permit if a lane is busy, so a nudge during a pass is not lost.
-        self.wake.notify_one();
-        self.urgent_wake.notify_one();
+        self.wake(Wake::BothLanes);
+    }
+
+    pub fn wake(&self, lanes: Wake) {
+        // notify_one keeps a permit if a lane is busy, so a wake during a pass is not lost.
+        if lanes == Wake::BothLanes {
+            self.wake.notify_one();
+        }
+        if lanes >= Wake::UrgentLane {
+            self.urgent_wake.notify_one();
+        }
     }
 
     /// The deadline the loop is currently sleeping until.

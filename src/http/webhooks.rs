@@ -15,6 +15,7 @@ use super::{ApiError, AppState};
 use crate::domain::{OutboxStatus, ProviderStatus};
 use crate::inbound::{InboundText, Receipt};
 use crate::provider::signature;
+use crate::scheduler::Wake;
 
 /// An empty TwiML answer: nothing to say back.
 const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
@@ -115,7 +116,7 @@ async fn status_callback(
                     .page_failed(id, &format!("page {}", status.name), now)
                     .await?
             {
-                state.scheduler.nudge();
+                state.scheduler.wake(Wake::UrgentLane);
             }
         }
         None => tracing::debug!(sid, status = status.name, "stale or duplicate status callback ignored"),
@@ -150,10 +151,9 @@ async fn inbound_sms(
         body: form.get("Body").unwrap_or_default().to_owned(),
         opt_out_type: form.get("OptOutType").filter(|t| !t.is_empty()).map(str::to_owned),
     };
-    if let Receipt::Handled { queued_work: true, .. } = state.inbound.receive(text).await? {
-        // Replies and pages are in the outbox; wake the dispatcher rather than wait for its next deadline. A
-        // text that queued nothing wakes nobody: under load every wake is a pass competing for the writer.
-        state.scheduler.nudge();
+    if let Receipt::Handled { wake, .. } = state.inbound.receive(text).await? {
+        // Replies and pages are in the outbox; wake the dispatcher rather than wait for its next deadline.
+        state.scheduler.wake(wake);
     }
     Ok(twiml())
 }

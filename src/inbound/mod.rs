@@ -10,10 +10,11 @@ use jiff::SignedDuration;
 use crate::domain::phone::Masked;
 use crate::domain::{ClientStatus, MessageKind};
 use crate::risk::{Assessment, Tier};
+use crate::scheduler::Wake;
 use crate::scheduling::Clock;
 use crate::scheduling::reminders::describe_when;
 use crate::storage::{
-    AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, Sender, StaffMember, Store, StoreError,
+    AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, QueuedWork, Sender, StaffMember, Store, StoreError,
 };
 use crate::templates::{MessageContext, ReminderContext, SharedCatalog, StaffContext};
 use keywords::{Keyword, ReminderReply, StaffCommand};
@@ -54,8 +55,8 @@ pub enum Receipt {
         inbound_id: i64,
         tier: Tier,
         action: String,
-        /// Whether it put texts in the outbox or opened an escalation, so the scheduler should look now.
-        queued_work: bool,
+        /// Which scheduler lanes have new work from it: texts in the outbox, an escalation opened.
+        wake: Wake,
     },
 }
 
@@ -223,13 +224,17 @@ impl InboundService {
         } else {
             handling.actions.join(",")
         };
-        let queued_work = handling.tx.queued_work();
+        let wake = match handling.tx.queued_work() {
+            QueuedWork { routine: true, .. } => Wake::BothLanes,
+            QueuedWork { urgent: true, .. } => Wake::UrgentLane,
+            QueuedWork { .. } => Wake::Nobody,
+        };
         handling.tx.finish(kind, client_id, staff_id, action.clone());
         Ok(Receipt::Handled {
             inbound_id,
             tier,
             action,
-            queued_work,
+            wake,
         })
     }
 

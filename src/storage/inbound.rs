@@ -15,6 +15,7 @@ use super::{
     ClientRecord, NewText, OpenPrompt, Result, Store, in_chunks, instant, outbox::insert_text, unix, value_rows,
 };
 use crate::domain::MessageKind;
+use crate::domain::message::URGENT_PRIORITY;
 
 #[derive(Debug, Clone)]
 pub struct NewInbound<'a> {
@@ -83,7 +84,16 @@ pub struct InboundTx<'g> {
     handled: &'g mut Vec<Handled>,
     pub inbound_id: i64,
     now: Timestamp,
-    queued_work: bool,
+    queued: QueuedWork,
+}
+
+/// What a text put in the outbox or opened, so the scheduler knows which of its lanes to wake.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueuedWork {
+    /// Crisis replies, pages, an escalation to page: the urgent lane's work.
+    pub urgent: bool,
+    /// Any other text.
+    pub routine: bool,
 }
 
 impl Store {
@@ -156,7 +166,7 @@ impl InboundGroup {
             handled: &mut self.handled,
             inbound_id,
             now,
-            queued_work: false,
+            queued: QueuedWork::default(),
         }
     }
 
@@ -191,10 +201,10 @@ impl InboundTx<'_> {
         self.now
     }
 
-    /// Whether this text put anything in the outbox or opened an escalation: only then is there anything
-    /// for the scheduler to do sooner than it planned.
-    pub fn queued_work(&self) -> bool {
-        self.queued_work
+    /// What this text put in the outbox or opened: only that gives the scheduler anything to do sooner than
+    /// it planned.
+    pub fn queued_work(&self) -> QueuedWork {
+        self.queued
     }
 
     /// Who sent the text from `phone`, as things stand now, counting texts within `window`.
@@ -257,7 +267,13 @@ impl InboundTx<'_> {
 
     pub async fn enqueue(&mut self, text: &NewText) -> Result<Option<i64>> {
         let id = insert_text(self.tx, text, self.now).await?;
-        self.queued_work |= id.is_some();
+        if id.is_some() {
+            if text.kind.priority() >= URGENT_PRIORITY {
+                self.queued.urgent = true;
+            } else {
+                self.queued.routine = true;
+            }
+        }
         Ok(id)
     }
 
@@ -285,7 +301,7 @@ impl InboundTx<'_> {
         .bind(unix(self.now))
         .execute(&mut *self.tx)
         .await?;
-        self.queued_work = true;
+        self.queued.urgent = true;
         Ok((id, code))
     }
 

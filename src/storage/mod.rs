@@ -35,7 +35,7 @@ pub use engagement::Engagement;
 pub use enrollments::{DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance};
 pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, EscalationView, EventView, NoticeView};
 pub use import::ImportRow;
-pub use inbound::{AckOutcome, InboundGroup, InboundTx, NewInbound, Sender, StaffMember, reference};
+pub use inbound::{AckOutcome, InboundGroup, InboundTx, NewInbound, QueuedWork, Sender, StaffMember, reference};
 pub use oncall::NewRotation;
 pub use outbox::{ClaimedText, NewText, SentRecord, TextRecord};
 pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft};
