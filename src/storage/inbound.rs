@@ -279,10 +279,7 @@ impl InboundTx<'_> {
 
     /// Opens an escalation for this text, due to page its first step now. Returns its id and reply code.
     pub async fn open_escalation(&mut self, client_id: Option<i64>, from_phone: &str) -> Result<(i64, String)> {
-        let open_codes: Vec<String> = sqlx::query_scalar("SELECT code FROM escalations WHERE status = 'open'")
-            .fetch_all(&mut *self.tx)
-            .await?;
-        let code = reply_code(&open_codes);
+        let code = self.free_reply_code().await?;
         let id = sqlx::query_scalar(
             "INSERT INTO escalations (code, inbound_id, client_id, from_phone, status, step, round, next_action_at, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', 0, 0, $5, $5, $5) RETURNING id",
@@ -303,6 +300,28 @@ impl InboundTx<'_> {
         .await?;
         self.queued.urgent = true;
         Ok((id, code))
+    }
+
+    /// Asks the index about a few random four-digit codes rather than listing every open escalation under
+    /// the write lock; only when all of them are taken (half the codes open: odds of 1 in 256) does it list.
+    async fn free_reply_code(&mut self) -> Result<String> {
+        let candidates: Vec<String> = (0..REPLY_CODE_CANDIDATES)
+            .map(|_| fastrand::u32(FOUR_DIGITS).to_string())
+            .collect();
+        let mut probe = sqlx::query_scalar::<_, String>(
+            "SELECT code FROM escalations WHERE status = 'open' AND code IN ($1, $2, $3, $4, $5, $6, $7, $8)",
+        );
+        for candidate in &candidates {
+            probe = probe.bind(candidate);
+        }
+        let taken = probe.fetch_all(&mut *self.tx).await?;
+        if let Some(free) = candidates.into_iter().find(|candidate| !taken.contains(candidate)) {
+            return Ok(free);
+        }
+        let open_codes: Vec<String> = sqlx::query_scalar("SELECT code FROM escalations WHERE status = 'open'")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(reply_code(&open_codes))
     }
 
     pub async fn open_notice(&mut self, client_id: Option<i64>, staff_id: Option<i64>, reason: &str) -> Result<i64> {
@@ -509,12 +528,16 @@ pub(super) async fn acknowledge(
     })
 }
 
+const FOUR_DIGITS: std::ops::Range<u32> = 1_000..10_000;
+/// As many as the probe in `InboundTx::free_reply_code` has placeholders.
+const REPLY_CODE_CANDIDATES: usize = 8;
+
 /// A reply code no open escalation has. Four digits are easy to type on a phone; collisions with open
 /// escalations are avoided here and forbidden by a unique index. Once half the four-digit codes are taken
 /// (thousands of crises open at once, as in a load test) codes get six digits, so the search always ends.
 fn reply_code(open_codes: &[String]) -> String {
     let range = if open_codes.len() < 4_500 {
-        1_000..10_000
+        FOUR_DIGITS
     } else {
         100_000..1_000_000
     };

@@ -108,6 +108,41 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// With every four-digit reply code held by an open escalation (thousands of crises at once, as in a
+    /// load test), a new crisis still opens, with a six-digit code, and pages at once.
+    async fn a_crisis_gets_a_longer_code_when_every_four_digit_code_is_open(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        let db = app.database_pool().await;
+        sqlx::query(
+            "WITH RECURSIVE codes (n) AS (SELECT 1000 UNION ALL SELECT n + 1 FROM codes WHERE n < 9999) \
+             INSERT INTO inbound_messages (message_sid, from_phone, to_phone, body, sender, risk_tier, risk_matches, \
+             action, received_at) SELECT 'SMseed' || n, '+14155550100', '+14155550000', 'x', 'unknown', 'crisis', \
+             '[]', 'escalated', 0 FROM codes",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        let seeded = sqlx::query(
+            "INSERT INTO escalations (code, inbound_id, from_phone, status, created_at, updated_at) \
+             SELECT substr(message_sid, 7), id, from_phone, 'open', 0, 0 FROM inbound_messages \
+             WHERE message_sid LIKE 'SMseed%'",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        assert_eq!(seeded.rows_affected(), 9_000);
+
+        assert_eq!(app.text_in(MAYA, "i want to die").await, 200);
+        app.scheduler.tick().await.unwrap();
+        let pages = to(&app.mock.accepted(), PRIMARY);
+        assert_eq!(pages.len(), 1, "{pages:?}");
+        let code = code_in(&pages[0]);
+        assert!(code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()), "{code}");
+    }
+}
+
+on_both_backends! {
     /// A restart in the middle of the chain: a new instance on the same database pages the backup on time,
     /// and nobody is paged twice.
     async fn the_chain_goes_on_after_a_restart_and_pages_nobody_twice(backend) {
