@@ -13,7 +13,7 @@ use jiff::SignedDuration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::recorder::SentRecorder;
+use super::recorder::{Committed, SentRecorder};
 use super::rules::{self, Verdict};
 use crate::domain::message::URGENT_PRIORITY;
 use crate::domain::phone::Masked;
@@ -46,6 +46,20 @@ impl DispatchSettings {
             Some(rate) => (i64::from(rate.get()) * self.lease.as_secs() / 2).clamp(1, most),
         }
     }
+}
+
+/// Acceptances waiting for their commit, per provider call in flight. Bounded so that a crash re-sends a
+/// handful of texts at most, not a backlog, and so a stalled database stops the sending.
+const COMMITS_WAITING_PER_CALL: usize = 4;
+
+/// Where a claimed text stands once the dispatcher is done with it.
+enum Outcome {
+    /// The provider took it; the acceptance is on its way to the database.
+    Accepted(Committed),
+    /// It will never be delivered, for this reason.
+    Undeliverable(String),
+    /// It stays in the outbox for later: quiet hours, a retry, handed back at shutdown.
+    Later,
 }
 
 #[derive(Clone)]
@@ -126,19 +140,32 @@ impl Dispatcher {
         Ok(claimed)
     }
 
-    /// Sends claimed texts, `concurrency` at a time, until the claiming side is done.
+    /// Sends claimed texts, `concurrency` at a time, until the claiming side is done and every acceptance
+    /// is committed. A call slot is free again once the provider answers: waiting for the group commit there
+    /// would leave the slots idle for a commit's fsync after every call.
     async fn send_from(&self, mut waiting: mpsc::Receiver<ClaimedText>) {
+        let calls = self.settings.concurrency.max(1);
         futures_util::stream::poll_fn(|cx| waiting.poll_recv(cx))
-            .for_each_concurrent(self.settings.concurrency.max(1), |text| self.handle(text))
+            .map(|text| self.handle(text))
+            .buffer_unordered(calls)
+            .filter_map(std::future::ready)
+            .for_each_concurrent(calls * COMMITS_WAITING_PER_CALL, |(id, committed)| async move {
+                if let Err(err) = committed.wait().await {
+                    // The row keeps its lease and is sent again when the lease runs out.
+                    tracing::error!(outbox_id = id, error = %err, "could not record a provider's acceptance");
+                }
+            })
             .await;
     }
 
-    async fn handle(&self, text: ClaimedText) {
+    /// Handles one claimed text; returns its acceptance still to be committed, if the provider took it.
+    async fn handle(&self, text: ClaimedText) -> Option<(i64, Committed)> {
         let id = text.id;
         let kind = text.kind;
         match self.try_handle(text).await {
+            Ok(Outcome::Accepted(committed)) => return Some((id, committed)),
             // A page that will never arrive must not leave its escalation waiting out the step's delay.
-            Ok(Some(reason)) if kind == Some(MessageKind::Page) => {
+            Ok(Outcome::Undeliverable(reason)) if kind == Some(MessageKind::Page) => {
                 if let Err(err) = self.store.page_failed(id, &reason, self.clock.now()).await {
                     tracing::error!(outbox_id = id, error = %err, "could not move an escalation past a failed page");
                 }
@@ -147,10 +174,10 @@ impl Dispatcher {
             // The row keeps its lease and is retried when the lease runs out.
             Err(err) => tracing::error!(outbox_id = id, error = %err, "could not record the outcome of a text"),
         }
+        None
     }
 
-    /// Handles one claimed text. Returns why it will never be delivered, if it ended that way.
-    async fn try_handle(&self, text: ClaimedText) -> Result<Option<String>, StoreError> {
+    async fn try_handle(&self, text: ClaimedText) -> Result<Outcome, StoreError> {
         let now = self.clock.now();
         match rules::decide(&text, now, &self.settings.quiet_hours) {
             Verdict::Cancel(reason) => {
@@ -166,13 +193,13 @@ impl Dispatcher {
             Verdict::Defer(until) => {
                 tracing::info!(outbox_id = text.id, %until, "text held for quiet hours");
                 self.store.reschedule(text.id, until, "quiet hours", now).await?;
-                Ok(None)
+                Ok(Outcome::Later)
             }
             Verdict::Send => self.send(text).await,
         }
     }
 
-    /// Settles a text that will never be delivered, and returns why.
+    /// Settles a text that will never be delivered.
     async fn end(
         &self,
         text: &ClaimedText,
@@ -180,12 +207,12 @@ impl Dispatcher {
         reason: String,
         code: Option<i64>,
         now: jiff::Timestamp,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Outcome, StoreError> {
         self.store.settle(text.id, status, &reason, code, now).await?;
-        Ok(Some(reason))
+        Ok(Outcome::Undeliverable(reason))
     }
 
-    async fn send(&self, text: ClaimedText) -> Result<Option<String>, StoreError> {
+    async fn send(&self, text: ClaimedText) -> Result<Outcome, StoreError> {
         // Crisis replies and pages have their own lane: the bulk rate limit never delays them.
         let urgent = text.kind.is_some_and(|k| k.priority() >= URGENT_PRIORITY);
         if let (false, Some(limiter), Some(sender)) = (urgent, &self.limiter, self.provider.sender()) {
@@ -195,7 +222,7 @@ impl Dispatcher {
                 _ = self.stopping.cancelled() => {
                     // Not sent: back in the queue as it was, for the next run to send.
                     self.store.reschedule(text.id, text.planned_at, "handed back at shutdown", self.clock.now()).await?;
-                    return Ok(None);
+                    return Ok(Outcome::Later);
                 }
             }
         }
@@ -218,15 +245,16 @@ impl Dispatcher {
             Ok(accepted) => {
                 tracing::info!(outbox_id = text.id, %to, sid = accepted.sid, "text accepted by provider");
                 let status = accepted.status.as_deref().and_then(ProviderStatus::parse);
-                self.recorder
-                    .record(SentRecord {
+                let committed = self
+                    .recorder
+                    .submit(SentRecord {
                         id: text.id,
                         sid: accepted.sid,
                         status,
                         at: now,
                     })
                     .await?;
-                Ok(None)
+                Ok(Outcome::Accepted(committed))
             }
             Err(err @ SendError::OptedOut { code }) => {
                 tracing::warn!(outbox_id = text.id, %to, code, "provider reports the recipient opted out");
@@ -256,7 +284,7 @@ impl Dispatcher {
                 tracing::error!(outbox_id = text.id, error = %err, "provider configuration problem; text will be retried");
                 let retry_at = now + rules::retry_delay(i64::MAX, None);
                 self.store.reschedule(text.id, retry_at, &err.to_string(), now).await?;
-                Ok(None)
+                Ok(Outcome::Later)
             }
             // A page is not retried: the next escalation step is its retry (anchors.md §1.7).
             Err(SendError::Retryable { reason, .. }) if text.kind == Some(MessageKind::Page) => {
@@ -276,7 +304,7 @@ impl Dispatcher {
                 let retry_at = now + rules::retry_delay(text.attempts, retry_after);
                 tracing::info!(outbox_id = text.id, attempts = text.attempts, reason, %retry_at, "text will be retried");
                 self.store.reschedule(text.id, retry_at, &reason, now).await?;
-                Ok(None)
+                Ok(Outcome::Later)
             }
         }
     }

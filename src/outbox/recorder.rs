@@ -1,7 +1,7 @@
-//! Group commit for provider acceptances. Every sender waits until its own acceptance is durable, so the
-//! at-least-once window stays "the provider call in flight", but concurrent senders share one transaction
-//! and one fsync instead of paying one each: with `synchronous=FULL` the per-commit fsync is otherwise the
-//! wall for dispatch throughput.
+//! Group commit for provider acceptances: concurrent senders share one transaction and one fsync instead
+//! of paying one each, since with durable commits the fsync is otherwise the wall for dispatch throughput.
+//! A sender does not wait for the commit before its next provider call; the dispatcher bounds how many
+//! acceptances wait and does not finish a run before they are all durable.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -44,14 +44,24 @@ impl SentRecorder {
         Self { queue }
     }
 
-    /// Records one acceptance and returns once it is committed.
-    pub async fn record(&self, record: SentRecord) -> Result<(), StoreError> {
+    /// Queues one acceptance for the next commit. The sender can make its next provider call meanwhile;
+    /// [`Committed::wait`] says when this one is durable.
+    pub async fn submit(&self, record: SentRecord) -> Result<Committed, StoreError> {
         let (done, committed) = oneshot::channel();
         self.queue
             .send((record, done))
             .await
             .map_err(|_| StoreError::GroupCommit("the recorder has stopped".into()))?;
-        committed
+        Ok(Committed(committed))
+    }
+}
+
+/// An acceptance on its way to the database.
+pub struct Committed(oneshot::Receiver<Result<(), String>>);
+
+impl Committed {
+    pub async fn wait(self) -> Result<(), StoreError> {
+        self.0
             .await
             .map_err(|_| StoreError::GroupCommit("the recorder stopped before committing".into()))?
             .map_err(StoreError::GroupCommit)

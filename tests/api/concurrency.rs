@@ -40,5 +40,13 @@ on_both_backends! {
         assert_eq!(accepted.len(), TEXTS);
         assert_eq!(per_text.len(), TEXTS);
         assert!(per_text.values().all(|&n| n == 1));
+
+        // A run ends only once every acceptance in it is committed.
+        let recorded: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND provider_sid IS NOT NULL")
+                .fetch_one(&first.database_pool().await)
+                .await
+                .unwrap();
+        assert_eq!(recorded, TEXTS as i64);
     }
 }
