@@ -74,6 +74,8 @@ struct Handling<'a> {
     text: &'a InboundText,
     assessment: Assessment,
     looping: bool,
+    /// From the sender look-up: false spares a one-word reply the search for a reminder to answer.
+    may_have_open_prompts: bool,
     actions: Vec<&'static str>,
 }
 
@@ -152,7 +154,7 @@ impl InboundService {
                 first_from.push(&text.from);
             }
         }
-        let mut senders = shared.senders(&first_from, now - LOOP_WINDOW).await?;
+        let mut senders = shared.senders(&first_from, now, LOOP_WINDOW).await?;
         let mut receipts = Vec::with_capacity(texts.len());
         for ((text, assessment), id) in texts.iter().zip(assessments).zip(ids) {
             let Some(inbound_id) = id else {
@@ -203,6 +205,7 @@ impl InboundService {
             text,
             assessment,
             looping,
+            may_have_open_prompts: sender.may_have_open_prompts,
             actions: Vec::new(),
         };
         let (kind, client_id, staff_id) = match (&sender.client, &sender.staff) {
@@ -513,6 +516,9 @@ impl InboundService {
         let Some(reply) = keywords::reminder_reply(&h.text.body) else {
             return Ok(false);
         };
+        if !h.may_have_open_prompts {
+            return Ok(false);
+        }
         let prompts = h.tx.open_prompts(client.id).await?;
         let latest = |kind: &str| prompts.iter().find(|p| p.kind == kind);
         let (appointment, medication) = (latest("appointment"), latest("medication"));

@@ -61,6 +61,9 @@ pub struct Sender {
     pub staff: Option<StaffMember>,
     pub peer: Option<StaffMember>,
     pub recent_texts: i64,
+    /// Whether a reminder was waiting for this client's answer when the sender was looked up. Only then is
+    /// a one-word reply worth looking up prompts for; `InboundTx::open_prompts` says which, as of the text.
+    pub may_have_open_prompts: bool,
 }
 
 /// The transaction shared by a group of inbound texts.
@@ -150,11 +153,12 @@ impl InboundGroup {
     pub async fn senders(
         &mut self,
         phones: &[&str],
-        since: Timestamp,
+        now: Timestamp,
+        window: SignedDuration,
     ) -> Result<std::collections::HashMap<String, Sender>> {
         let mut senders = std::collections::HashMap::with_capacity(phones.len());
         for chunk in in_chunks(phones) {
-            senders.extend(senders_of(&mut self.tx, chunk, since).await?);
+            senders.extend(senders_of(&mut self.tx, chunk, now, window).await?);
         }
         Ok(senders)
     }
@@ -209,7 +213,7 @@ impl InboundTx<'_> {
 
     /// Who sent the text from `phone`, as things stand now, counting texts within `window`.
     pub async fn sender(&mut self, phone: &str, window: SignedDuration) -> Result<Sender> {
-        let mut found = senders_of(self.tx, &[phone], self.now - window).await?;
+        let mut found = senders_of(self.tx, &[phone], self.now, window).await?;
         found
             .pop()
             .map(|(_, sender)| sender)
@@ -433,13 +437,22 @@ impl InboundTx<'_> {
     }
 }
 
-/// One statement for who sent texts from `phones`: a row per number, whether or not anyone has it.
-async fn senders_of(conn: &mut AnyConnection, phones: &[&str], since: Timestamp) -> Result<Vec<(String, Sender)>> {
+/// One statement for who sent texts from `phones`: a row per number, whether or not anyone has it, with
+/// the texts from it within `window` of `now` and whether any reminder waits for its answer.
+async fn senders_of(
+    conn: &mut AnyConnection,
+    phones: &[&str],
+    now: Timestamp,
+    window: SignedDuration,
+) -> Result<Vec<(String, Sender)>> {
     let since_parameter = phones.len() + 1;
+    let now_parameter = phones.len() + 2;
     let sql = format!(
         "WITH phones (from_phone) AS (VALUES {}) \
          SELECT phones.from_phone, (SELECT COUNT(*) FROM inbound_messages m \
          WHERE m.from_phone = phones.from_phone AND m.received_at > ${since_parameter}) AS recent_texts, \
+         CASE WHEN EXISTS (SELECT 1 FROM prompts p WHERE p.client_id = c.id AND p.answered_at IS NULL \
+         AND p.closes_at > ${now_parameter} AND p.opens_at <= ${now_parameter}) THEN 1 ELSE 0 END AS may_have_open_prompts, \
          c.*, s.id AS staff_id, s.name AS staff_name, s.phone AS staff_phone, s.opted_out_at AS staff_opted_out_at, \
          p.id AS peer_id, p.name AS peer_name, p.phone AS peer_phone, p.opted_out_at AS peer_opted_out_at \
          FROM phones \
@@ -452,7 +465,11 @@ async fn senders_of(conn: &mut AnyConnection, phones: &[&str], since: Timestamp)
     for phone in phones {
         query = query.bind(*phone);
     }
-    let rows = query.bind(unix(since)).fetch_all(&mut *conn).await?;
+    let rows = query
+        .bind(unix(now - window))
+        .bind(unix(now))
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter()
         .map(|row| {
             let client = match row.try_get::<Option<i64>, _>("id")? {
@@ -464,6 +481,7 @@ async fn senders_of(conn: &mut AnyConnection, phones: &[&str], since: Timestamp)
                 staff: staff_in(row, "staff")?,
                 peer: staff_in(row, "peer")?,
                 recent_texts: row.try_get("recent_texts")?,
+                may_have_open_prompts: row.try_get::<i64, _>("may_have_open_prompts")? == 1,
             };
             Ok((row.try_get("from_phone")?, sender))
         })
