@@ -107,6 +107,11 @@ impl MessageKind {
             _ => 5,
         }
     }
+
+    /// Whether the dispatcher's urgent lane sends it.
+    pub fn is_urgent(self) -> bool {
+        self.priority() >= URGENT_PRIORITY
+    }
 }
 
 /// Where a text is in Tether's own life cycle.

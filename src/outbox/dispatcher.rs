@@ -214,7 +214,7 @@ impl Dispatcher {
 
     async fn send(&self, text: ClaimedText) -> Result<Outcome, StoreError> {
         // Crisis replies and pages have their own lane: the bulk rate limit never delays them.
-        let urgent = text.kind.is_some_and(|k| k.priority() >= URGENT_PRIORITY);
+        let urgent = text.kind.is_some_and(MessageKind::is_urgent);
         if let (false, Some(limiter), Some(sender)) = (urgent, &self.limiter, self.provider.sender()) {
             let key = sender.rate_key().to_owned();
             tokio::select! {

@@ -15,7 +15,6 @@ use super::{
     ClientRecord, NewText, OpenPrompt, Result, Store, in_chunks, instant, outbox::insert_text, unix, value_rows,
 };
 use crate::domain::MessageKind;
-use crate::domain::message::URGENT_PRIORITY;
 
 #[derive(Debug, Clone)]
 pub struct NewInbound<'a> {
@@ -272,7 +271,7 @@ impl InboundTx<'_> {
     pub async fn enqueue(&mut self, text: &NewText) -> Result<Option<i64>> {
         let id = insert_text(self.tx, text, self.now).await?;
         if id.is_some() {
-            if text.kind.priority() >= URGENT_PRIORITY {
+            if text.kind.is_urgent() {
                 self.queued.urgent = true;
             } else {
                 self.queued.routine = true;
