@@ -52,11 +52,9 @@ enum Command {
     /// medication pattern (--medication, from --from or now).
     Preview(Box<PreviewArgs>),
     /// Classify texts from standard input, one per line, and print one JSON object per line with the tier
-    /// and the lexicon matches: for testing a lexicon change against your own examples.
-    Triage {
-        #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
-        templates_dir: PathBuf,
-    },
+    /// and the lexicon matches: for testing a lexicon change against your own examples. With --eval, score
+    /// a labelled corpus instead and exit non-zero if it misses a threshold.
+    Triage(Box<TriageArgs>),
     /// Play two stories (a discharge with caring contacts, reminders and a peer's reply; a crisis paged
     /// until the backup acknowledges) on a virtual clock against the mock provider, and print what was
     /// texted to whom, and why. Nothing leaves the machine.
@@ -141,6 +139,42 @@ enum TemplatesCommand {
         #[arg(long, env = "TETHER_QUIET_HOURS", default_value = "21:00-08:00")]
         quiet_hours: QuietHours,
     },
+}
+
+#[derive(clap::Args)]
+struct TriageArgs {
+    #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
+    templates_dir: PathBuf,
+    /// A labelled corpus, tier<TAB>language<TAB>text<TAB>note per line (tier: crisis, concern or everyday):
+    /// prints recall and precision per tier, the confusion matrix and every misclassified line with its
+    /// matches.
+    #[arg(long, value_name = "FILE.tsv")]
+    eval: Option<PathBuf>,
+    /// Fail if fewer crisis texts than this (percent) are rated crisis.
+    #[arg(long, requires = "eval", value_parser = parse_percent)]
+    min_crisis_recall: Option<f64>,
+    /// Fail if fewer concern texts than this (percent) are rated concern or crisis.
+    #[arg(long, requires = "eval", value_parser = parse_percent)]
+    min_concern_recall: Option<f64>,
+    /// Fail if more everyday texts than this (percent) are rated crisis.
+    #[arg(long, requires = "eval", value_parser = parse_percent)]
+    max_everyday_paged: Option<f64>,
+    /// Fail if more everyday texts than this (percent) are rated concern or crisis.
+    #[arg(long, requires = "eval", value_parser = parse_percent)]
+    max_everyday_alerted: Option<f64>,
+    /// With --eval: one JSON object with the figures and the misclassified lines, instead of a report.
+    #[arg(long, requires = "eval")]
+    json: bool,
+    /// Also show each text's words as the rules read them and every class found in it.
+    #[arg(long, conflicts_with = "eval")]
+    explain: bool,
+}
+
+fn parse_percent(value: &str) -> Result<f64, String> {
+    match value.trim_end_matches('%').parse::<f64>() {
+        Ok(percent) if (0.0..=100.0).contains(&percent) => Ok(percent / 100.0),
+        _ => Err(format!("`{value}` is not a percentage from 0 to 100")),
+    }
 }
 
 #[derive(clap::Args)]
@@ -304,7 +338,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Triage { templates_dir } => triage(&templates_dir),
+        Command::Triage(args) => triage(&args),
         Command::Demo { json, templates_dir } => {
             let events = tether::sandbox::demo::run(&templates_dir).await?;
             if json {
@@ -467,22 +501,69 @@ fn check(templates_dir: &std::path::Path) -> ExitCode {
     }
 }
 
-fn triage(templates_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn triage(args: &TriageArgs) -> anyhow::Result<ExitCode> {
     use std::io::{BufRead, Write};
 
     let mut problems = Vec::new();
-    let Some(classifier) = tether::risk::load(&templates_dir.join("risk"), &mut problems) else {
+    let Some(classifier) = tether::risk::load(&args.templates_dir.join("risk"), &mut problems) else {
         for problem in &problems {
             eprintln!("{problem}");
         }
         return Ok(ExitCode::FAILURE);
     };
+    if let Some(path) = &args.eval {
+        let source = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let texts = tether::risk::parse_corpus(&source).with_context(|| format!("{}", path.display()))?;
+        let evaluation = tether::risk::Evaluation::run(&classifier, &texts);
+        let thresholds = tether::risk::Thresholds {
+            min_crisis_recall: args.min_crisis_recall,
+            min_concern_recall: args.min_concern_recall,
+            max_everyday_paged: args.max_everyday_paged,
+            max_everyday_alerted: args.max_everyday_alerted,
+        };
+        let failures = evaluation.failures(&thresholds);
+        if args.json {
+            let report = serde_json::json!({
+                "crisis_recall": evaluation.crisis_recall(),
+                "concern_or_higher": evaluation.concern_or_higher(),
+                "everyday_paged": evaluation.everyday_paged(),
+                "everyday_alerted": evaluation.everyday_alerted(),
+                "confusion": evaluation.confusion,
+                "misclassified": evaluation.misclassified,
+                "failures": failures,
+            });
+            println!("{report}");
+        } else {
+            print!("{}", evaluation.summary());
+            if !evaluation.misclassified.is_empty() {
+                println!("\nmisclassified:");
+                print!("{}", evaluation.mistakes());
+            }
+            for failure in &failures {
+                eprintln!("threshold missed: {failure}");
+            }
+        }
+        return Ok(if failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for line in std::io::stdin().lock().lines() {
         let text = line.context("cannot read standard input")?;
         let assessment = classifier.assess(&text);
-        let row = serde_json::json!({ "text": text, "tier": assessment.tier, "matches": assessment.matches });
+        let mut row = serde_json::json!({
+            "text": text,
+            "tier": assessment.tier,
+            "matches": assessment.matches,
+            "readings": assessment.readings,
+            "someone_else": assessment.someone_else,
+        });
+        if args.explain {
+            row["explanation"] = serde_json::json!(classifier.explain(&text));
+        }
         writeln!(out, "{row}")?;
     }
     out.flush()?;

@@ -1,42 +1,60 @@
-//! Loading and checking the lexicon files in `message_templates/risk/`, one per language.
+//! Loading and checking the lexicon files in `message_templates/risk/`, one per language, into one
+//! [`Classifier`]. Classes of the same name in several files are one class (each language adds its words to
+//! `negation`, `means`, …); rules usually live in a file of their own with no language, and name classes
+//! only, so one rule serves every language. A rule in a language's file has its id prefixed with the
+//! language. Every problem is reported with
+//! its file and line, and none is left for the first text to find.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Classifier, Entry, Pattern, Tier, normalize};
+use super::normalize::{TokenKind, tokenize};
+use super::pattern::{self, Element, FirstKey, Names};
+use super::spelling::Speller;
+use super::{Classifier, CompiledPattern, Index, Rewrite, Rule, RuleKind, Tier};
 use crate::templates::{Problem, Severity, line_of};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LexiconFile {
-    language: String,
-    /// Everyday phrases that contain a risk word but carry no risk.
+    /// The language of a file of words; a file of shared rules has none, and its rule ids no prefix.
+    language: Option<String>,
+    /// Shorthand and the words it stands for, rewritten before any rule is tried.
     #[serde(default)]
-    idioms: Vec<String>,
-    /// Words that negate a phrase a few words after them.
+    textspeak: BTreeMap<String, String>,
+    /// The risk words a misspelling is read as ("sucide" → "suicide"): no other word is ever a correction.
     #[serde(default)]
-    negations: Vec<String>,
-    /// Named word lists that entries refer to in `escalate_with`.
+    protected: Vec<String>,
+    /// Everyday phrases whose words take part in no rule ("killed it", "me muero de hambre").
+    idioms: Option<Spanned<Vec<String>>>,
     #[serde(default)]
-    groups: BTreeMap<String, Vec<String>>,
-    entries: Vec<EntryFile>,
+    classes: BTreeMap<String, Spanned<Vec<String>>>,
+    #[serde(default)]
+    rules: Vec<RuleFile>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EntryFile {
+struct RuleFile {
     id: Spanned<String>,
     tier: Spanned<String>,
     category: String,
-    patterns: Spanned<Vec<String>>,
     #[serde(default)]
-    escalate_with: Vec<String>,
-    escalated_tier: Option<Spanned<String>>,
+    patterns: Vec<String>,
+    /// Classes that must all be found within `within` tokens, each part naming one class or several
+    /// separated by `|`.
+    #[serde(default)]
+    near: Vec<String>,
+    within: Option<usize>,
+    #[serde(default)]
+    lowered_by: Vec<String>,
+    /// The lowest tier negation or the past can bring a match to.
+    lowest: Option<Spanned<String>>,
+    about: Option<String>,
 }
 
 /// Reads every `*.toml` in `dir` into one classifier; problems are pushed with file and line.
@@ -63,7 +81,7 @@ pub fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
     }
 
     let errors_before = problems.len();
-    let mut builder = Builder::default();
+    let mut files = Vec::new();
     for path in &paths {
         let text = match fs::read_to_string(path) {
             Ok(text) => text,
@@ -73,7 +91,7 @@ pub fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
             }
         };
         match toml::from_str::<LexiconFile>(&text) {
-            Ok(file) => builder.add_file(path, &text, file, problems),
+            Ok(file) => files.push((path.clone(), text, file)),
             Err(err) => {
                 let line = err.span().map(|span| line_of(&text, span.start));
                 problems.push(problem(path, line, err.message().to_owned()));
@@ -83,141 +101,412 @@ pub fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
     if problems.len() > errors_before {
         return None;
     }
-    builder.build(&paths[0], problems)
+    let mut builder = Builder::default();
+    // Textspeak first: a pattern that spells out textspeak (which texts never hold) is refused.
+    for (path, _, file) in &files {
+        builder.add_textspeak(path, file, problems);
+    }
+    for (path, text, file) in files {
+        builder.add_file(&path, &text, file, problems);
+    }
+    // Built even after a problem, so that every problem is reported at once.
+    let built = builder.build(&paths[0], problems);
+    if problems.len() > errors_before {
+        return None;
+    }
+    built
 }
 
 #[derive(Default)]
 struct Builder {
-    strings: Vec<String>,
-    patterns: Vec<Pattern>,
-    entries: Vec<Entry>,
-    group_count: usize,
-    ids: BTreeSet<String>,
+    vocabulary: HashMap<String, u32>,
+    stems: Vec<String>,
+    stem_ids: HashMap<String, u32>,
+    textspeak: HashMap<String, Vec<Rewrite>>,
+    /// Where each textspeak key was written, to name both places of a conflict.
+    textspeak_sources: HashMap<String, (PathBuf, String)>,
+    class_ids: HashMap<String, u32>,
+    class_names: Vec<String>,
+    /// Where a class is first named, for a class that is never defined.
+    class_first_named: HashMap<u32, (PathBuf, Option<usize>)>,
+    class_defined: Vec<bool>,
+    patterns: Vec<CompiledPattern>,
+    idioms: Vec<Vec<Element>>,
+    rules: Vec<Rule>,
+    rule_ids: HashMap<String, (PathBuf, usize)>,
+    /// Where the pattern being parsed is, for the first naming of a class.
+    here: Option<(PathBuf, Option<usize>)>,
+    protected: Vec<String>,
+}
+
+impl Names for Builder {
+    fn word(&mut self, word: &str) -> u32 {
+        let next = self.vocabulary.len() as u32;
+        *self.vocabulary.entry(word.to_owned()).or_insert(next)
+    }
+
+    fn stem(&mut self, stem: &str) -> u32 {
+        if let Some(&id) = self.stem_ids.get(stem) {
+            return id;
+        }
+        let id = self.stems.len() as u32;
+        self.stems.push(stem.to_owned());
+        self.stem_ids.insert(stem.to_owned(), id);
+        id
+    }
+
+    fn class(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.class_ids.get(name) {
+            return id;
+        }
+        let id = self.class_names.len() as u32;
+        self.class_names.push(name.to_owned());
+        self.class_defined.push(false);
+        self.class_ids.insert(name.to_owned(), id);
+        if let Some(here) = &self.here {
+            self.class_first_named.insert(id, here.clone());
+        }
+        id
+    }
+
+    fn rewritten(&self, word: &str) -> Option<String> {
+        let rewrites = self.textspeak.get(word)?;
+        rewrites.iter().find(|r| r.rest.is_empty()).map(|r| {
+            r.replacement
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
 }
 
 impl Builder {
-    fn add_file(&mut self, path: &Path, text: &str, file: LexiconFile, problems: &mut Vec<Problem>) {
-        let language = file.language.trim().to_owned();
-        let mut group_index = BTreeMap::new();
-        for (name, words) in &file.groups {
-            let index = self.group_count;
-            self.group_count += 1;
-            group_index.insert(name.clone(), index);
-            for word in words {
-                self.add_pattern(path, None, word, Pattern::Group(index), problems);
-            }
-        }
-        for idiom in &file.idioms {
-            self.add_pattern(path, None, idiom, Pattern::Idiom, problems);
-        }
-        for negation in &file.negations {
-            self.add_pattern(path, None, negation, Pattern::Negation, problems);
-        }
-        for entry in file.entries {
-            let line = Some(line_of(text, entry.id.span().start));
-            let id = format!("{language}.{}", entry.id.get_ref());
-            if !self.ids.insert(id.clone()) {
+    fn add_textspeak(&mut self, path: &Path, file: &LexiconFile, problems: &mut Vec<Problem>) {
+        for (typed, meant) in &file.textspeak {
+            let key: Vec<String> = tokenize(typed).into_iter().map(|t| t.text).collect();
+            let replacement = tokenize(meant);
+            let Some((first, rest)) = key.split_first() else {
+                problems.push(problem(path, None, format!("textspeak `{typed}` has no words")));
+                continue;
+            };
+            if replacement.iter().any(|t| matches!(t.kind, TokenKind::Break { .. })) || replacement.is_empty() {
                 problems.push(problem(
                     path,
-                    line,
-                    format!("entry id `{}` is used twice", entry.id.get_ref()),
+                    None,
+                    format!("textspeak `{typed}` must stand for words, not `{meant}`"),
                 ));
+                continue;
             }
-            let tier = parse_tier(path, text, &entry.tier, problems);
-            let escalated_tier = entry
-                .escalated_tier
-                .as_ref()
-                .and_then(|t| parse_tier(path, text, t, problems));
-            let mut escalate_with = Vec::new();
-            for group in &entry.escalate_with {
-                match group_index.get(group) {
-                    Some(index) => escalate_with.push(*index),
-                    None => problems.push(problem(
-                        path,
-                        line,
-                        format!("escalate_with names `{group}`, which is not in [groups]"),
-                    )),
+            let joined = key.join(" ");
+            if let Some((other_path, other_meant)) = self.textspeak_sources.get(&joined)
+                && other_meant != meant
+            {
+                problems.push(problem(
+                    path,
+                    None,
+                    format!(
+                        "textspeak `{typed}` means `{meant}` here and `{other_meant}` in {}",
+                        other_path.display()
+                    ),
+                ));
+                continue;
+            }
+            self.textspeak_sources.insert(joined, (path.to_owned(), meant.clone()));
+            let rewrites = self.textspeak.entry(first.clone()).or_default();
+            rewrites.push(Rewrite {
+                rest: rest.to_vec(),
+                replacement,
+            });
+            // Longest first, so `want 2` wins over a rewrite of `want` alone.
+            rewrites.sort_by_key(|r| std::cmp::Reverse(r.rest.len()));
+        }
+    }
+
+    fn add_file(&mut self, path: &Path, text: &str, file: LexiconFile, problems: &mut Vec<Problem>) {
+        let prefix = file
+            .language
+            .as_deref()
+            .map(|language| format!("{}.", language.trim()))
+            .unwrap_or_default();
+        for word in &file.protected {
+            for token in tokenize(word) {
+                self.word(&token.text);
+                self.protected.push(token.text);
+            }
+        }
+
+        let idioms_line = file.idioms.as_ref().map(|idioms| line_of(text, idioms.span().start));
+        let idioms = file.idioms.map(Spanned::into_inner).unwrap_or_default();
+        for idiom in &idioms {
+            self.here = Some((path.to_owned(), idioms_line));
+            match pattern::parse(idiom, self) {
+                Ok(elements) if pattern::names_a_class(&elements) => problems.push(problem(
+                    path,
+                    idioms_line,
+                    format!("idiom `{idiom}` names a class; idioms are plain words"),
+                )),
+                Ok(elements) => self.idioms.push(elements),
+                Err(err) => problems.push(problem(path, idioms_line, format!("idiom `{idiom}` {err}"))),
+            }
+        }
+
+        for (name, sources) in &file.classes {
+            let line = Some(line_of(text, sources.span().start));
+            self.here = Some((path.to_owned(), line));
+            let class = self.class(name);
+            self.class_defined[class as usize] = true;
+            for source in sources.get_ref() {
+                match pattern::parse(source, self) {
+                    Ok(elements) => self.patterns.push(CompiledPattern { class, elements }),
+                    Err(err) => problems.push(problem(path, line, format!("class `{name}`: `{source}` {err}"))),
                 }
             }
-            if escalate_with.is_empty() != escalated_tier.is_none() {
+        }
+
+        for rule in file.rules {
+            let line = line_of(text, rule.id.span().start);
+            self.here = Some((path.to_owned(), Some(line)));
+            let id = format!("{prefix}{}", rule.id.get_ref());
+            if let Some((other_path, other_line)) = self.rule_ids.get(&id) {
                 problems.push(problem(
                     path,
+                    Some(line),
+                    format!("rule `{id}` is also at {}:{other_line}", other_path.display()),
+                ));
+                continue;
+            }
+            self.rule_ids.insert(id.clone(), (path.to_owned(), line));
+            let complain = |message: String| problem(path, Some(line), format!("rule `{id}`: {message}"));
+            let Some(tier) = Tier::parse(rule.tier.get_ref()) else {
+                problems.push(problem(
+                    path,
+                    Some(line_of(text, rule.tier.span().start)),
+                    format!("tier `{}` must be crisis, concern or none", rule.tier.get_ref()),
+                ));
+                continue;
+            };
+            let mut lowered_by_negation = false;
+            let mut lowered_by_past = false;
+            for lowered in &rule.lowered_by {
+                match lowered.as_str() {
+                    "negation" => lowered_by_negation = true,
+                    "past" => lowered_by_past = true,
+                    other => {
+                        problems.push(complain(format!("lowered_by `{other}` must be negation or past")));
+                    }
+                }
+            }
+            let lowest = match &rule.lowest {
+                None => Tier::None,
+                Some(lowest) => match Tier::parse(lowest.get_ref()) {
+                    Some(tier) => tier,
+                    None => {
+                        problems.push(problem(
+                            path,
+                            Some(line_of(text, lowest.span().start)),
+                            format!("lowest `{}` must be crisis, concern or none", lowest.get_ref()),
+                        ));
+                        Tier::None
+                    }
+                },
+            };
+            let someone_else = match rule.about.as_deref() {
+                None | Some("self") => false,
+                Some("someone_else") => true,
+                Some(other) => {
+                    problems.push(complain(format!("about `{other}` must be self or someone_else")));
+                    false
+                }
+            };
+            let kind = match (rule.patterns.is_empty(), rule.near.is_empty(), rule.within) {
+                (false, true, None) => {
+                    let class = self.class(&format!("rule:{id}"));
+                    self.class_defined[class as usize] = true;
+                    for source in &rule.patterns {
+                        match pattern::parse(source, self) {
+                            Ok(elements) => self.patterns.push(CompiledPattern { class, elements }),
+                            Err(err) => problems.push(complain(format!("`{source}` {err}"))),
+                        }
+                    }
+                    RuleKind::Patterns { class }
+                }
+                (true, false, Some(within)) if rule.near.len() >= 2 && within > 0 => {
+                    let parts = rule
+                        .near
+                        .iter()
+                        .map(|part| part.split('|').map(|name| self.class(name.trim())).collect())
+                        .collect();
+                    RuleKind::Near { parts, within }
+                }
+                _ => {
+                    problems.push(complain(
+                        "give either `patterns`, or `near` (two parts or more) with `within` (tokens, at least 1)"
+                            .into(),
+                    ));
+                    continue;
+                }
+            };
+            self.rules.push(Rule {
+                id,
+                category: rule.category,
+                tier,
+                lowered_by_negation,
+                lowered_by_past,
+                lowest,
+                someone_else,
+                kind,
+            });
+        }
+        self.here = None;
+    }
+
+    fn build(mut self, path: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
+        for (class, defined) in self.class_defined.iter().enumerate() {
+            if !defined {
+                let (where_path, line) = self
+                    .class_first_named
+                    .get(&(class as u32))
+                    .cloned()
+                    .unwrap_or((path.to_owned(), None));
+                problems.push(problem(
+                    &where_path,
                     line,
-                    "escalate_with and escalated_tier go together".into(),
+                    format!(
+                        "class `@{}` is named but never defined in [classes]",
+                        self.class_names[class]
+                    ),
                 ));
             }
-            if entry.patterns.get_ref().is_empty() {
-                problems.push(problem(path, line, "patterns must list at least one phrase".into()));
-            }
-            let Some(tier) = tier else { continue };
-            let index = self.entries.len();
-            self.entries.push(Entry {
-                id,
-                category: entry.category,
-                tier,
-                escalate_with,
-                escalated_tier: escalated_tier.unwrap_or(tier),
-            });
-            let patterns_line = Some(line_of(text, entry.patterns.span().start));
-            for phrase in entry.patterns.get_ref() {
-                let pattern = Pattern::Entry {
-                    entry: index,
-                    phrase: phrase.clone(),
-                };
-                self.add_pattern(path, patterns_line, phrase, pattern, problems);
+        }
+        for (reserved, needed) in [
+            ("negation", self.rules.iter().any(|r| r.lowered_by_negation)),
+            ("past", self.rules.iter().any(|r| r.lowered_by_past)),
+        ] {
+            if needed && !self.class_ids.contains_key(reserved) {
+                problems.push(problem(
+                    path,
+                    None,
+                    format!("rules are lowered_by `{reserved}`, but no lexicon defines the class `{reserved}`"),
+                ));
             }
         }
+        let ranks = self.ranks(path, problems)?;
+        if problems.iter().any(|p| p.severity == Severity::Error) {
+            return None;
+        }
+        let index = index_of(self.patterns.iter().map(|p| p.elements.as_slice()), |_| true);
+        let modifier_classes = self.closure_of(&["negation", "contrast", "past"]);
+        let modifier_index = index_of(self.patterns.iter().map(|p| p.elements.as_slice()), |id| {
+            modifier_classes.contains(&self.patterns[id as usize].class)
+        });
+        let idiom_index = index_of(self.idioms.iter().map(Vec::as_slice), |_| true);
+        let speller = Speller::new(self.protected.iter().map(String::as_str));
+        let negation = self.class_ids.get("negation").copied();
+        let contrast = self.class_ids.get("contrast").copied();
+        let past = self.class_ids.get("past").copied();
+        // Rules are reported in a stable order: crisis first, then by id.
+        self.rules
+            .sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.id.cmp(&b.id)));
+        Some(Classifier {
+            vocabulary: self.vocabulary,
+            stems: self.stems,
+            textspeak: self.textspeak,
+            speller,
+            class_ranks: ranks,
+            class_names: self.class_names,
+            patterns: self.patterns,
+            index,
+            modifier_index,
+            idioms: self.idioms,
+            idiom_index,
+            rules: self.rules,
+            negation,
+            contrast,
+            past,
+        })
     }
 
-    fn add_pattern(
-        &mut self,
-        path: &Path,
-        line: Option<usize>,
-        phrase: &str,
-        pattern: Pattern,
-        problems: &mut Vec<Problem>,
-    ) {
-        let normalized = normalize(phrase);
-        if normalized.trim().is_empty() {
-            problems.push(problem(
-                path,
-                line,
-                format!("phrase `{phrase}` has no words once normalised"),
-            ));
-            return;
-        }
-        self.strings.push(normalized);
-        self.patterns.push(pattern);
-    }
-
-    fn build(self, path: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
-        match AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&self.strings)
-        {
-            Ok(automaton) => Some(Classifier {
-                automaton,
-                patterns: self.patterns,
-                entries: self.entries,
-            }),
-            Err(err) => {
-                problems.push(problem(path, None, format!("lexicons cannot be compiled: {err}")));
-                None
+    /// The classes named and every class their patterns use, transitively.
+    fn closure_of(&self, names: &[&str]) -> Vec<u32> {
+        let mut closure: Vec<u32> = names.iter().filter_map(|n| self.class_ids.get(*n).copied()).collect();
+        let mut next = 0;
+        while next < closure.len() {
+            let class = closure[next];
+            next += 1;
+            for pattern in self.patterns.iter().filter(|p| p.class == class) {
+                let mut used = Vec::new();
+                pattern::classes_named(&pattern.elements, &mut used);
+                for used in used {
+                    if !closure.contains(&used) {
+                        closure.push(used);
+                    }
+                }
             }
         }
+        closure
+    }
+
+    /// Each class's rank: higher than every class its patterns name. A cycle is an error.
+    fn ranks(&self, path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u32>> {
+        let count = self.class_names.len();
+        let mut uses: Vec<Vec<u32>> = vec![Vec::new(); count];
+        for pattern in &self.patterns {
+            pattern::classes_named(&pattern.elements, &mut uses[pattern.class as usize]);
+        }
+        let mut rank: Vec<Option<u32>> = vec![None; count];
+        let mut remaining = count;
+        while remaining > 0 {
+            let mut progressed = false;
+            for class in 0..count {
+                if rank[class].is_some() {
+                    continue;
+                }
+                let used: Option<Vec<u32>> = uses[class]
+                    .iter()
+                    .map(|&u| if u as usize == class { None } else { rank[u as usize] })
+                    .collect();
+                if let Some(used) = used {
+                    rank[class] = Some(used.into_iter().max().map_or(0, |r| r + 1));
+                    remaining -= 1;
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                let cycle: Vec<&str> = (0..count)
+                    .filter(|&c| rank[c].is_none())
+                    .map(|c| self.class_names[c].as_str())
+                    .collect();
+                problems.push(problem(
+                    path,
+                    None,
+                    format!("classes name each other in a cycle: {}", cycle.join(", ")),
+                ));
+                return None;
+            }
+        }
+        Some(rank.into_iter().map(|r| r.unwrap_or(0)).collect())
     }
 }
 
-fn parse_tier(path: &Path, text: &str, tier: &Spanned<String>, problems: &mut Vec<Problem>) -> Option<Tier> {
-    let parsed = Tier::parse(tier.get_ref());
-    if parsed.is_none() {
-        problems.push(problem(
-            path,
-            Some(line_of(text, tier.span().start)),
-            format!("tier `{}` must be crisis, concern or none", tier.get_ref()),
-        ));
+/// Indexes the patterns `include` keeps, by what each can start with; ids are positions in `patterns`.
+fn index_of<'a>(patterns: impl Iterator<Item = &'a [Element]>, include: impl Fn(u32) -> bool) -> Index {
+    let mut index = Index::default();
+    for (id, elements) in patterns.enumerate() {
+        let id = id as u32;
+        if !include(id) {
+            continue;
+        }
+        for key in pattern::first_keys(elements) {
+            match key {
+                FirstKey::Word(word) => index.by_word.entry(word).or_default().push(id),
+                FirstKey::Stem(stem) => index.by_stem.entry(stem).or_default().push(id),
+                FirstKey::Class(class) => index.by_class.entry(class).or_default().push(id),
+                FirstKey::Number => index.by_number.push(id),
+            }
+        }
     }
-    parsed
+    index
 }
 
 fn problem(path: &Path, line: Option<usize>, message: String) -> Problem {
@@ -226,5 +515,92 @@ fn problem(path: &Path, line: Option<usize>, message: String) -> Problem {
         line,
         severity: Severity::Error,
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Classifier, Vec<String>> {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("en.toml"), text).unwrap();
+        let mut problems = Vec::new();
+        load(dir.path(), &mut problems).ok_or_else(|| problems.iter().map(|p| p.to_string()).collect())
+    }
+
+    #[test]
+    fn a_small_lexicon_matches_through_classes_and_near_rules() {
+        let classifier = load_text(
+            r#"
+            language = "en"
+            idioms = ["dead tired"]
+            [textspeak]
+            tn = "tonight"
+            [classes]
+            negation = ["not", "never"]
+            past = ["years ago"]
+            time = ["tonight", "right now"]
+            means = ["rope", "(the)? bridge"]
+            die = ["die", "be dead"]
+            [[rules]]
+            id = "wish"
+            tier = "crisis"
+            category = "ideation"
+            patterns = ["want to @die"]
+            lowered_by = ["negation", "past"]
+            [[rules]]
+            id = "means"
+            tier = "crisis"
+            category = "means with time"
+            near = ["means", "time"]
+            within = 6
+            "#,
+        )
+        .unwrap();
+        assert_eq!(classifier.assess("i want to be dead").tier, Tier::Crisis);
+        assert_eq!(classifier.assess("i do not want to die").tier, Tier::Concern);
+        assert_eq!(classifier.assess("years ago i want to die").tier, Tier::Concern);
+        assert_eq!(classifier.assess("got the rope. tn").tier, Tier::Crisis);
+        assert_eq!(
+            classifier.assess("got the rope for camping next month").tier,
+            Tier::None
+        );
+        assert_eq!(classifier.assess("dead tired").tier, Tier::None);
+        let near = classifier.assess("the bridge right now");
+        assert_eq!(
+            near.matches[0].phrase, "bridge … right now",
+            "the tightest parts are reported"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_line() {
+        let problems = load_text(
+            r#"language = "en"
+[textspeak]
+gonna = "going to"
+[classes]
+loop_a = ["@loop_b"]
+loop_b = ["@loop_a"]
+[[rules]]
+id = "one"
+tier = "urgent"
+category = "x"
+patterns = ["a"]
+[[rules]]
+id = "two"
+tier = "crisis"
+category = "x"
+patterns = ["gonna die", "@missing"]
+"#,
+        )
+        .unwrap_err();
+        let all = problems.join("\n");
+        assert!(all.contains("en.toml:9: tier `urgent`"), "{all}");
+        assert!(all.contains("en.toml:13: rule `en.two`: `gonna die`"), "{all}");
+        assert!(all.contains("rewrites it as `going to`"), "{all}");
+        assert!(all.contains("`@missing` is named but never defined"), "{all}");
+        assert!(all.contains("cycle: loop_a, loop_b"), "{all}");
     }
 }

@@ -1,29 +1,46 @@
 //! What an incoming text means for the person's safety: `crisis` (page someone now), `concern` (a human must
-//! see it today) or `none`. Lexicons are data in `message_templates/risk/*.toml`; every phrase of every
-//! language goes into one automaton, so a text is read in a single pass whatever its language.
+//! see it today) or `none`. The rules and the words they use are data, in `message_templates/risk/*.toml`;
+//! `message_templates/risk/README.md` says what each tier covers and how to write a rule. Every match names
+//! the rule that made it, so staff and reviewers can see why a text was rated as it was.
 //!
-//! The rules, in order (clinical-defaults.md §3.3):
-//! 1. Normalise (case, accents, punctuation, repeated and spaced-out letters, digits for letters).
-//! 2. Drop a match that lies inside an idiom ("killing it at work", "my phone died").
-//! 3. A phrase whose entry names companion groups rises to its escalated tier when a word of such a group
-//!    is in the same text (a medicine name alone is a concern; with "took all" it is a crisis).
-//! 4. A negation within three words before a phrase lowers it one tier, never below `concern`: a negated
-//!    crisis phrase is never dropped.
-//! 5. The text's tier is the highest of its matches.
+//! A text is read in one pass over its words, whatever its language:
+//! 1. [`normalize`] folds it (case, accents, apostrophes, leetspeak, repeated letters) into tokens.
+//! 2. [`reading`] reads the tokens as the words they stand for: spaced-out letters joined (`k i l l`), run-
+//!    together words split (`killmyself`), textspeak rewritten (`gonna` → `going to`, `rn` → `right now`),
+//!    and a long word that is no ordinary word read as the lexicon word within an edit or two of it
+//!    (`sucide` → `suicide`, see [`spelling`]).
+//! 3. Negations, turns ("but") and markers of the past are found first, on every word; then idioms are
+//!    masked ("killed it at work", "me muero de hambre"): their words take part in no other class or rule.
+//! 4. [`matching`] finds every class (a named set of patterns, like `means` or `time`) and every rule at each
+//!    token, through an index of what each pattern can start with, right to left so a pattern can use the
+//!    classes that follow it.
+//! 5. Rules that need several things near each other (means within a few words of intent, a time or a
+//!    farewell) are checked from the classes found.
+//! 6. A negation just before a match lowers it one tier, and so does a marker of the distant past in the same
+//!    sentence ("two years ago"), for the rules that say so: thoughts of suicide denied or long ago are a
+//!    concern, not a crisis. Any other crisis match in the text still makes it a crisis.
+//! 7. The text's tier is the highest of its matches.
 
+mod eval;
 mod lexicon;
+mod matching;
 mod normalize;
+mod pattern;
+mod reading;
+mod spelling;
 
-use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
+
 use serde::Serialize;
 
+pub use eval::{CorpusError, Evaluation, LabelledText, Thresholds, parse_corpus};
 pub use lexicon::load;
-pub use normalize::normalize;
+pub use normalize::{Token, TokenKind, tokenize};
+pub use spelling::edit_distance;
 
-/// Words before a phrase that a negation may stand in and still apply to it.
-const NEGATION_REACH: usize = 3;
+use pattern::Element;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     None,
@@ -49,128 +66,279 @@ impl Tier {
         }
     }
 
-    /// One tier down, but a risk phrase never drops to nothing.
+    /// One tier down: a negated crisis phrase is still a concern, a negated concern is nothing.
     fn lowered(self) -> Self {
         match self {
-            Tier::Crisis | Tier::Concern => Tier::Concern,
-            Tier::None => Tier::None,
+            Tier::Crisis => Tier::Concern,
+            Tier::Concern | Tier::None => Tier::None,
         }
     }
 }
 
-/// One lexicon phrase found in a text.
+/// One rule that matched a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RiskMatch {
-    /// The lexicon entry, like `en.intent.kill_myself`.
+    /// The rule, like `ideation.explicit`.
     pub entry: String,
     pub category: String,
-    /// The phrase as written in the lexicon.
+    /// The words that matched, as read (`going to kill myself`); parts of a rule that needs several things
+    /// near each other are joined by ` … `.
     pub phrase: String,
-    /// The tier this match carries after companions and negation.
+    /// The tier this match carries after negation and the past are taken into account.
     pub tier: Tier,
+    /// A negation came just before it ("not going to …").
     pub negated: bool,
+    /// The sentence places it in the distant past ("two years ago …").
+    pub past: bool,
+}
+
+/// A word read as another: a misspelling, letters spaced out or words run together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reading {
+    pub typed: String,
+    pub read_as: String,
+    /// `spelling` (within an edit or two), `letters` (spaced or doubled letters) or `split`.
+    pub how: &'static str,
+}
+
+/// A text as the rules read it: its words (idiom words in brackets, `|` for a break) and every class found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub words: Vec<String>,
+    pub classes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Assessment {
     pub tier: Tier,
     pub matches: Vec<RiskMatch>,
+    /// Words the rules read as other words, so a reviewer can see why "sucide" matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<Reading>,
+    /// The crisis is about someone else in danger now ("my roommate won't wake up"): the sender is asked to
+    /// call 911 and stay with them, rather than told where to get help for themselves.
+    pub someone_else: bool,
 }
 
+/// A rule of the lexicons.
 #[derive(Debug)]
-struct Entry {
+struct Rule {
     id: String,
     category: String,
     tier: Tier,
-    /// Group indexes whose presence raises the tier to `escalated_tier`.
-    escalate_with: Vec<usize>,
-    escalated_tier: Tier,
+    /// A negation just before the match lowers it one tier.
+    lowered_by_negation: bool,
+    /// A marker of the distant past in the same sentence lowers it one tier.
+    lowered_by_past: bool,
+    /// Negation and the past lower it no further than this: "I won't hurt myself" is still a concern.
+    lowest: Tier,
+    /// The rule is about another person in danger.
+    someone_else: bool,
+    kind: RuleKind,
 }
 
-#[derive(Debug, Clone)]
-enum Pattern {
-    Entry { entry: usize, phrase: String },
-    Group(usize),
-    Idiom,
-    Negation,
+#[derive(Debug)]
+enum RuleKind {
+    /// The rule's patterns form this class; each of its spans is a match.
+    Patterns { class: u32 },
+    /// One span of a class of each part, all within `within` tokens of each other.
+    Near { parts: Vec<Vec<u32>>, within: usize },
+}
+
+/// Textspeak for a token, possibly with the tokens after it (`want 2` → `want to`).
+#[derive(Debug)]
+struct Rewrite {
+    /// Tokens that must follow the first one.
+    rest: Vec<String>,
+    replacement: Vec<Token>,
+}
+
+#[derive(Debug)]
+struct CompiledPattern {
+    class: u32,
+    elements: Vec<Element>,
+}
+
+/// Patterns by what their first token can be.
+#[derive(Debug, Default)]
+struct Index {
+    by_word: HashMap<u32, Vec<u32>>,
+    by_stem: HashMap<u32, Vec<u32>>,
+    by_class: HashMap<u32, Vec<u32>>,
+    by_number: Vec<u32>,
 }
 
 /// The compiled lexicons.
 #[derive(Debug)]
 pub struct Classifier {
-    automaton: AhoCorasick,
-    patterns: Vec<Pattern>,
-    entries: Vec<Entry>,
+    vocabulary: HashMap<String, u32>,
+    stems: Vec<String>,
+    textspeak: HashMap<String, Vec<Rewrite>>,
+    speller: spelling::Speller,
+    /// Each class's rank. A class is a named set of patterns (rules with patterns are classes too); classes
+    /// are matched in rank order at each token, so a class is found before those that use it.
+    class_ranks: Vec<u32>,
+    /// Each class's name, for [`Classifier::explain`].
+    class_names: Vec<String>,
+    patterns: Vec<CompiledPattern>,
+    index: Index,
+    /// The patterns of `negation`, `contrast` and `past` and the classes they use: found on every word,
+    /// idioms included ("not kidding" masks its "not" for the rules, not for negation).
+    modifier_index: Index,
+    idioms: Vec<Vec<Element>>,
+    idiom_index: Index,
+    rules: Vec<Rule>,
+    negation: Option<u32>,
+    contrast: Option<u32>,
+    past: Option<u32>,
 }
+
+/// Words between a negation and what it negates, at most ("not going to kill myself": two).
+const NEGATION_REACH: usize = 3;
 
 impl Classifier {
     pub fn assess(&self, text: &str) -> Assessment {
-        let normalized = normalize(text);
-        let mut idioms = Vec::new();
-        let mut negations = Vec::new();
-        let mut groups_present = Vec::new();
-        let mut found = Vec::new();
-        for hit in self.automaton.find_overlapping_iter(&normalized) {
-            let span = (hit.start(), hit.end());
-            match &self.patterns[hit.pattern().as_usize()] {
-                Pattern::Idiom => idioms.push(span),
-                Pattern::Negation => negations.push(span),
-                Pattern::Group(group) => groups_present.push(*group),
-                Pattern::Entry { entry, phrase } => found.push((span, *entry, phrase)),
-            }
-        }
+        let mut readings = Vec::new();
+        let mut words = self.read(text, &mut readings);
+        let modifiers = self.find_spans(&self.modifier_index, &words);
+        self.mask_idioms(&mut words);
+        let spans = self.find_spans(&self.index, &words);
 
-        // Spans include the surrounding spaces; an idiom containing the phrase's words absorbs it, and so
-        // does a longer phrase containing it ("kill" inside "kill myself").
-        let inside = |(start, end): (usize, usize), (outer_start, outer_end): (usize, usize)| {
-            outer_start <= start + 1 && end - 1 <= outer_end && (outer_end - outer_start) > (end - start)
-        };
-        let spans: Vec<(usize, usize)> = found.iter().map(|(span, _, _)| *span).collect();
         let mut matches: Vec<RiskMatch> = Vec::new();
-        for &(span, entry_index, phrase) in &found {
-            let absorbed = idioms.iter().any(|&idiom| inside(span, idiom) || idiom == span)
-                || spans.iter().any(|&other| inside(span, other));
-            if absorbed {
-                continue;
+        let mut someone_else = true;
+        for rule in &self.rules {
+            for found in self.matches_of(rule, &spans) {
+                let negated = rule.lowered_by_negation && self.negated(&words, &modifiers, found.start);
+                let past = rule.lowered_by_past && self.in_the_past(&words, &modifiers, found.start, found.end);
+                let mut tier = rule.tier;
+                if negated {
+                    tier = tier.lowered();
+                }
+                if past {
+                    tier = tier.lowered();
+                }
+                tier = tier.max(rule.lowest.min(rule.tier));
+                let phrase = found
+                    .parts
+                    .iter()
+                    .map(|&(start, end)| phrase_of(&words, start, end))
+                    .collect::<Vec<_>>()
+                    .join(" … ");
+                if matches.iter().any(|m| m.entry == rule.id && m.phrase == phrase) {
+                    continue;
+                }
+                if tier == Tier::Crisis && !rule.someone_else {
+                    someone_else = false;
+                }
+                matches.push(RiskMatch {
+                    entry: rule.id.clone(),
+                    category: rule.category.clone(),
+                    phrase,
+                    tier,
+                    negated,
+                    past,
+                });
             }
-            let entry = &self.entries[entry_index];
-            let mut tier = entry.tier;
-            if entry.escalate_with.iter().any(|g| groups_present.contains(g)) {
-                tier = tier.max(entry.escalated_tier);
-            }
-            let negated = negations.iter().any(|&(_, n_end)| {
-                n_end <= span.0 + 1 && words_between(&normalized[n_end.saturating_sub(1)..=span.0]) < NEGATION_REACH
-            });
-            if negated {
-                tier = tier.lowered();
-            }
-            if matches.iter().any(|m| m.entry == entry.id && m.phrase == *phrase) {
-                continue;
-            }
-            matches.push(RiskMatch {
-                entry: entry.id.clone(),
-                category: entry.category.clone(),
-                phrase: phrase.clone(),
-                tier,
-                negated,
-            });
         }
         let tier = matches.iter().map(|m| m.tier).max().unwrap_or(Tier::None);
-        Assessment { tier, matches }
+        Assessment {
+            tier,
+            matches,
+            readings,
+            someone_else: tier == Tier::Crisis && someone_else,
+        }
+    }
+
+    /// How a text was read and every class found in it, for whoever writes or reviews a lexicon
+    /// (`tether triage --explain`): why a rule did or did not match.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let mut readings = Vec::new();
+        let mut words = self.read(text, &mut readings);
+        let modifiers = self.find_spans(&self.modifier_index, &words);
+        self.mask_idioms(&mut words);
+        let spans = self.find_spans(&self.index, &words);
+        let mut classes = Vec::new();
+        for start in 0..words.len() {
+            for &(class, end) in modifiers.at(start).iter().chain(spans.at(start)) {
+                classes.push(format!(
+                    "{}: {}",
+                    self.class_names[class as usize],
+                    phrase_of(&words, start, end as usize)
+                ));
+            }
+        }
+        Explanation {
+            words: words
+                .iter()
+                .map(|w| match (w.kind, w.masked) {
+                    (TokenKind::Break { .. }, _) => "|".to_owned(),
+                    (_, true) => format!("({})", w.text),
+                    _ => w.text.clone(),
+                })
+                .collect(),
+            classes,
+        }
+    }
+
+    /// Whether a span of the `negation` class ends just before `start`, in the same clause: a break or a
+    /// word of the `contrast` class ("but", "pero") ends a negation's reach.
+    fn negated(&self, words: &[reading::Word], spans: &matching::Spans, start: usize) -> bool {
+        let Some(negation) = self.negation else {
+            return false;
+        };
+        let mut position = start;
+        let earliest = start.saturating_sub(NEGATION_REACH + 4);
+        while position > earliest {
+            position -= 1;
+            let contrast = self
+                .contrast
+                .is_some_and(|contrast| spans.at(position).iter().any(|&(class, _)| class == contrast));
+            if words[position].is_break() || contrast {
+                return false;
+            }
+            let reaches = spans.at(position).iter().any(|&(class, end)| {
+                class == negation && end as usize <= start && start - end as usize <= NEGATION_REACH
+            });
+            if reaches {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether a span of the `past` class lies in the sentence of the match.
+    fn in_the_past(&self, words: &[reading::Word], spans: &matching::Spans, start: usize, end: usize) -> bool {
+        let Some(past) = self.past else {
+            return false;
+        };
+        let sentence_start = words[..start]
+            .iter()
+            .rposition(reading::Word::ends_sentence)
+            .map_or(0, |p| p + 1);
+        let sentence_end = words[end.min(words.len())..]
+            .iter()
+            .position(reading::Word::ends_sentence)
+            .map_or(words.len(), |p| end + p);
+        (sentence_start..sentence_end).any(|position| spans.at(position).iter().any(|&(class, _)| class == past))
     }
 }
 
-/// Words strictly between two spans, given the text from the end of one to the start of the other.
-fn words_between(gap: &str) -> usize {
-    gap.split_whitespace().count()
+fn phrase_of(words: &[reading::Word], start: usize, end: usize) -> String {
+    words[start..end]
+        .iter()
+        .filter(|w| !w.is_break())
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
 mod lexicon_table {
-    //! The shipped lexicons against real-looking texts. Add a row whenever a case is found.
+    //! The shipped lexicons against texts written to pin down how each kind of rule behaves. The corpus in
+    //! `tests/fixtures/risk/` measures the lexicons as a whole; this table says what must never change.
     use super::*;
 
-    fn classifier() -> Classifier {
+    pub(super) fn classifier() -> Classifier {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("message_templates/risk");
         let mut problems = Vec::new();
         let classifier = load(&dir, &mut problems);
@@ -189,39 +357,41 @@ mod lexicon_table {
             ("kms", Crisis),
             ("K I L L myself", Crisis),
             ("killl myselff", Crisis),
-            ("I want to d i e", Crisis),
+            ("killmyself", Crisis),
             ("writing my su1cide note", Crisis),
             ("ready to end it all", Crisis),
+            ("been suicidal all week", Crisis),
+            ("feeling sucidal", Crisis),
+            ("gona overdoes tn", Crisis),
             // Acts in progress, means with ingestion, third parties.
             ("took all my pills", Crisis),
             ("i took a bunch of tylenol", Crisis),
+            ("took 25 advil", Crisis),
             ("💊💊💊 goodbye", Crisis),
             ("I OD'd", Crisis),
             ("he's not breathing", Crisis),
             ("my friend won't wake up", Crisis),
             ("gave him narcan and nothing", Crisis),
-            ("i got a gun", Crisis),
             // Negation lowers a crisis phrase one tier and never drops it.
             ("I'm not going to kill myself", Concern),
             ("i would never kill myself", Concern),
-            ("i dont want to die", Concern),
             ("not suicidal just tired", Concern),
+            // The distant past.
+            ("was suicidal two years ago, six months clean now", Concern),
             // Concern.
             ("I relapsed last night", Concern),
             ("ran out of my subs and im dope sick", Concern),
-            ("I wish I was dead", Concern),
-            ("tylenol", Concern),
             ("i need help", Concern),
             ("cant do this anymore", Concern),
             // Spanish, with and without accents.
-            ("me quiero morir", Crisis),
+            ("me quiero matar", Crisis),
             ("Me voy a matar esta noche", Crisis),
             ("me tomé todas las pastillas", Crisis),
             ("se está poniendo azul", Crisis),
             ("ya no aguanto más", Concern),
             ("no me voy a matar", Concern),
             ("recaí anoche", Concern),
-            // Idioms and false friends page nobody.
+            // Idioms, ordinary medicine and false friends page nobody.
             ("killing it at work today!", None),
             ("dying to see my kids", None),
             ("my phone died", None),
@@ -230,9 +400,16 @@ mod lexicon_table {
             ("I could kill for a coffee", None),
             ("dead tired after work", None),
             ("that's odd", None),
+            ("took one advil for my headache", None),
+            ("had some aspirin for my knee", None),
+            ("picked up my prescription", None),
+            ("my bills are overdue", None),
             ("me muero de ganas de verte", None),
+            ("me muero de hambre", None),
+            ("vivo en Puerto Rico", None),
             ("Thanks, see you Tuesday", None),
             ("C", None),
+            ("", None),
         ];
         let classifier = classifier();
         let wrong: Vec<String> = rows
@@ -247,14 +424,29 @@ mod lexicon_table {
     }
 
     #[test]
-    fn idioms_leave_no_match_and_negations_are_marked() {
+    fn matches_name_their_rules_and_what_they_read() {
         let classifier = classifier();
-        assert!(classifier.assess("dying to see my kids").matches.is_empty());
         let negated = classifier.assess("not going to kill myself");
-        assert_eq!(negated.matches.len(), 1, "{negated:?}");
-        assert!(negated.matches[0].negated);
-        assert_eq!(negated.matches[0].entry, "en.intent.kill_self");
+        assert!(negated.matches.iter().all(|m| m.negated), "{negated:?}");
+        assert!(
+            negated.matches.iter().any(|m| m.entry == "ideation.explicit"),
+            "{negated:?}"
+        );
         let both = classifier.assess("not going to kill myself but i took all my pills");
         assert_eq!(both.tier, Tier::Crisis, "another crisis signal cancels the downgrade");
+        let misspelt = classifier.assess("feeling sucidal");
+        assert_eq!(misspelt.readings.len(), 1, "{misspelt:?}");
+        assert_eq!(misspelt.readings[0].read_as, "suicidal");
+        assert_eq!(misspelt.readings[0].how, "spelling");
+    }
+
+    #[test]
+    fn someone_else_in_danger_is_told_apart() {
+        let classifier = classifier();
+        let other = classifier.assess("my roommate used and won't wake up");
+        assert_eq!(other.tier, Tier::Crisis, "{other:?}");
+        assert!(other.someone_else, "{other:?}");
+        let own = classifier.assess("i took all my pills");
+        assert!(!own.someone_else, "{own:?}");
     }
 }

@@ -1,96 +1,184 @@
-//! Text normalisation before risk matching, applied alike to lexicon phrases and to incoming texts, so that
-//! "K I L L  myselff", "kil myself" and "kill my self" all meet the same phrase.
+//! Splitting a text into the tokens risk rules are matched against, folded so that the same words typed
+//! differently look alike: "K1LL  myselff!!" and "kill myself" give the same words.
+//!
+//! This step knows no lexicon. What needs one (joining spaced-out letters, textspeak, misspellings) happens
+//! after it, in [`super::Classifier`].
 
-use std::borrow::Cow;
+/// One token of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    pub kind: TokenKind,
+    /// A letter was typed three or more times and is kept twice ("diiiie" → "diie"): the classifier may
+    /// read it once.
+    pub stretched: bool,
+}
 
-/// Folds a text to lowercase words separated by single spaces, with a space at each end so that phrases can
-/// be matched on word boundaries:
-/// - accents dropped (`está` → `esta`), apostrophes removed (`don't` → `dont`), other punctuation a space;
-/// - a digit between letters read as the letter it stands for (`su1cide` → `suicide`); `@` → `a`, `$` → `s`;
-/// - three or more single letters in a row joined (`k i l l` → `kill`);
-/// - repeated letters collapsed to one (`diiie` → `die`, `kill` → `kil`), so phrases are stored collapsed too;
-/// - emoji kept as words of their own (`💊`).
-pub fn normalize(text: &str) -> String {
-    let mut folded = String::with_capacity(text.len() + 2);
-    for c in text.chars().flat_map(char::to_lowercase) {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Letters, or letters and digits ("m30s"), lowercase, without accents or apostrophes; a starred-out
+    /// letter is a `*`.
+    Word,
+    /// Digits, possibly followed by letters ("800mg", "2nite"); read further by the classifier.
+    Number,
+    /// One emoji or pictograph ("💊"): they carry meaning next to risk words.
+    Emoji,
+    /// Punctuation between words. `hard` ends a sentence (`.`, `!`, `?`, `;`, a line break); a comma or a
+    /// dash is soft. A negation reaches no further than a break.
+    Break { hard: bool },
+}
+
+/// Folds and splits a text:
+/// - lowercase, accents dropped (`está` → `esta`, `ñ` → `n`), apostrophes removed inside words (`don't` →
+///   `dont`);
+/// - a digit between letters read as the letter it stands for (`su1cide` → `suicide`), `@` and `$` inside
+///   a word as `a` and `s`;
+/// - a `*` between letters kept, for a word starred out (`s*icide`);
+/// - a letter repeated three or more times kept twice (`killllll` → `kill`, `diiiie` → `diie`): the
+///   classifier drops a doubled letter where that makes a word it knows;
+/// - dots between single letters dropped (`o.d.` → `od`);
+/// - emoji kept one per token, without skin tones or joiners.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.chars().flat_map(char::to_lowercase).map(fold_accent).collect();
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut word = String::new();
+    // Whether the word is being spelt with dots between its letters ("o.d."), so its last dot is no break.
+    let mut dotted = false;
+    let flush = |word: &mut String, tokens: &mut Vec<Token>| {
+        if !word.is_empty() {
+            let (text, stretched) = read_digits_as_letters(word);
+            let kind = if text.starts_with(|c: char| c.is_ascii_digit()) {
+                TokenKind::Number
+            } else {
+                TokenKind::Word
+            };
+            tokens.push(Token { text, kind, stretched });
+            word.clear();
+        }
+    };
+    for (index, &c) in chars.iter().enumerate() {
+        let previous = index.checked_sub(1).and_then(|i| chars.get(i)).copied();
+        let next = chars.get(index + 1).copied();
+        let is_letter = |c: Option<char>| c.is_some_and(char::is_alphabetic);
         match c {
-            '\'' | '’' | '‘' | '`' | '´' => {}
-            '@' => folded.push('a'),
-            '$' => folded.push('s'),
-            c if c.is_alphanumeric() => folded.push(fold_accent(c)),
+            c if c.is_alphanumeric() => word.push(c),
+            // "od'd" would fold to the everyday word "odd": it is kept apart as "oded".
+            '\'' | '’' | '‘' | '`' | '´' if word == "od" && next == Some('d') => word.push('e'),
+            '\'' | '’' | '‘' | '`' | '´' if !word.is_empty() && is_letter(next) => {}
+            '@' if is_letter(previous) || is_letter(next) => word.push('a'),
+            '$' if is_letter(previous) && is_letter(next) => word.push('s'),
+            // A letter starred out ("s*icide", "k*ll") stays a word; the classifier fills the gap.
+            '*' if is_letter(previous) && is_letter(next) => word.push('*'),
+            // "o.d." and "o.d" are one word; a dot after an ordinary word ends a sentence.
+            '.' if is_letter(previous) && is_letter(next) && (word.chars().count() == 1 || dotted) => dotted = true,
+            '.' if dotted && is_letter(previous) => {}
+            // ".22", ".45": a calibre or a decimal, not the end of a sentence.
+            '.' if word.is_empty() && next.is_some_and(|c| c.is_ascii_digit()) => {}
             c if is_pictograph(c) => {
-                folded.push(' ');
-                folded.push(c);
-                folded.push(' ');
+                dotted = false;
+                flush(&mut word, &mut tokens);
+                tokens.push(Token {
+                    text: c.to_string(),
+                    kind: TokenKind::Emoji,
+                    stretched: false,
+                });
             }
-            _ => folded.push(' '),
+            c if is_ignorable(c) => {}
+            c if c.is_whitespace() && c != '\n' => {
+                dotted = false;
+                flush(&mut word, &mut tokens);
+            }
+            c => {
+                dotted = false;
+                flush(&mut word, &mut tokens);
+                if let Some(hard) = break_strength(c) {
+                    push_break(&mut tokens, hard);
+                }
+            }
         }
     }
-
-    let tokens: Vec<Cow<'_, str>> = folded.split_whitespace().map(read_digits_as_letters).collect();
-    let mut words: Vec<Cow<'_, str>> = Vec::with_capacity(tokens.len());
-    let mut index = 0;
-    while index < tokens.len() {
-        let run = tokens[index..].iter().take_while(|t| is_single_letter(t)).count();
-        if run >= 3 {
-            words.push(Cow::Owned(tokens[index..index + run].concat()));
-            index += run;
-        } else {
-            words.push(tokens[index].clone());
-            index += 1;
-        }
+    flush(&mut word, &mut tokens);
+    while tokens
+        .first()
+        .is_some_and(|t| matches!(t.kind, TokenKind::Break { .. }))
+    {
+        tokens.remove(0);
     }
+    while tokens.last().is_some_and(|t| matches!(t.kind, TokenKind::Break { .. })) {
+        tokens.pop();
+    }
+    tokens
+}
 
-    let mut out = String::with_capacity(folded.len() + 2);
-    out.push(' ');
-    for word in words {
-        let mut previous = None;
-        for c in word.chars() {
-            if c.is_alphabetic() && previous == Some(c) {
+/// Runs of breaks become one; a hard break wins over a soft one.
+fn push_break(tokens: &mut Vec<Token>, hard: bool) {
+    if let Some(Token {
+        kind: TokenKind::Break { hard: previous },
+        ..
+    }) = tokens.last_mut()
+    {
+        *previous |= hard;
+        return;
+    }
+    tokens.push(Token {
+        text: String::new(),
+        kind: TokenKind::Break { hard },
+        stretched: false,
+    });
+}
+
+fn break_strength(c: char) -> Option<bool> {
+    match c {
+        '.' | '!' | '?' | ';' | '\n' | '¡' | '¿' | '…' => Some(true),
+        ',' | ':' | '(' | ')' | '-' | '–' | '—' | '/' | '"' | '“' | '”' | '*' => Some(false),
+        _ => None,
+    }
+}
+
+/// Emoji and pictographs (💊, 😭, 🔫, 🪦) carry meaning in crisis texts and are kept.
+fn is_pictograph(c: char) -> bool {
+    matches!(c as u32, 0x2600..=0x27BF | 0x1F300..=0x1F3FA | 0x1F400..=0x1FAFF)
+}
+
+/// Skin-tone modifiers, zero-width joiners and variation selectors change how an emoji looks, not what
+/// it says.
+fn is_ignorable(c: char) -> bool {
+    matches!(c as u32, 0x1F3FB..=0x1F3FF | 0x200D | 0xFE0E | 0xFE0F)
+}
+
+/// Leetspeak inside a word (`su1cide`, `k1ll`), and letters repeated three or more times kept twice;
+/// whether any were.
+fn read_digits_as_letters(word: &str) -> (String, bool) {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len());
+    let mut stretched = false;
+    let mut run = 0;
+    let mut last = None;
+    for (i, &c) in chars.iter().enumerate() {
+        let between_letters =
+            i > 0 && i + 1 < chars.len() && chars[i - 1].is_alphabetic() && chars[i + 1].is_alphabetic();
+        let c = match (c, between_letters) {
+            ('1', true) => 'i',
+            ('3', true) => 'e',
+            ('0', true) => 'o',
+            ('4', true) => 'a',
+            ('5', true) => 's',
+            ('7', true) => 't',
+            _ => c,
+        };
+        if Some(c) == last && c.is_alphabetic() && c != '*' {
+            run += 1;
+            if run >= 2 {
+                stretched = true;
                 continue;
             }
-            out.push(c);
-            previous = Some(c);
+        } else {
+            run = 0;
         }
-        out.push(' ');
+        last = Some(c);
+        out.push(c);
     }
-    out
-}
-
-fn is_single_letter(token: &str) -> bool {
-    let mut chars = token.chars();
-    matches!((chars.next(), chars.next()), (Some(c), None) if c.is_alphabetic())
-}
-
-/// Emoji and pictographs (💊, 😭, 🔫) carry meaning in crisis texts and are kept.
-fn is_pictograph(c: char) -> bool {
-    matches!(c as u32, 0x2600..=0x27BF | 0x1F300..=0x1FAFF)
-}
-
-/// Most words hold no digit and are returned as they are, without allocating.
-fn read_digits_as_letters(token: &str) -> Cow<'_, str> {
-    if !token.bytes().any(|b| b.is_ascii_digit()) {
-        return Cow::Borrowed(token);
-    }
-    let chars: Vec<char> = token.chars().collect();
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let between_letters =
-                i > 0 && i + 1 < chars.len() && chars[i - 1].is_alphabetic() && chars[i + 1].is_alphabetic();
-            match (c, between_letters) {
-                ('1', true) => 'i',
-                ('3', true) => 'e',
-                ('0', true) => 'o',
-                ('4', true) => 'a',
-                ('5', true) => 's',
-                ('7', true) => 't',
-                _ => c,
-            }
-        })
-        .collect::<String>()
-        .into()
+    (out, stretched)
 }
 
 fn fold_accent(c: char) -> char {
@@ -110,31 +198,51 @@ fn fold_accent(c: char) -> char {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_same_words_typed_differently_meet_the_same_phrase() {
-        let phrase = normalize("kill myself");
-        assert_eq!(phrase, " kil myself ");
-        for typed in [
-            "KILL MYSELF",
-            "kill   myself!!",
-            "killll myself",
-            "k i l l myself",
-            "k1ll myself",
-            "Kill, myself.",
-        ] {
-            assert_eq!(normalize(typed), phrase, "{typed}");
-        }
+    fn words(text: &str) -> Vec<String> {
+        tokenize(text)
+            .into_iter()
+            .map(|t| match t.kind {
+                TokenKind::Break { hard: true } => ".".to_owned(),
+                TokenKind::Break { hard: false } => ",".to_owned(),
+                _ => t.text,
+            })
+            .collect()
     }
 
     #[test]
-    fn accents_apostrophes_and_emoji() {
+    fn case_accents_apostrophes_and_repeats_are_folded() {
         assert_eq!(
-            normalize("¿Estás bien? Ya no aguanto más"),
-            " estas bien ya no aguanto mas "
+            words("¿Estás bien? Ya no aguanto más"),
+            ["estas", "bien", ".", "ya", "no", "aguanto", "mas"]
         );
-        assert_eq!(normalize("I don't want to be here"), " i dont want to be here ");
-        assert_eq!(normalize("took all my 💊💊"), " tok al my 💊 💊 ");
-        assert_eq!(normalize("su1cide"), " suicide ");
-        assert_eq!(normalize("800mg of advil"), " 800mg of advil ");
+        assert_eq!(
+            words("I don't want to be here"),
+            ["i", "dont", "want", "to", "be", "here"]
+        );
+        assert_eq!(words("KILLLLL myselfff!!"), ["kill", "myselff"]);
+        assert_eq!(words("su1cide k1ll"), ["suicide", "kill"]);
+        assert_eq!(
+            words("i od'd, o.d. again. ok."),
+            ["i", "oded", ",", "od", "again", ".", "ok"]
+        );
+    }
+
+    #[test]
+    fn numbers_emoji_and_breaks_are_tokens() {
+        let tokens = tokenize("took 30 💊💊🏽 - bye.");
+        let kinds: Vec<TokenKind> = tokens.iter().map(|t| t.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                TokenKind::Word,
+                TokenKind::Number,
+                TokenKind::Emoji,
+                TokenKind::Emoji,
+                TokenKind::Break { hard: false },
+                TokenKind::Word,
+            ]
+        );
+        assert_eq!(words("800mg of advil"), ["800mg", "of", "advil"]);
+        assert_eq!(words("line one\nline two"), ["line", "one", ".", "line", "two"]);
     }
 }

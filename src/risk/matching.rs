@@ -1,0 +1,288 @@
+//! Finding where each class and rule matches in a text, and the rules that need several things near each
+//! other.
+//!
+//! Tokens are visited from the last to the first. At each one, only the patterns that can start with it are
+//! tried (the index), in the order of their classes' ranks, so every class a pattern names has already been
+//! found at that token and at every later one. A class found at a token makes the patterns that start with
+//! it candidates there too.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::pattern::Element;
+use super::reading::Word;
+use super::{Classifier, Index, Rule, RuleKind, TokenKind};
+
+/// Every class span of a text: for each start token, the classes that match there and where each match ends.
+pub struct Spans {
+    flat: Vec<(u32, u32)>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl Spans {
+    /// `(class, end)` for every match starting at `position`.
+    pub fn at(&self, position: usize) -> &[(u32, u32)] {
+        match self.ranges.get(position) {
+            Some(&(begin, end)) => &self.flat[begin as usize..end as usize],
+            None => &[],
+        }
+    }
+}
+
+/// One match of a rule: its extent and, for a rule of several parts, each part's.
+pub struct Found {
+    pub start: usize,
+    pub end: usize,
+    pub parts: Vec<(usize, usize)>,
+}
+
+impl Classifier {
+    /// Marks the words of every idiom, so no rule sees them.
+    pub(super) fn mask_idioms(&self, words: &mut [Word]) {
+        if self.idioms.is_empty() {
+            return;
+        }
+        let empty = Spans {
+            flat: Vec::new(),
+            ranges: Vec::new(),
+        };
+        let mut masked = Vec::new();
+        let mut ends = Vec::new();
+        for position in 0..words.len() {
+            let mut candidates = Vec::new();
+            self.candidates(&self.idiom_index, &words[position], &mut candidates);
+            for pattern in candidates {
+                ends.clear();
+                self.walk(&self.idioms[pattern as usize], words, &empty, position, &mut ends);
+                if let Some(&end) = ends.iter().max() {
+                    masked.push((position, end as usize));
+                }
+            }
+        }
+        for (start, end) in masked {
+            for word in &mut words[start..end] {
+                word.masked = true;
+            }
+        }
+    }
+
+    /// Every span of the classes `index` holds the patterns of.
+    pub(super) fn find_spans(&self, index: &Index, words: &[Word]) -> Spans {
+        let mut spans = Spans {
+            flat: Vec::with_capacity(words.len()),
+            ranges: vec![(0, 0); words.len()],
+        };
+        let mut queue: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
+        let mut tried: Vec<u32> = Vec::new();
+        let mut candidates: Vec<u32> = Vec::new();
+        let mut ends: Vec<u32> = Vec::new();
+        for position in (0..words.len()).rev() {
+            let begin = spans.flat.len() as u32;
+            spans.ranges[position] = (begin, begin);
+            let word = &words[position];
+            if word.masked || word.is_break() {
+                continue;
+            }
+            candidates.clear();
+            self.candidates(index, word, &mut candidates);
+            tried.clear();
+            for &pattern in &candidates {
+                queue.push(Reverse((self.rank_of(pattern), pattern)));
+            }
+            while let Some(Reverse((_, pattern))) = queue.pop() {
+                if tried.contains(&pattern) {
+                    continue;
+                }
+                tried.push(pattern);
+                let compiled = &self.patterns[pattern as usize];
+                ends.clear();
+                self.walk(&compiled.elements, words, &spans, position, &mut ends);
+                for &end in &ends {
+                    let here = spans.at(position);
+                    let class_is_new = !here.iter().any(|&(class, _)| class == compiled.class);
+                    if here.contains(&(compiled.class, end)) {
+                        continue;
+                    }
+                    spans.flat.push((compiled.class, end));
+                    spans.ranges[position].1 = spans.flat.len() as u32;
+                    if class_is_new && let Some(next) = index.by_class.get(&compiled.class) {
+                        for &pattern in next {
+                            queue.push(Reverse((self.rank_of(pattern), pattern)));
+                        }
+                    }
+                }
+            }
+        }
+        spans
+    }
+
+    fn rank_of(&self, pattern: u32) -> u32 {
+        self.class_ranks[self.patterns[pattern as usize].class as usize]
+    }
+
+    /// The patterns of `index` that can start with `word`.
+    fn candidates(&self, index: &Index, word: &Word, out: &mut Vec<u32>) {
+        if word.masked {
+            return;
+        }
+        if let Some(id) = word.id
+            && let Some(patterns) = index.by_word.get(&id)
+        {
+            out.extend_from_slice(patterns);
+        }
+        if word.kind == TokenKind::Word {
+            for (&stem, patterns) in &index.by_stem {
+                if word.text.starts_with(self.stems[stem as usize].as_str()) {
+                    out.extend_from_slice(patterns);
+                }
+            }
+        }
+        // A number the lexicon also knows as a word ("45") is still a number.
+        if word.number.is_some() {
+            out.extend_from_slice(&index.by_number);
+        }
+    }
+
+    /// Where a match of `elements` starting at `position` can end (each end once).
+    fn walk(&self, elements: &[Element], words: &[Word], spans: &Spans, position: usize, ends: &mut Vec<u32>) {
+        let Some((element, rest)) = elements.split_first() else {
+            if !ends.contains(&(position as u32)) {
+                ends.push(position as u32);
+            }
+            return;
+        };
+        let word = words.get(position).filter(|w| !w.masked);
+        match element {
+            Element::Word(id) => {
+                if word.is_some_and(|w| w.id == Some(*id)) {
+                    self.walk(rest, words, spans, position + 1, ends);
+                }
+            }
+            Element::Stem(stem) => {
+                let stem = self.stems[*stem as usize].as_str();
+                if word.is_some_and(|w| w.kind == TokenKind::Word && w.text.starts_with(stem)) {
+                    self.walk(rest, words, spans, position + 1, ends);
+                }
+            }
+            Element::Number { min, max } => {
+                if word.and_then(|w| w.number).is_some_and(|n| (*min..=*max).contains(&n)) {
+                    self.walk(rest, words, spans, position + 1, ends);
+                }
+            }
+            Element::Class(class) => {
+                if word.is_none() {
+                    return;
+                }
+                let class_ends: Vec<u32> = spans
+                    .at(position)
+                    .iter()
+                    .filter(|&&(c, _)| c == *class)
+                    .map(|&(_, end)| end)
+                    .collect();
+                for end in class_ends {
+                    self.walk(rest, words, spans, end as usize, ends);
+                }
+            }
+            Element::Gap(most) => {
+                self.walk(rest, words, spans, position, ends);
+                for skipped in 1..=usize::from(*most) {
+                    match words.get(position + skipped - 1) {
+                        Some(w) if !w.ends_sentence() => self.walk(rest, words, spans, position + skipped, ends),
+                        _ => break,
+                    }
+                }
+            }
+            Element::Group { alternatives, optional } => {
+                if *optional {
+                    self.walk(rest, words, spans, position, ends);
+                }
+                let mut middles = Vec::new();
+                for alternative in alternatives {
+                    self.walk(alternative, words, spans, position, &mut middles);
+                }
+                for middle in middles {
+                    self.walk(rest, words, spans, middle as usize, ends);
+                }
+            }
+        }
+    }
+
+    /// The matches of one rule in a text.
+    pub(super) fn matches_of(&self, rule: &Rule, spans: &Spans) -> Vec<Found> {
+        let positions = spans.ranges.len();
+        match &rule.kind {
+            RuleKind::Patterns { class } => (0..positions)
+                .flat_map(|start| {
+                    spans
+                        .at(start)
+                        .iter()
+                        .filter(move |&&(c, _)| c == *class)
+                        .map(move |&(_, end)| Found {
+                            start,
+                            end: end as usize,
+                            parts: vec![(start, end as usize)],
+                        })
+                })
+                .collect(),
+            RuleKind::Near { parts, within } => {
+                let found: Vec<Vec<(usize, usize)>> = parts
+                    .iter()
+                    .map(|classes| {
+                        (0..positions)
+                            .flat_map(|start| {
+                                spans
+                                    .at(start)
+                                    .iter()
+                                    .filter(|&&(c, _)| classes.contains(&c))
+                                    .map(move |&(_, end)| (start, end as usize))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                if found.iter().any(Vec::is_empty) {
+                    return Vec::new();
+                }
+                closest(&found, *within).into_iter().collect()
+            }
+        }
+    }
+}
+
+/// The tightest choice of one span from each part that fits within `within` tokens, if any.
+fn closest(parts: &[Vec<(usize, usize)>], within: usize) -> Option<Found> {
+    let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
+    let mut choice = vec![0usize; parts.len()];
+    loop {
+        let chosen: Vec<(usize, usize)> = choice.iter().zip(parts).map(|(&i, part)| part[i]).collect();
+        let start = chosen.iter().map(|&(s, _)| s).min().unwrap_or(0);
+        let end = chosen.iter().map(|&(_, e)| e).max().unwrap_or(0);
+        let overlapping = chosen
+            .iter()
+            .enumerate()
+            .any(|(i, a)| chosen[i + 1..].iter().any(|b| a.0 < b.1 && b.0 < a.1));
+        let width = end - start;
+        if !overlapping && width <= within && best.as_ref().is_none_or(|(w, _)| width < *w) {
+            best = Some((width, chosen));
+        }
+        // The next combination, like an odometer.
+        let mut digit = 0;
+        loop {
+            if digit == parts.len() {
+                return best.map(|(_, mut chosen)| {
+                    chosen.sort();
+                    Found {
+                        start: chosen.first().map_or(0, |p| p.0),
+                        end: chosen.iter().map(|p| p.1).max().unwrap_or(0),
+                        parts: chosen,
+                    }
+                });
+            }
+            choice[digit] += 1;
+            if choice[digit] < parts[digit].len() {
+                break;
+            }
+            choice[digit] = 0;
+            digit += 1;
+        }
+    }
+}

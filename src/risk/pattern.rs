@@ -1,0 +1,331 @@
+//! The pattern language of the lexicons, and its parser. A pattern is a sequence of words matched against
+//! consecutive tokens of a text:
+//!
+//! | written        | matches                                                                  |
+//! |----------------|--------------------------------------------------------------------------|
+//! | `pills`        | the word, folded like a text (`está` and `esta` are the same word)       |
+//! | `suicid*`      | any word starting so (`suicide`, `suicidal`, `suicidarme`)               |
+//! | `@means`       | whatever the class `means` matches, one word or several                  |
+//! | `(a \| b c)`   | one of the alternatives; `(…)?` may also be left out                     |
+//! | `..3`          | up to three words of any kind, within a sentence                         |
+//! | `#10+`, `#`    | a number of at least 10; any number (`#2-9`: from 2 to 9)                |
+//!
+//! Patterns are written in plain words: textspeak (`im`, `gonna`, `rn`) is rewritten before matching, so
+//! a pattern never needs to spell it out, and one that does is refused at load.
+
+/// One step of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Element {
+    Word(u32),
+    Stem(u32),
+    Class(u32),
+    Number {
+        min: u64,
+        max: u64,
+    },
+    /// Up to this many tokens of any kind, never across the end of a sentence.
+    Gap(u8),
+    Group {
+        alternatives: Vec<Vec<Element>>,
+        optional: bool,
+    },
+}
+
+/// What the first token of a match can be: how patterns are indexed, so a text only tries the patterns
+/// that can start at each of its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FirstKey {
+    Word(u32),
+    Stem(u32),
+    Class(u32),
+    Number,
+}
+
+/// Gives ids to the words, stems and classes a pattern names.
+pub trait Names {
+    fn word(&mut self, word: &str) -> u32;
+    fn stem(&mut self, stem: &str) -> u32;
+    fn class(&mut self, name: &str) -> u32;
+    /// `Some(replacement)` if texts never hold `word` because textspeak rewrites it.
+    fn rewritten(&self, word: &str) -> Option<String>;
+}
+
+/// Parses `source` into elements, folding each literal word like a text.
+pub fn parse(source: &str, names: &mut impl Names) -> Result<Vec<Element>, String> {
+    let tokens = lex(source)?;
+    let mut position = 0;
+    let elements = parse_sequence(&tokens, &mut position, names)?;
+    if position != tokens.len() {
+        return Err(format!("unexpected `{}`", tokens[position]));
+    }
+    if elements.is_empty() {
+        return Err("is empty".into());
+    }
+    if can_be_empty(&elements) {
+        return Err("can match nothing at all; give it at least one word that must be there".into());
+    }
+    if matches!(elements.first(), Some(Element::Gap(_))) {
+        return Err("starts with a gap (`..N`); start with a word".into());
+    }
+    Ok(elements)
+}
+
+/// Whether a class is named anywhere in the pattern.
+pub fn names_a_class(elements: &[Element]) -> bool {
+    elements.iter().any(|element| match element {
+        Element::Class(_) => true,
+        Element::Group { alternatives, .. } => alternatives.iter().any(|a| names_a_class(a)),
+        _ => false,
+    })
+}
+
+/// The classes a pattern names, for ordering classes so each is matched after those it uses.
+pub fn classes_named(elements: &[Element], out: &mut Vec<u32>) {
+    for element in elements {
+        match element {
+            Element::Class(class) => out.push(*class),
+            Element::Group { alternatives, .. } => {
+                for alternative in alternatives {
+                    classes_named(alternative, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every key a match of `elements` can start with.
+pub fn first_keys(elements: &[Element]) -> Vec<FirstKey> {
+    let mut keys = Vec::new();
+    for element in elements {
+        let may_be_skipped = match element {
+            Element::Word(id) => {
+                keys.push(FirstKey::Word(*id));
+                false
+            }
+            Element::Stem(id) => {
+                keys.push(FirstKey::Stem(*id));
+                false
+            }
+            Element::Class(id) => {
+                keys.push(FirstKey::Class(*id));
+                false
+            }
+            Element::Number { .. } => {
+                keys.push(FirstKey::Number);
+                false
+            }
+            Element::Gap(_) => true,
+            Element::Group { alternatives, optional } => {
+                for alternative in alternatives {
+                    keys.extend(first_keys(alternative));
+                }
+                *optional || alternatives.iter().any(|a| can_be_empty(a))
+            }
+        };
+        if !may_be_skipped {
+            break;
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn can_be_empty(elements: &[Element]) -> bool {
+    elements.iter().all(|element| match element {
+        Element::Gap(_) => true,
+        Element::Group { alternatives, optional } => *optional || alternatives.iter().any(|a| can_be_empty(a)),
+        _ => false,
+    })
+}
+
+fn lex(source: &str) -> Result<Vec<String>, String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '(' | '|' => {
+                push_word(&mut current, &mut tokens);
+                tokens.push(c.to_string());
+            }
+            ')' => {
+                push_word(&mut current, &mut tokens);
+                if chars.peek() == Some(&'?') {
+                    chars.next();
+                    tokens.push(")?".into());
+                } else {
+                    tokens.push(")".into());
+                }
+            }
+            c if c.is_whitespace() => push_word(&mut current, &mut tokens),
+            c => current.push(c),
+        }
+    }
+    push_word(&mut current, &mut tokens);
+    Ok(tokens)
+}
+
+fn push_word(current: &mut String, tokens: &mut Vec<String>) {
+    if !current.is_empty() {
+        tokens.push(std::mem::take(current));
+    }
+}
+
+fn parse_sequence(tokens: &[String], position: &mut usize, names: &mut impl Names) -> Result<Vec<Element>, String> {
+    let mut elements = Vec::new();
+    while let Some(token) = tokens.get(*position) {
+        match token.as_str() {
+            "|" | ")" | ")?" => break,
+            "(" => {
+                *position += 1;
+                let mut alternatives = vec![parse_sequence(tokens, position, names)?];
+                loop {
+                    match tokens.get(*position).map(String::as_str) {
+                        Some("|") => {
+                            *position += 1;
+                            alternatives.push(parse_sequence(tokens, position, names)?);
+                        }
+                        Some(")") | Some(")?") => break,
+                        _ => return Err("a `(` is never closed".into()),
+                    }
+                }
+                let optional = tokens[*position] == ")?";
+                *position += 1;
+                if alternatives.iter().any(Vec::is_empty) {
+                    return Err("a group has an empty alternative; use `(…)?` for an optional part".into());
+                }
+                elements.push(Element::Group { alternatives, optional });
+            }
+            _ => {
+                elements.push(parse_item(token, names)?);
+                *position += 1;
+            }
+        }
+    }
+    Ok(elements)
+}
+
+fn parse_item(item: &str, names: &mut impl Names) -> Result<Element, String> {
+    if let Some(class) = item.strip_prefix('@') {
+        if class.is_empty() || !class.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("`{item}`: a class name is letters, digits and `_`"));
+        }
+        return Ok(Element::Class(names.class(class)));
+    }
+    if let Some(count) = item.strip_prefix("..") {
+        return match count.parse::<u8>() {
+            Ok(n @ 1..=9) => Ok(Element::Gap(n)),
+            _ => Err(format!("`{item}`: a gap is `..1` to `..9`")),
+        };
+    }
+    if let Some(range) = item.strip_prefix('#') {
+        return parse_number(range).ok_or_else(|| format!("`{item}`: write `#`, `#10+` or `#2-9`"));
+    }
+    if let Some(stem) = item.strip_suffix('*') {
+        let folded = fold_literal(stem)?;
+        if folded.chars().count() < 3 {
+            return Err(format!("`{item}`: a stem needs at least three letters"));
+        }
+        return Ok(Element::Stem(names.stem(&folded)));
+    }
+    let folded = fold_literal(item)?;
+    if let Some(replacement) = names.rewritten(&folded) {
+        return Err(format!(
+            "`{item}` never reaches the rules: textspeak rewrites it as `{replacement}`; write that instead"
+        ));
+    }
+    Ok(Element::Word(names.word(&folded)))
+}
+
+fn parse_number(range: &str) -> Option<Element> {
+    if range.is_empty() {
+        return Some(Element::Number { min: 0, max: u64::MAX });
+    }
+    if let Some(min) = range.strip_suffix('+') {
+        return Some(Element::Number {
+            min: min.parse().ok()?,
+            max: u64::MAX,
+        });
+    }
+    let (min, max) = range.split_once('-')?;
+    let (min, max) = (min.parse().ok()?, max.parse().ok()?);
+    (min <= max).then_some(Element::Number { min, max })
+}
+
+/// A literal word folded the way texts are, so lexicons may be written with accents and apostrophes.
+fn fold_literal(item: &str) -> Result<String, String> {
+    let tokens = super::normalize::tokenize(item);
+    match tokens.as_slice() {
+        [one] if !matches!(one.kind, super::normalize::TokenKind::Break { .. }) => Ok(one.text.clone()),
+        _ => Err(format!("`{item}` is not one word once folded like a text")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Default)]
+    struct Table(BTreeMap<String, u32>);
+
+    impl Names for Table {
+        fn word(&mut self, word: &str) -> u32 {
+            let next = self.0.len() as u32;
+            *self.0.entry(format!("w:{word}")).or_insert(next)
+        }
+        fn stem(&mut self, stem: &str) -> u32 {
+            let next = self.0.len() as u32;
+            *self.0.entry(format!("s:{stem}")).or_insert(next)
+        }
+        fn class(&mut self, name: &str) -> u32 {
+            let next = self.0.len() as u32;
+            *self.0.entry(format!("c:{name}")).or_insert(next)
+        }
+        fn rewritten(&self, word: &str) -> Option<String> {
+            (word == "gonna").then(|| "going to".to_owned())
+        }
+    }
+
+    #[test]
+    fn every_element_parses() {
+        let mut table = Table::default();
+        let parsed = parse("(took | swallowed) (all | #10+)? ..2 @pills suicid* está", &mut table).unwrap();
+        assert_eq!(parsed.len(), 6);
+        assert!(matches!(&parsed[0], Element::Group { alternatives, optional: false } if alternatives.len() == 2));
+        assert!(matches!(&parsed[1], Element::Group { optional: true, .. }));
+        assert_eq!(parsed[2], Element::Gap(2));
+        assert!(table.0.contains_key("w:esta"), "literals are folded: {:?}", table.0);
+        assert!(table.0.contains_key("s:suicid"));
+        let keys = first_keys(&parsed);
+        assert_eq!(keys.len(), 2);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let mut table = Table::default();
+        for (source, expected) in [
+            ("(all | some", "never closed"),
+            ("..2 pills", "starts with a gap"),
+            ("(all)?", "match nothing"),
+            ("gonna die", "going to"),
+            ("#x", "write `#`"),
+            ("su*", "three letters"),
+            ("@", "class name"),
+        ] {
+            let err = parse(source, &mut table).unwrap_err();
+            assert!(err.contains(expected), "{source}: {err}");
+        }
+    }
+
+    #[test]
+    fn optional_first_elements_index_what_follows() {
+        let mut table = Table::default();
+        let parsed = parse("(i)? #10+", &mut table).unwrap();
+        let keys = first_keys(&parsed);
+        assert!(keys.contains(&FirstKey::Number));
+        assert_eq!(keys.len(), 2);
+    }
+}
