@@ -60,8 +60,9 @@ pub struct Settings {
     pub log_format: LogFormat,
 
     /// Forward a client's ordinary replies to their assigned peer with the client's words (true) or as a
-    /// reference only (false).
-    #[arg(long, env = "TETHER_FORWARD_BODY", default_value_t = true, action = clap::ArgAction::Set)]
+    /// reference only, to be read in the console (false). Under 42 CFR Part 2 the words are a record of the
+    /// program: see the README before turning this on.
+    #[arg(long, env = "TETHER_FORWARD_BODY", default_value_t = false, action = clap::ArgAction::Set)]
     pub forward_body: bool,
 
     /// Answer texts from numbers that are neither client nor staff with a short note (crisis texts from
@@ -161,7 +162,7 @@ impl Settings {
             quiet_hours: QuietHours::default(),
             appointment_reminders: ReminderOffsets(vec![SignedDuration::from_hours(24), SignedDuration::from_hours(2)]),
             log_format: LogFormat::Pretty,
-            forward_body: true,
+            forward_body: false,
             signal_silent_after: 3,
             signal_missed_doses: 3,
             reply_to_unknown: true,
@@ -318,6 +319,18 @@ mod tests {
         ));
         let twilio = parse(&["--account-sid", "AC1", "--auth-token", "t", "--from", "+14155550100"]);
         assert_eq!(twilio.provider().unwrap().name(), "twilio");
+    }
+
+    #[test]
+    fn client_words_stay_off_staff_phones_unless_turned_on() {
+        assert!(!parse(&[]).forward_body);
+        assert!(parse(&["--forward-body", "true"]).forward_body);
+        let sandbox = Settings::sandbox("sqlite://x.db", PathBuf::from("t"), "http://p", "https://s");
+        assert_eq!(
+            sandbox.forward_body,
+            parse(&[]).forward_body,
+            "the sandbox and tests run on the defaults"
+        );
     }
 
     #[test]
