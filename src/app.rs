@@ -56,6 +56,12 @@ impl Application {
             missing.join(", ")
         );
 
+        // Fallback numbers are staff rows (see `crate::escalation`), so they follow the setting from here on.
+        store
+            .sync_fallback_staff(&settings.fallback_page_to.0, clock.now())
+            .await
+            .context("cannot record the fallback numbers of TETHER_FALLBACK_PAGE_TO")?;
+
         let provider = settings.provider()?;
         if matches!(provider, crate::provider::Provider::Log) {
             tracing::warn!("no Twilio credentials: texts go to the log provider and reach no phone");

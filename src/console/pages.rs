@@ -625,6 +625,8 @@ pub async fn escalations(
         list.retain(|e| e.status != "resolved");
     }
     list.reverse();
+    // Open escalations nobody could be paged for, or nobody acknowledged, come first.
+    list.sort_by_key(|e| !(e.status == "open" && e.exhausted_reason.is_some()));
     let staff = state.store.staff().await?;
     let staff: Vec<_> = staff
         .into_iter()
