@@ -36,6 +36,7 @@ pub(super) fn page(session: &ConsoleSession, section: &str, title: &str) -> mini
             is_admin => session.caller.is_admin(),
         },
         sandbox => session.sandbox,
+        paging_problems => session.paging_problems.clone(),
         csrf => session.csrf_token.clone(),
         section,
         title,

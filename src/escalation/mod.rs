@@ -21,8 +21,10 @@
 //! setting stays on staff (its pages and acknowledgements refer to it), unmarked.
 
 pub mod oncall;
+pub mod readiness;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -34,6 +36,7 @@ use crate::storage::{
 };
 use crate::templates::{SharedCatalog, StaffContext};
 use oncall::{Policy, Rotation, Target};
+use readiness::Monitor;
 
 /// Escalations handled per database round trip.
 const BATCH: i64 = 100;
@@ -70,6 +73,8 @@ pub struct Escalator {
     store: Store,
     catalog: SharedCatalog,
     clock: Clock,
+    /// Whether a crisis would reach anyone, logged hourly on the scheduler's passes.
+    readiness: Arc<Monitor>,
 }
 
 /// What walking the policy from a position found.
@@ -88,8 +93,21 @@ enum Walk {
 }
 
 impl Escalator {
-    pub fn new(store: Store, catalog: SharedCatalog, clock: Clock) -> Self {
-        Self { store, catalog, clock }
+    pub fn new(store: Store, catalog: SharedCatalog, clock: Clock, readiness: Monitor) -> Self {
+        Self {
+            store,
+            catalog,
+            clock,
+            readiness: Arc::new(readiness),
+        }
+    }
+
+    /// Logs the readiness check if an hour has passed since it last was (see [`readiness::Monitor`]).
+    /// Only a log line depends on it, so a failed look is logged and must not stop texts going out.
+    pub async fn log_readiness_if_due(&self) {
+        if let Err(err) = self.readiness.check_if_due().await {
+            tracing::warn!(error = %err, "could not check whether crisis paging is ready");
+        }
     }
 
     /// Moves every escalation whose next step is due. Returns how many moved.

@@ -1,5 +1,9 @@
 //! A crisis never pages nobody: the policy's `repeat`, the fallback numbers of `TETHER_FALLBACK_PAGE_TO` when
-//! the chain runs out or finds nobody, and the exhausted mark on the board and in the audit log.
+//! the chain runs out or finds nobody, the exhausted mark on the board and in the audit log, and the
+//! readiness check behind `/healthz`, `tether check --database`, the serve log and the console's banner.
+
+use std::io::{BufRead, BufReader};
+use std::sync::{Arc, Mutex};
 
 use jiff::SignedDuration;
 use reqwest::header::COOKIE;
@@ -303,6 +307,221 @@ async fn fallback_numbers_are_staff_kept_in_step_with_the_setting() {
     let marked: Vec<(i64, bool)> = staff.iter().map(|s| (s.id, s.fallback)).collect();
     assert_eq!(marked, [(1, false), (pat, true)], "{staff:?}");
     assert_eq!(staff[1].name, "Pat");
+}
+
+#[tokio::test]
+async fn healthz_stays_ok_and_gives_the_detail_only_to_a_caller_with_a_token() {
+    let app = spawn_app(&TestBackend::Sqlite).await;
+    let health = |token: Option<&'static str>| {
+        let (http, url) = (app.http.clone(), format!("{}/healthz", app.address));
+        async move {
+            let mut request = http.get(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        health(None).await,
+        (200, "ok".to_owned()),
+        "no policy never fails the health check"
+    );
+    assert_eq!(
+        health(Some("tether_not_a_token")).await,
+        (200, "ok".to_owned()),
+        "a wrong token sees no detail"
+    );
+    let (status, body) = health(Some(ADMIN_TOKEN)).await;
+    assert_eq!(status, 200);
+    let detail: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(detail["paging_ready"], false);
+    let statuses: Vec<(&str, &str)> = detail["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("database", "ok"),
+            ("escalation_policy", "problem"),
+            ("on_call", "problem"),
+            ("fallback", "problem")
+        ]
+    );
+
+    on_call_set_up(&app).await;
+    let viewer = app.token("viewer", "board", None);
+    let (status, body) = app.call(Some(&viewer), "GET", "/healthz", None).await;
+    assert_eq!((status, body["paging_ready"].as_bool()), (200, Some(true)), "{body}");
+    let fallback = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "fallback")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        fallback["status"], "warning",
+        "someone is on call; no fallback is worth knowing, not a problem"
+    );
+}
+
+fn check_database(app: &TestApp, fallback: &str) -> (bool, String) {
+    let output = tether(&[
+        "check",
+        "--templates-dir",
+        shipped_templates().to_str().unwrap(),
+        "--database",
+    ])
+    .env("DATABASE_URL", &app.database_url)
+    .env("TETHER_FALLBACK_PAGE_TO", fallback)
+    .output()
+    .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+on_both_backends! {
+    /// `tether check --database` fails, naming each problem on its own line, while a crisis would page
+    /// nobody, passes once someone is on call, and fails again for a rotation with nobody reachable in the
+    /// coming week; plain `tether check` needs no database.
+    async fn check_database_names_each_problem_until_a_crisis_would_reach_someone(backend) {
+        let app = spawn_app(&backend).await;
+        let (ok, out) = check_database(&app, "");
+        assert!(!ok, "{out}");
+        for line in [
+            "escalation_policy: no escalation policy is set",
+            "on_call: no rotation member to page: no rotation has members",
+            "fallback: no fallback number is reachable: TETHER_FALLBACK_PAGE_TO is not set",
+        ] {
+            assert!(out.lines().any(|l| l == line), "`{line}` missing from:\n{out}");
+        }
+        let (ok, out) = check_database(&app, FALLBACK);
+        assert!(ok, "a fallback number pages someone: {out}");
+        assert!(out.contains("escalation_policy: warning: no escalation policy is set"), "{out}");
+
+        on_call_set_up(&app).await;
+        let (ok, out) = check_database(&app, "");
+        assert!(ok, "{out}");
+
+        // The primary rotation's only member says STOP: that rotation has nobody all week.
+        app.text_in(PRIMARY, "STOP").await;
+        let (ok, out) = check_database(&app, FALLBACK);
+        assert!(!ok, "{out}");
+        let gaps: Vec<&str> = out.lines().filter(|l| l.starts_with("coverage: ")).collect();
+        assert_eq!(gaps.len(), 1, "{out}");
+        assert!(gaps[0].starts_with("coverage: rotation `primary` has nobody reachable on call from "), "{out}");
+        assert!(gaps[0].ends_with("beyond the next 7 days (staff 1 said STOP)"), "{out}");
+
+        let files_only = tether(&["check", "--templates-dir", shipped_templates().to_str().unwrap()])
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .output()
+            .unwrap();
+        assert!(files_only.status.success(), "{}", String::from_utf8_lossy(&files_only.stderr));
+    }
+}
+
+/// Log lines written on this thread, for a test that awaits the service's work inline.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn errors_about(&self, words: &str) -> usize {
+        let text = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
+        text.lines()
+            .filter(|l| l.contains("ERROR") && l.contains(words))
+            .count()
+    }
+}
+
+/// The service logs each problem as an error when it starts, and again once an hour on the scheduler's
+/// clock (a virtual one here: nobody sleeps), without ever refusing to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_paging_problems_at_start_and_once_an_hour() {
+    let log = CapturedLog::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // Start-up and scheduler passes are awaited on this thread, so a thread-local subscriber sees them.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = spawn_app(&TestBackend::Sqlite).await;
+    let problem = "crisis paging is not ready: no escalation policy is set";
+    assert_eq!(log.errors_about(problem), 1, "logged at start");
+    app.scheduler.tick().await.unwrap();
+    app.clock.advance(SignedDuration::from_mins(59));
+    app.scheduler.tick().await.unwrap();
+    assert_eq!(log.errors_about(problem), 1, "not again within the hour");
+    app.clock.advance(SignedDuration::from_mins(1));
+    app.scheduler.tick().await.unwrap();
+    assert_eq!(log.errors_about(problem), 2, "again an hour after start");
+    assert_eq!(
+        log.errors_about("crisis paging is not ready"),
+        6,
+        "each of the three problems, twice"
+    );
+}
+
+/// `tether serve` itself: a fresh install starts (a missing policy never stops it) and says what is missing.
+#[test]
+fn serve_starts_on_a_fresh_install_and_says_a_crisis_would_page_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tether(&[
+        "serve",
+        "--templates-dir",
+        shipped_templates().to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ])
+    .env(
+        "DATABASE_URL",
+        format!("sqlite://{}", dir.path().join("tether.db").display()),
+    )
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (found, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if found.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !seen.iter().any(|l: &String| l.contains("no escalation policy is set")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(still_running, "serve stopped: {seen:#?}");
+    let logged = seen.iter().find(|l| l.contains("no escalation policy is set"));
+    assert!(logged.is_some_and(|l| l.contains("ERROR")), "{seen:#?}");
 }
 
 #[test]
