@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::CatalogService;
 use crate::config::Settings;
 use crate::escalation::Escalator;
+use crate::escalation::readiness::Monitor;
 use crate::http::{self, AppState};
 use crate::inbound::InboundService;
 use crate::inbound::intake::Intake;
@@ -56,6 +57,17 @@ impl Application {
             missing.join(", ")
         );
 
+        // Fallback numbers are staff rows (see `crate::escalation`), so they follow the setting from here on.
+        store
+            .sync_fallback_staff(&settings.fallback_page_to.0, clock.now())
+            .await
+            .context("cannot record the fallback numbers of TETHER_FALLBACK_PAGE_TO")?;
+        let readiness = Monitor::new(store.clone(), settings.fallback_page_to.clone(), clock.clone());
+        // Logged at start, then hourly by the scheduler; whatever it says, the service starts.
+        if let Err(err) = readiness.check_if_due().await {
+            tracing::error!(error = %err, "could not check whether crisis paging is ready");
+        }
+
         let provider = settings.provider()?;
         if matches!(provider, crate::provider::Provider::Log) {
             tracing::warn!("no Twilio credentials: texts go to the log provider and reach no phone");
@@ -83,7 +95,7 @@ impl Application {
             settings.plan_ahead(),
         );
         let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
-        let escalator = Escalator::new(store.clone(), catalog.clone(), clock.clone());
+        let escalator = Escalator::new(store.clone(), catalog.clone(), clock.clone(), readiness);
         let watcher = Watcher::new(
             store.clone(),
             catalog.clone(),
@@ -126,6 +138,7 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             webhook_key: settings.twilio.auth_token.clone(),
             public_url: settings.public_url.clone(),
+            fallback_page_to: settings.fallback_page_to.clone(),
             sign_in_limiter: crate::console::sign_in_limiter(),
             sandbox: None,
         });

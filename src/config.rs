@@ -60,9 +60,15 @@ pub struct Settings {
     pub log_format: LogFormat,
 
     /// Forward a client's ordinary replies to their assigned peer with the client's words (true) or as a
-    /// reference only (false).
-    #[arg(long, env = "TETHER_FORWARD_BODY", default_value_t = true, action = clap::ArgAction::Set)]
+    /// reference only, to be read in the console (false). Under 42 CFR Part 2 the words are a record of the
+    /// program: see the README before turning this on.
+    #[arg(long, env = "TETHER_FORWARD_BODY", default_value_t = false, action = clap::ArgAction::Set)]
     pub forward_body: bool,
+
+    /// Phone numbers (E.164, comma-separated) paged when the escalation policy yields nobody reachable or
+    /// runs out unacknowledged, and again until someone acknowledges.
+    #[arg(long, env = "TETHER_FALLBACK_PAGE_TO", default_value = "", value_parser = parse_fallback_numbers)]
+    pub fallback_page_to: FallbackNumbers,
 
     /// Answer texts from numbers that are neither client nor staff with a short note (crisis texts from
     /// them are always answered and escalated).
@@ -161,7 +167,8 @@ impl Settings {
             quiet_hours: QuietHours::default(),
             appointment_reminders: ReminderOffsets(vec![SignedDuration::from_hours(24), SignedDuration::from_hours(2)]),
             log_format: LogFormat::Pretty,
-            forward_body: true,
+            forward_body: false,
+            fallback_page_to: FallbackNumbers::default(),
             signal_silent_after: 3,
             signal_missed_doses: 3,
             reply_to_unknown: true,
@@ -253,6 +260,28 @@ fn parse_reminder_offsets(value: &str) -> Result<ReminderOffsets, String> {
     crate::scheduling::reminders::parse_offsets(value).map(ReminderOffsets)
 }
 
+/// The numbers of `TETHER_FALLBACK_PAGE_TO`, each a valid E.164 number, in the order given, without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FallbackNumbers(pub Vec<PhoneNumber>);
+
+impl FallbackNumbers {
+    pub fn as_strs(&self) -> Vec<&str> {
+        self.0.iter().map(PhoneNumber::as_str).collect()
+    }
+}
+
+/// A bad number is named in the error, so a typo in a long list is found at once.
+pub fn parse_fallback_numbers(value: &str) -> Result<FallbackNumbers, String> {
+    let mut numbers = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let number = PhoneNumber::parse(part).map_err(|why| format!("`{part}` {why}"))?;
+        if !numbers.contains(&number) {
+            numbers.push(number);
+        }
+    }
+    Ok(FallbackNumbers(numbers))
+}
+
 fn parse_secret(value: &str) -> Result<SecretString, String> {
     if value.is_empty() {
         return Err("must not be empty".into());
@@ -318,6 +347,31 @@ mod tests {
         ));
         let twilio = parse(&["--account-sid", "AC1", "--auth-token", "t", "--from", "+14155550100"]);
         assert_eq!(twilio.provider().unwrap().name(), "twilio");
+    }
+
+    #[test]
+    fn fallback_numbers_are_checked_one_by_one_and_name_the_bad_one() {
+        let numbers = parse(&["--fallback-page-to", "+1 415 555 0100, +14155550101,,+14155550100"]).fallback_page_to;
+        assert_eq!(numbers.as_strs(), ["+14155550100", "+14155550101"]);
+        assert_eq!(parse(&[]).fallback_page_to, FallbackNumbers::default());
+        let error = parse_fallback_numbers("+14155550100,4155550101").unwrap_err();
+        assert!(error.starts_with("`4155550101` must be in E.164 form"), "{error}");
+        let cli = Cli::try_parse_from(["tether", "--fallback-page-to", "+14155550100,+1415"]);
+        let message = cli.err().map(|err| err.to_string()).unwrap_or_default();
+        assert!(message.contains("`+1415`"), "{message}");
+    }
+
+    #[test]
+    fn client_words_stay_off_staff_phones_unless_turned_on() {
+        assert!(!parse(&[]).forward_body);
+        assert!(parse(&["--forward-body", "true"]).forward_body);
+        let sandbox = Settings::sandbox("sqlite://x.db", PathBuf::from("t"), "http://p", "https://s");
+        assert_eq!(
+            sandbox.forward_body,
+            parse(&[]).forward_body,
+            "the sandbox and tests run on the defaults"
+        );
+        assert_eq!(sandbox.fallback_page_to, parse(&[]).fallback_page_to);
     }
 
     #[test]

@@ -42,10 +42,20 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
         database_url: String,
     },
-    /// Validate every schedule, template and translation; print file:line: message for each problem.
+    /// Validate every schedule, template and translation; print file:line: message for each problem. With
+    /// --database, also check that a crisis text would page someone; print each problem on its own line.
     Check {
         #[arg(long, env = "TETHER_TEMPLATES_DIR", default_value = "message_templates")]
         templates_dir: PathBuf,
+        /// Also check the database at DATABASE_URL: an escalation policy with someone to page now or a
+        /// fallback number, and nobody missing from a rotation the policy uses in the next 7 days.
+        #[arg(long)]
+        database: bool,
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://tether.db")]
+        database_url: String,
+        /// The service's fallback numbers (read only with --database).
+        #[arg(long, env = "TETHER_FALLBACK_PAGE_TO", default_value = "")]
+        fallback_page_to: String,
     },
     /// Show when each text would be sent, and what it would say: a caring-contact schedule for a sample
     /// discharge (--schedule, --discharged-at), an appointment's reminders (--appointment-at), or a
@@ -260,7 +270,20 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("database is at migration {}", store.latest_migration());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { templates_dir } => Ok(check(&templates_dir)),
+        Command::Check {
+            templates_dir,
+            database,
+            database_url,
+            fallback_page_to,
+        } => {
+            let files_ok = check(&templates_dir) == ExitCode::SUCCESS;
+            let paging_ok = !database || check_paging(&database_url, &fallback_page_to).await?;
+            Ok(if files_ok && paging_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Preview(args) => {
             let PreviewArgs {
                 schedule,
@@ -499,6 +522,25 @@ fn check(templates_dir: &std::path::Path) -> ExitCode {
         eprintln!("{} ok", templates_dir.display());
         ExitCode::SUCCESS
     }
+}
+
+/// `check --database`: the readiness check the service logs, shows and reports (see
+/// `tether::escalation::readiness`), once, with problems and warnings on stdout.
+async fn check_paging(database_url: &str, fallback_page_to: &str) -> anyhow::Result<bool> {
+    let fallback = tether::config::parse_fallback_numbers(fallback_page_to)
+        .map_err(|m| anyhow::anyhow!("TETHER_FALLBACK_PAGE_TO: {m}"))?;
+    let store = open_store(database_url).await?;
+    let report = tether::escalation::readiness::assess(&store, &fallback, jiff::Timestamp::now()).await?;
+    for check in report.problems().chain(report.warnings()) {
+        println!("{check}");
+    }
+    let problems = report.problems().count();
+    if problems > 0 {
+        eprintln!("{problems} problem(s): a crisis text may page nobody");
+    } else {
+        eprintln!("crisis paging ok");
+    }
+    Ok(problems == 0)
 }
 
 fn triage(args: &TriageArgs) -> anyhow::Result<ExitCode> {

@@ -137,6 +137,7 @@ impl Scheduler {
             }
         }
         self.check_signals().await?;
+        self.escalator.log_readiness_if_due().await;
         let next_deadline = self.store.next_deadline(self.planner.plan_ahead()).await?;
         Ok(TickReport {
             planned,

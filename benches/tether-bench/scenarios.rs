@@ -137,6 +137,7 @@ fn settings(database_url: &str, provider: &str, rate: u32, concurrency: usize) -
         signal_missed_doses: 3,
         log_format: LogFormat::Pretty,
         forward_body: true,
+        fallback_page_to: Default::default(),
         reply_to_unknown: true,
         insecure_skip_webhook_signature: false,
         twilio: TwilioSettings {

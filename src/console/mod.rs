@@ -40,6 +40,8 @@ pub struct ConsoleSession {
     pub csrf_token: String,
     /// The service runs with `--sandbox`: the phone simulator is there.
     pub sandbox: bool,
+    /// Ways a crisis could page nobody right now, for the red banner on every page (empty when ready).
+    pub paging_problems: Vec<String>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
@@ -192,12 +194,32 @@ async fn with_session(State(state): State<Arc<AppState>>, mut request: Request, 
         return ConsoleError::SignIn.into_response();
     };
     let caller = session.caller.clone();
+    // Checked on every page shown, not from the hourly log, so the banner goes the moment it is fixed.
+    let paging_problems = if request.method() == axum::http::Method::GET {
+        paging_problems(&state).await
+    } else {
+        Vec::new()
+    };
     request.extensions_mut().insert(ConsoleSession {
         caller: session.caller,
         csrf_token: session.csrf_token,
         sandbox: state.sandbox.is_some(),
+        paging_problems,
     });
     run_audited(&state, Some(&caller), request, next).await
+}
+
+/// The readiness check's problems, as the banner says them; a check that cannot run says so instead of
+/// leaving the banner silent.
+async fn paging_problems(state: &AppState) -> Vec<String> {
+    let now = state.clock.now();
+    match crate::escalation::readiness::assess(&state.store, &state.fallback_page_to, now).await {
+        Ok(report) => report.problems().map(|p| p.detail.clone()).collect(),
+        Err(err) => {
+            tracing::error!(error = %err, "console: cannot check whether crisis paging is ready");
+            vec!["could not check whether crisis paging is ready; see the log".into()]
+        }
+    }
 }
 
 impl axum::extract::FromRequestParts<Arc<AppState>> for ConsoleSession {

@@ -36,6 +36,7 @@ pub(super) fn page(session: &ConsoleSession, section: &str, title: &str) -> mini
             is_admin => session.caller.is_admin(),
         },
         sandbox => session.sandbox,
+        paging_problems => session.paging_problems.clone(),
         csrf => session.csrf_token.clone(),
         section,
         title,
@@ -625,6 +626,8 @@ pub async fn escalations(
         list.retain(|e| e.status != "resolved");
     }
     list.reverse();
+    // Open escalations nobody could be paged for, or nobody acknowledged, come first.
+    list.sort_by_key(|e| !(e.status == "open" && e.exhausted_reason.is_some()));
     let staff = state.store.staff().await?;
     let staff: Vec<_> = staff
         .into_iter()

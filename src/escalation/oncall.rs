@@ -87,6 +87,59 @@ impl Rotation {
     }
 }
 
+impl Rotation {
+    /// Every moment in `from..to` at which [`Rotation::scheduled_at`] may change: each hand-off, plus the
+    /// time zone's own transitions (a hand-off time that a DST change skips or repeats moves with it).
+    /// Between two consecutive moments the scheduled member is the same, so looking at each one covers the
+    /// whole span exactly; a few moments more than the real hand-offs do no harm.
+    pub fn handoffs_between(&self, from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
+        let mut moments = Vec::new();
+        if self.members.is_empty() || self.shift_hours == 0 || from >= to {
+            return moments;
+        }
+        if self.shift_hours.is_multiple_of(24) {
+            let days_per_shift = i64::from(self.shift_hours / 24);
+            let first = from.to_zoned_datetime(self.zone.clone()).date().yesterday().ok();
+            let last = to.to_zoned_datetime(self.zone.clone()).date().tomorrow().ok();
+            let mut day = first;
+            while let Some(date) = day.filter(|d| Some(*d) <= last) {
+                let offset = i64::from((date - self.start_date).get_days());
+                if offset.rem_euclid(days_per_shift) == 0 {
+                    let ambiguous = self.zone.to_ambiguous_timestamp(date.to_datetime(self.handoff));
+                    moments.extend(ambiguous.earlier().ok());
+                    moments.extend(ambiguous.later().ok());
+                }
+                day = date.tomorrow().ok();
+            }
+            moments.extend(
+                self.zone
+                    .following(from)
+                    .map(|transition| transition.timestamp())
+                    .take_while(|at| *at < to),
+            );
+        } else if let Ok(first) = self
+            .zone
+            .to_ambiguous_timestamp(self.start_date.to_datetime(self.handoff))
+            .compatible()
+        {
+            let shift = i64::from(self.shift_hours) * 3600;
+            let elapsed = from.duration_since(first).as_secs();
+            let mut n = elapsed.div_euclid(shift);
+            while let Ok(at) = first.checked_add(SignedDuration::from_secs(n.saturating_mul(shift))) {
+                if at >= to {
+                    break;
+                }
+                moments.push(at);
+                n += 1;
+            }
+        }
+        moments.retain(|at| from < *at && *at < to);
+        moments.sort();
+        moments.dedup();
+        moments
+    }
+}
+
 /// The person on call at `at`: the latest-created override covering that moment wins, else the rotation.
 pub fn on_call(rotation: &Rotation, overrides: &[Override], at: Timestamp) -> Option<i64> {
     overrides
@@ -165,6 +218,58 @@ mod tests {
             ..daily()
         };
         assert_eq!(on_call(&rotation, &[], local("2026-03-02T12:00")), None);
+    }
+
+    /// Every change of the scheduled member, found minute by minute across both DST changes of 2026, falls
+    /// on one of the moments `handoffs_between` lists.
+    fn assert_changes_only_at_handoffs(rotation: &Rotation, from: Timestamp, days: i64) {
+        let to = from + SignedDuration::from_hours(24 * days);
+        let moments = rotation.handoffs_between(from, to);
+        let mut at = from;
+        let mut who = rotation.scheduled_at(at);
+        while at < to {
+            at += SignedDuration::from_mins(1);
+            let now = rotation.scheduled_at(at);
+            if now != who {
+                assert!(
+                    moments.contains(&at),
+                    "{} changed at {at}, not listed in {moments:?}",
+                    rotation.name
+                );
+                who = now;
+            }
+        }
+    }
+
+    #[test]
+    fn hand_off_moments_cover_every_change_of_the_scheduled_member() {
+        let spring = local("2026-03-05T00:00");
+        let autumn = local("2026-10-29T00:00");
+        for rotation in [
+            daily(),
+            Rotation {
+                shift_hours: 48,
+                ..daily()
+            },
+            Rotation {
+                shift_hours: 12,
+                ..daily()
+            },
+            // Hand-offs inside the skipped and the repeated hour.
+            Rotation {
+                handoff: Time::constant(2, 30, 0, 0),
+                ..daily()
+            },
+            Rotation {
+                handoff: Time::constant(1, 30, 0, 0),
+                ..daily()
+            },
+        ] {
+            assert_changes_only_at_handoffs(&rotation, spring, 7);
+            assert_changes_only_at_handoffs(&rotation, autumn, 7);
+        }
+        let one_day = daily().handoffs_between(local("2026-03-02T00:00"), local("2026-03-03T00:00"));
+        assert_eq!(one_day, [local("2026-03-02T08:00")], "a plain day has one hand-off");
     }
 
     #[test]

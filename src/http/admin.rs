@@ -423,6 +423,9 @@ struct StaffView {
     name: String,
     phone: String,
     created_at: String,
+    opted_out: bool,
+    /// A `TETHER_FALLBACK_PAGE_TO` number.
+    fallback: bool,
 }
 
 impl From<StaffRecord> for StaffView {
@@ -432,6 +435,8 @@ impl From<StaffRecord> for StaffView {
             name: staff.name,
             phone: staff.phone,
             created_at: staff.created_at.to_string(),
+            opted_out: staff.opted_out,
+            fallback: staff.fallback,
         }
     }
 }
@@ -463,6 +468,8 @@ async fn create_staff(
             name: name.as_str().to_owned(),
             phone: phone.as_str().to_owned(),
             created_at: now.to_string(),
+            opted_out: false,
+            fallback: false,
         }),
     ))
 }

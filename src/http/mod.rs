@@ -13,14 +13,17 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, middleware};
+use axum::{Json, Router, middleware};
 use secrecy::SecretString;
+use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::CatalogService;
+use crate::escalation::readiness::{self, Check, Status};
 use crate::inbound::intake::Intake;
 use crate::scheduler::Scheduler;
 use crate::scheduling::{Clock, QuietHours};
@@ -57,6 +60,8 @@ pub struct AppState {
     pub sandbox: Option<Arc<crate::sandbox::serve::Phones>>,
     /// `TETHER_PUBLIC_URL`, the base of the URL the provider signs.
     pub public_url: Option<String>,
+    /// `TETHER_FALLBACK_PAGE_TO`, for the readiness check behind the console's banner and `/healthz`.
+    pub fallback_page_to: crate::config::FallbackNumbers,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -88,12 +93,41 @@ async fn openapi() -> impl axum::response::IntoResponse {
 }
 
 /// Up when the database answers: a service that cannot reach its state cannot send or receive anything.
-async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok"),
+/// Whether a crisis would reach someone never changes the status (a missing policy must not get the
+/// service restarted by its supervisor); a caller with a valid token gets each check's detail as JSON,
+/// anyone else just the status.
+async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(err) = state.store.ping().await {
+        tracing::error!(error = %err, "health check: database unreachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
+    }
+    let caller = match auth::bearer(&headers) {
+        Some(token) => auth::resolve(&state, token).await.ok().flatten(),
+        None => None,
+    };
+    if caller.is_none() {
+        return (StatusCode::OK, "ok").into_response();
+    }
+    let mut checks = vec![Check {
+        name: "database",
+        status: Status::Ok,
+        detail: "answers".into(),
+    }];
+    match readiness::assess(&state.store, &state.fallback_page_to, state.clock.now()).await {
+        Ok(report) => checks.extend(report.checks),
         Err(err) => {
-            tracing::error!(error = %err, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+            tracing::error!(error = %err, "health check: cannot check whether crisis paging is ready");
+            checks.push(Check {
+                name: "paging",
+                status: Status::Problem,
+                detail: "could not check whether crisis paging is ready; see the log".into(),
+            });
         }
     }
+    let ready = checks.iter().all(|c| c.status != Status::Problem);
+    (
+        StatusCode::OK,
+        Json(json!({ "status": "ok", "paging_ready": ready, "checks": checks })),
+    )
+        .into_response()
 }

@@ -188,20 +188,8 @@ impl Store {
     }
 
     pub async fn record_audit(&self, entry: &NewAuditEntry<'_>, now: Timestamp) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, role, action, target, outcome, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(unix(now))
-        .bind(entry.actor)
-        .bind(entry.role.map(Role::as_str))
-        .bind(entry.action)
-        .bind(entry.target)
-        .bind(entry.outcome)
-        .bind(i64::from(entry.status))
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let mut conn = self.writer.acquire().await?;
+        insert_audit(&mut conn, entry, now).await
     }
 
     /// The newest entries first, `limit` of them, older than `before` (an entry id) when given.
@@ -229,3 +217,52 @@ impl Store {
             .collect())
     }
 }
+
+/// Writes one audit entry inside whatever transaction or connection the caller holds, so an entry is
+/// committed with the change it records.
+pub(super) async fn insert_audit(
+    conn: &mut sqlx::AnyConnection,
+    entry: &NewAuditEntry<'_>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, role, action, target, outcome, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(unix(now))
+    .bind(entry.actor)
+    .bind(entry.role.map(Role::as_str))
+    .bind(entry.action)
+    .bind(entry.target)
+    .bind(entry.outcome)
+    .bind(i64::from(entry.status))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What is recorded about an escalation nobody acknowledged in time, outside any request: when it fell to
+/// the fallback numbers (`actor` is the service, [`SERVICE_ACTOR`]) and when someone finally took it
+/// (`actor` names the staff member, who may have answered by SMS). No role, and status 0: no HTTP call.
+pub(super) async fn insert_escalation_audit(
+    conn: &mut sqlx::AnyConnection,
+    actor: &str,
+    escalation_id: i64,
+    action: &str,
+    outcome: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let target = format!("/api/v1/escalations/{escalation_id}");
+    let entry = NewAuditEntry {
+        actor,
+        role: None,
+        action,
+        target: &target,
+        outcome,
+        status: 0,
+    };
+    insert_audit(conn, &entry, now).await
+}
+
+/// The audit log's actor for what the service does on its own.
+pub const SERVICE_ACTOR: &str = "tether";

@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::access::{SERVICE_ACTOR, insert_escalation_audit};
 use super::inbound::{AckOutcome, acknowledge, reference};
 use super::{NewText, Result, Store, optional_instant, outbox::insert_text, unix};
 
@@ -15,6 +16,9 @@ pub struct DueEscalation {
     pub step: i64,
     pub round: i64,
     pub page_batch: i64,
+    pub exhausted_at: Option<i64>,
+    /// `exhausted` or `unreachable` once the escalation has fallen to the fallback numbers.
+    pub exhausted_reason: Option<String>,
 }
 
 impl DueEscalation {
@@ -32,15 +36,32 @@ pub struct EscalationEvent {
 }
 
 /// One move of the chain, written atomically: who is paged (if anyone), what was skipped, and when the next
-/// step is due. Guarded by the position read, so two instances never both move the same escalation.
+/// step is due. Guarded by the position and the page count read, so two instances never both move the same
+/// escalation, even when the move re-pages the fallback numbers without changing the position.
 #[derive(Debug, Clone)]
 pub struct EscalationAdvance {
     pub id: i64,
     pub from: (i64, i64),
+    /// `page_batch` as read.
+    pub page_batch: i64,
     pub to: (i64, i64),
     pub next_action_at: Option<Timestamp>,
-    pub page: Option<(i64, NewText)>,
+    /// Everyone paged by this move (one step's person, or every fallback number), as one batch.
+    pub pages: Vec<EscalationPage>,
     pub events: Vec<EscalationEvent>,
+    /// The escalation's exhausted mark after the move: the reason and since when (`None` clears it).
+    pub exhausted: Option<(&'static str, Timestamp)>,
+    /// Set when this move is the one that finds the chain exhausted or nobody reachable: recorded in the
+    /// audit log as `escalation_{reason}` with this outcome.
+    pub audit_outcome: Option<&'static str>,
+}
+
+/// One page of a move, with what its log entry says.
+#[derive(Debug, Clone)]
+pub struct EscalationPage {
+    pub staff_id: i64,
+    pub text: NewText,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,6 +76,10 @@ pub struct EscalationView {
     pub acknowledged_by: Option<i64>,
     pub acknowledged_at: Option<String>,
     pub created_at: String,
+    /// When it fell to the fallback numbers, if it did: `exhausted_reason` says why (`exhausted`: every
+    /// step paged and nobody acknowledged; `unreachable`: nobody in the policy could be paged).
+    pub exhausted_at: Option<String>,
+    pub exhausted_reason: Option<String>,
     pub events: Vec<EventView>,
 }
 
@@ -84,7 +109,7 @@ fn rfc3339(seconds: Option<i64>) -> Option<String> {
 impl Store {
     pub async fn due_escalations(&self, now: Timestamp, limit: i64) -> Result<Vec<DueEscalation>> {
         let rows = sqlx::query_as(
-            "SELECT id, code, client_id, step, round, page_batch FROM escalations \
+            "SELECT id, code, client_id, step, round, page_batch, exhausted_at, exhausted_reason FROM escalations \
              WHERE status = 'open' AND next_action_at <= $1 ORDER BY next_action_at LIMIT $2",
         )
         .bind(unix(now))
@@ -97,19 +122,28 @@ impl Store {
     /// Applies one move of a chain. Returns false, writing nothing, if another instance moved it first.
     pub async fn advance_escalation(&self, advance: &EscalationAdvance, now: Timestamp) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
-        let batch_increment = i64::from(advance.page.is_some());
+        let batch_increment = i64::from(!advance.pages.is_empty());
+        let (exhausted_reason, exhausted_at) = match advance.exhausted {
+            Some((reason, since)) => (Some(reason), Some(unix(since))),
+            None => (None, None),
+        };
         let moved: Option<i64> = sqlx::query_scalar(
             "UPDATE escalations SET step = $1, round = $2, next_action_at = $3, page_batch = page_batch + $4, \
-             updated_at = $5 WHERE id = $6 AND step = $7 AND round = $8 AND status = 'open' RETURNING page_batch",
+             updated_at = $5, exhausted_reason = $6, exhausted_at = $7 \
+             WHERE id = $8 AND step = $9 AND round = $10 AND page_batch = $11 AND status = 'open' \
+             RETURNING page_batch",
         )
         .bind(advance.to.0)
         .bind(advance.to.1)
         .bind(advance.next_action_at.map(unix))
         .bind(batch_increment)
         .bind(unix(now))
+        .bind(exhausted_reason)
+        .bind(exhausted_at)
         .bind(advance.id)
         .bind(advance.from.0)
         .bind(advance.from.1)
+        .bind(advance.page_batch)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(batch) = moved else {
@@ -128,43 +162,72 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some((staff_id, text)) = &advance.page {
-            let outbox_id = insert_text(&mut tx, text, now).await?;
+        for page in &advance.pages {
+            let outbox_id = insert_text(&mut tx, &page.text, now).await?;
             sqlx::query(
                 "INSERT INTO escalation_events (escalation_id, kind, staff_id, outbox_id, page_batch, detail, at) \
                  VALUES ($1, 'page', $2, $3, $4, $5, $6)",
             )
             .bind(advance.id)
-            .bind(staff_id)
+            .bind(page.staff_id)
             .bind(outbox_id)
             .bind(batch)
-            .bind(format!(
-                "paged step {} of round {}",
-                advance.from.0 + 1,
-                advance.from.1 + 1
-            ))
+            .bind(&page.detail)
             .bind(unix(now))
             .execute(&mut *tx)
             .await?;
+        }
+        if let (Some(outcome), Some((reason, _))) = (advance.audit_outcome, advance.exhausted) {
+            let action = format!("escalation_{reason}");
+            insert_escalation_audit(&mut tx, SERVICE_ACTOR, advance.id, &action, outcome, now).await?;
         }
         tx.commit().await?;
         Ok(true)
     }
 
     /// A page could not be delivered: if it was the chain's latest page, the next step is due now instead of
-    /// after the wait. Returns whether the chain was moved up.
+    /// after the wait. Returns whether the chain was moved up. A failed page to a fallback number is logged
+    /// but moves nothing: there is no step after the fallback, and re-paging every fallback number at once
+    /// because one of them failed would loop on a number that can never be reached.
     pub async fn page_failed(&self, outbox_id: i64, reason: &str, now: Timestamp) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
-        let moved: Option<i64> = sqlx::query_scalar(
-            "UPDATE escalations SET next_action_at = $1, updated_at = $1 WHERE status = 'open' AND id IN ( \
-               SELECT ev.escalation_id FROM escalation_events ev \
-               WHERE ev.outbox_id = $2 AND ev.kind = 'page' AND ev.page_batch = escalations.page_batch) \
-             RETURNING id",
+        let latest: Option<(i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT e.id, e.page_batch, e.exhausted_reason FROM escalations e JOIN escalation_events ev ON ev.escalation_id = e.id \
+             WHERE ev.outbox_id = $1 AND ev.kind = 'page' AND ev.page_batch = e.page_batch AND e.status = 'open'",
         )
-        .bind(unix(now))
         .bind(outbox_id)
         .fetch_optional(&mut *tx)
         .await?;
+        let moved: Option<i64> = match latest {
+            Some((escalation_id, batch, None)) => {
+                // Guarded again: another instance may have moved the chain on since the look-up.
+                sqlx::query_scalar(
+                    "UPDATE escalations SET next_action_at = $1, updated_at = $1 WHERE id = $2 AND page_batch = $3 \
+                     AND status = 'open' AND exhausted_reason IS NULL RETURNING id",
+                )
+                .bind(unix(now))
+                .bind(escalation_id)
+                .bind(batch)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            Some((escalation_id, _, Some(_))) => {
+                sqlx::query(
+                    "INSERT INTO escalation_events (escalation_id, kind, outbox_id, detail, at) \
+                     VALUES ($1, 'page_failed', $2, $3, $4)",
+                )
+                .bind(escalation_id)
+                .bind(outbox_id)
+                .bind(format!(
+                    "{reason}; the fallback numbers are paged again at the usual time"
+                ))
+                .bind(unix(now))
+                .execute(&mut *tx)
+                .await?;
+                None
+            }
+            None => None,
+        };
         if let Some(escalation_id) = moved {
             sqlx::query(
                 "INSERT INTO escalation_events (escalation_id, kind, outbox_id, detail, at) VALUES ($1, 'page_failed', $2, $3, $4)",
@@ -260,17 +323,32 @@ impl Store {
             Option<i64>,
             Option<i64>,
             i64,
+            Option<i64>,
+            Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, code, client_id, status, step, round, next_action_at, acknowledged_by, acknowledged_at, \
-             created_at FROM escalations WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT 500",
+             created_at, exhausted_at, exhausted_reason FROM escalations WHERE ($1 = '' OR status = $1) \
+             ORDER BY id DESC LIMIT 500",
         )
         .bind(status.unwrap_or(""))
         .fetch_all(&self.pool)
         .await?;
         let mut views = Vec::with_capacity(rows.len());
-        for (id, code, client_id, status, step, round, next_action_at, acknowledged_by, acknowledged_at, created_at) in
-            rows
+        for (
+            id,
+            code,
+            client_id,
+            status,
+            step,
+            round,
+            next_action_at,
+            acknowledged_by,
+            acknowledged_at,
+            created_at,
+            exhausted_at,
+            exhausted_reason,
+        ) in rows
         {
             type EventRow = (String, Option<i64>, Option<i64>, String, i64);
             let events: Vec<EventRow> = sqlx::query_as(
@@ -290,6 +368,8 @@ impl Store {
                 acknowledged_by,
                 acknowledged_at: rfc3339(acknowledged_at),
                 created_at: rfc3339(Some(created_at)).unwrap_or_default(),
+                exhausted_at: rfc3339(exhausted_at),
+                exhausted_reason,
                 events: events
                     .into_iter()
                     .map(|(kind, staff_id, outbox_id, detail, at)| EventView {

@@ -10,6 +10,7 @@
 use jiff::{SignedDuration, Timestamp};
 use sqlx::{Any, AnyConnection, FromRow, Row, Transaction};
 
+use super::access::insert_escalation_audit;
 use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
 use super::{
     ClientRecord, NewText, OpenPrompt, Result, Store, in_chunks, instant, outbox::insert_text, unix, value_rows,
@@ -509,16 +510,23 @@ pub(super) async fn acknowledge(
     staff_id: i64,
     now: Timestamp,
 ) -> Result<AckOutcome> {
-    let acknowledged: Option<(i64, Option<i64>)> = sqlx::query_as(
+    let acknowledged: Option<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
         "UPDATE escalations SET status = 'acknowledged', acknowledged_by = $1, acknowledged_at = $2, \
-         next_action_at = NULL, updated_at = $2 WHERE status = 'open' AND code = $3 RETURNING id, client_id",
+         next_action_at = NULL, updated_at = $2 WHERE status = 'open' AND code = $3 \
+         RETURNING id, client_id, exhausted_reason",
     )
     .bind(staff_id)
     .bind(unix(now))
     .bind(code)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((escalation_id, client_id)) = acknowledged {
+    if let Some((escalation_id, client_id, exhausted_reason)) = acknowledged {
+        // The audit log recorded when this escalation fell to the fallback numbers; it records the end too,
+        // however the acknowledgement came (an SMS has no request of its own to be audited).
+        if exhausted_reason.is_some() {
+            let actor = format!("staff {staff_id}");
+            insert_escalation_audit(&mut *tx, &actor, escalation_id, "escalation_acknowledged", "ok", now).await?;
+        }
         sqlx::query(
             "INSERT INTO escalation_events (escalation_id, kind, staff_id, detail, at) \
              VALUES ($1, 'acknowledged', $2, 'acknowledged', $3)",

@@ -28,12 +28,15 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+pub use access::SERVICE_ACTOR;
 pub use access::{AuditEntry, NewAuditEntry, Session, TokenRecord};
 pub use catalog::{CatalogVersion, CatalogVersionSummary};
 pub use clients::{ClientRecord, ReceivedText, SendTarget};
 pub use engagement::Engagement;
 pub use enrollments::{DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance};
-pub use escalations::{DueEscalation, EscalationAdvance, EscalationEvent, EscalationView, EventView, NoticeView};
+pub use escalations::{
+    DueEscalation, EscalationAdvance, EscalationEvent, EscalationPage, EscalationView, EventView, NoticeView,
+};
 pub use import::ImportRow;
 pub use inbound::{AckOutcome, InboundGroup, InboundTx, NewInbound, QueuedWork, Sender, StaffMember, reference};
 pub use oncall::NewRotation;

@@ -95,6 +95,27 @@ impl Store {
             .collect())
     }
 
+    /// Overrides of a rotation overlapping `from..to`, oldest first: what a check of the days ahead needs.
+    pub async fn overrides_between(&self, rotation_id: i64, from: Timestamp, to: Timestamp) -> Result<Vec<Override>> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT staff_id, starts_at, ends_at FROM overrides WHERE rotation_id = $1 AND starts_at < $3 AND ends_at > $2 \
+             ORDER BY id",
+        )
+        .bind(rotation_id)
+        .bind(unix(from))
+        .bind(unix(to))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(staff_id, starts_at, ends_at)| Override {
+                staff_id,
+                starts_at: instant(starts_at),
+                ends_at: instant(ends_at),
+            })
+            .collect())
+    }
+
     pub async fn escalation_policy(&self) -> Result<Option<Policy>> {
         let policy: Option<String> = sqlx::query_scalar("SELECT policy FROM escalation_policy WHERE id = 1")
             .fetch_optional(&self.pool)

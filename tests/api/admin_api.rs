@@ -121,6 +121,7 @@ on_both_backends! {
         let (status, error) = error_of(app.post("/api/v1/staff", json!({"name": "Sam", "phone": "+14155550190"})).await).await;
         assert_eq!((status, error["field"].as_str()), (409, Some("phone")));
         let staff: Value = app.get("/api/v1/staff").await.json().await.unwrap();
-        assert_eq!(staff, json!([{"id": 1, "name": "Riley", "phone": "+14155550190", "created_at": "2026-03-06T19:00:00Z"}]));
+        assert_eq!(staff, json!([{"id": 1, "name": "Riley", "phone": "+14155550190", "created_at": "2026-03-06T19:00:00Z",
+                                  "opted_out": false, "fallback": false}]));
     }
 }

@@ -331,3 +331,56 @@ async fn the_console_signs_in_edits_a_schedule_and_acknowledges_an_escalation() 
         "previews change nothing and are not audited"
     );
 }
+
+/// A fresh install: once signed in, every page carries a red banner naming why a crisis text would page
+/// nobody; it goes as soon as a policy pages a rotation with someone on call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_a_red_banner_while_a_crisis_would_page_nobody() {
+    let app = spawn_app(&TestBackend::Sqlite).await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let token = app.token("admin", "casey-admin", None);
+    browser.goto(&format!("{}/console/sign-in", app.address)).await;
+    assert_eq!(
+        browser.text("#paging-banner").await,
+        "",
+        "nothing is shown before sign-in"
+    );
+    browser.type_into("#token", &token).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("h1", "Clients").await;
+    let banner = browser
+        .wait_for_text("#paging-banner", "no escalation policy is set")
+        .await;
+    assert!(banner.contains("TETHER_FALLBACK_PAGE_TO is not set"), "{banner}");
+    let colour = browser
+        .command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "return getComputedStyle(document.querySelector('#paging-banner')).backgroundColor;",
+                "args": [],
+            })),
+        )
+        .await;
+    assert_eq!(colour, json!("rgb(163, 38, 29)"), "the banner is red");
+    browser.screenshot("14-paging-banner").await;
+    for path in ["escalations", "on-call", "dashboard"] {
+        browser.goto(&format!("{}/console/{path}", app.address)).await;
+        browser
+            .wait_for_text("#paging-banner", "no escalation policy is set")
+            .await;
+    }
+
+    let pat = app.create_staff("Pat", "+14155550181").await;
+    let rotation = json!({"name": "peers", "timezone": "America/New_York", "shift_hours": 24,
+                          "handoff_time": "08:00", "start_date": "2026-03-01", "members": [pat]});
+    assert_eq!(app.post("/api/v1/rotations", rotation).await.status(), 201);
+    let policy = json!({"steps": [{"target": {"rotation": 1}, "delay_minutes": 10}]});
+    assert_eq!(app.put("/api/v1/escalation-policy", policy).await.status(), 200);
+    browser.goto(&format!("{}/console/clients", app.address)).await;
+    browser.wait_for_text("h1", "Clients").await;
+    assert_eq!(browser.text("#paging-banner").await, "", "the banner is gone");
+    browser.screenshot("15-paging-ready").await;
+}

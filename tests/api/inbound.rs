@@ -1,5 +1,5 @@
 //! Inbound texts end to end: signatures, STOP/START/HELP, risk, escalation until someone acknowledges,
-//! concern notices, forwarding and relaying.
+//! concern notices, forwarding and relaying, and no client's words on a staff phone by default.
 
 use jiff::SignedDuration;
 use serde_json::{Value, json};
@@ -348,9 +348,10 @@ on_both_backends! {
 
 on_both_backends! {
     /// A concern goes to the assigned peer as a notice (no paging), listed until marked seen; an ordinary
-    /// reply is forwarded; the peer's `R <ref> text` reaches the client from the service number.
+    /// reply is forwarded, with its words once the program turns that on; the peer's `R <ref> text` reaches
+    /// the client from the service number.
     async fn concerns_replies_and_relays_reach_the_right_people(backend) {
-        let app = spawn_app(&backend).await;
+        let app = spawn_app_with(&backend, |s| s.forward_body = true).await;
         let maya = on_call_set_up(&app).await;
         app.text_in(MAYA, "I relapsed last night").await;
         app.scheduler.tick().await.unwrap();
@@ -578,6 +579,57 @@ on_both_backends! {
             .await
             .unwrap();
         assert_eq!(crisis_replies, 1);
+        pool.close().await;
+    }
+}
+
+on_both_backends! {
+    /// With the defaults, nothing texted to staff (pages, notices, forwards, confirmations, relay errors)
+    /// carries a word of what a client wrote: an ordinary reply, a concern and a crisis, with the chain run
+    /// out to its last step.
+    async fn by_default_no_text_to_staff_carries_a_word_a_client_wrote(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        let written = [
+            "Pickleball tournament went wonderfully",
+            "relapsed yesterday evening",
+            "gonna kill myself tonight",
+        ];
+        for text in written {
+            assert_eq!(app.text_in(MAYA, text).await, 200);
+            app.scheduler.tick().await.unwrap();
+        }
+        app.text_in(PRIMARY, "R 999 are you there").await;
+        app.text_in(BACKUP, "what is this").await;
+        app.run_until(app.clock.now() + SignedDuration::from_hours(1)).await;
+
+        let pool = app.database_pool().await;
+        let to_staff: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT o.kind, o.body, o.template FROM outbox o WHERE o.to_phone IN (SELECT phone FROM staff) ORDER BY o.id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let templates: Vec<&str> = to_staff.iter().filter_map(|(_, _, t)| t.as_deref()).collect();
+        for wanted in ["staff/forward_without_body", "staff/notice", "staff/page", "staff/relay_blocked", "staff/help"] {
+            assert!(templates.contains(&wanted), "{wanted} was not exercised: {templates:?}");
+        }
+        let words: Vec<String> = written
+            .iter()
+            .flat_map(|text| text.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
+        for (kind, body, _) in &to_staff {
+            let body_words: Vec<String> = body
+                .split(|c: char| !c.is_alphanumeric())
+                .map(str::to_lowercase)
+                .collect();
+            for word in &words {
+                assert!(!body_words.contains(word), "a {kind} to staff carries `{word}`: {body}");
+            }
+            assert!(!body.contains("Maya"), "a {kind} to staff names the client: {body}");
+        }
+        assert!(to_staff.iter().any(|(_, body, _)| body.contains(&format!("ref {maya}"))), "staff get the reference");
         pool.close().await;
     }
 }

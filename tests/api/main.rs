@@ -15,6 +15,7 @@ mod concurrency;
 mod console;
 mod contract;
 mod crash;
+mod fallback;
 mod inbound;
 mod reminders;
 mod sandbox;

@@ -10,14 +10,14 @@ use crate::on_both_backends;
 
 impl TestApp {
     /// `phone` texts the service.
-    async fn texts(&self, phone: &str, body: &str) {
+    pub(crate) async fn texts(&self, phone: &str, body: &str) {
         assert_eq!(self.text_in(phone, body).await, 200, "{phone}: {body}");
         self.scheduler.tick().await.unwrap();
     }
 
     /// Checks off a text to `phone` containing `words`, sent by now; answers its body.
     #[track_caller]
-    fn expect_text(&self, phone: &str, words: &str) -> String {
+    pub(crate) fn expect_text(&self, phone: &str, words: &str) -> String {
         self.mock
             .expect(phone, words)
             .unwrap_or_else(|err| panic!("{err}"))
@@ -25,13 +25,13 @@ impl TestApp {
     }
 
     /// Moves the virtual clock on, running whatever falls due.
-    async fn fast_forward(&self, by: SignedDuration) {
+    pub(crate) async fn fast_forward(&self, by: SignedDuration) {
         self.run_until(self.clock.now() + by).await;
     }
 
     /// Ends a scenario: nothing was texted that the scenario did not expect.
     #[track_caller]
-    fn assert_nothing_else_texted(&self) {
+    pub(crate) fn assert_nothing_else_texted(&self) {
         let unexpected = self.mock.unexpected();
         assert!(
             unexpected.is_empty(),
@@ -42,7 +42,7 @@ impl TestApp {
 }
 
 /// The alert code in a page ("Tether alert 1234: …").
-fn code_of(page: &str) -> String {
+pub(crate) fn code_of(page: &str) -> String {
     page.split("ACK ")
         .nth(1)
         .unwrap()
