@@ -331,10 +331,9 @@ impl InboundService {
             }
             _ => match tier {
                 Tier::Crisis | Tier::Concern => {
-                    let (kind, template) = if tier == Tier::Crisis {
-                        (MessageKind::CrisisReply, "system/crisis_reply")
-                    } else {
-                        (MessageKind::ConcernReply, "system/concern_reply")
+                    let (kind, template) = match tier {
+                        Tier::Crisis => (MessageKind::CrisisReply, crisis_template(&h.assessment)),
+                        _ => (MessageKind::ConcernReply, "system/concern_reply"),
                     };
                     if self.may_reply(h, kind, RISK_REPLY_WINDOW).await? {
                         let body = self.render(template, language, &context);
@@ -470,9 +469,9 @@ impl InboundService {
                 tracing::warn!(escalation_id, "crisis text from an unknown number: escalation opened");
                 h.actions.push("escalated");
                 if self.may_reply(h, MessageKind::CrisisReply, RISK_REPLY_WINDOW).await? {
-                    let body = self.render("system/crisis_reply", &language, &context);
-                    h.reply(MessageKind::CrisisReply, None, &from, body, "system/crisis_reply")
-                        .await?;
+                    let template = crisis_template(&h.assessment);
+                    let body = self.render(template, &language, &context);
+                    h.reply(MessageKind::CrisisReply, None, &from, body, template).await?;
                 }
                 return Ok(());
             }
@@ -753,6 +752,16 @@ fn text_to(
         step: None,
         planned_at: now,
         expires_at: None,
+    }
+}
+
+/// Someone else in danger now ("my roommate won't wake up") is answered with what to do for them: call
+/// 911, use the rescue spray, stay with them; the sender's own crisis with where to get help.
+fn crisis_template(assessment: &Assessment) -> &'static str {
+    if assessment.someone_else {
+        "system/emergency_reply"
+    } else {
+        "system/crisis_reply"
     }
 }
 

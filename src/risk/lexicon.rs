@@ -5,7 +5,9 @@
 //! language. Every problem is reported with
 //! its file and line, and none is left for the first text to find.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -54,6 +56,10 @@ struct RuleFile {
     lowered_by: Vec<String>,
     /// The lowest tier negation or the past can bring a match to.
     lowest: Option<Spanned<String>>,
+    /// Classes that, found anywhere in the text, undo the rule: a goodbye with "see you Thursday" is no
+    /// farewell.
+    #[serde(default)]
+    unless: Vec<String>,
     about: Option<String>,
 }
 
@@ -131,7 +137,7 @@ struct Builder {
     class_first_named: HashMap<u32, (PathBuf, Option<usize>)>,
     class_defined: Vec<bool>,
     patterns: Vec<CompiledPattern>,
-    idioms: Vec<Vec<Element>>,
+    idioms: Vec<CompiledPattern>,
     rules: Vec<Rule>,
     rule_ids: HashMap<String, (PathBuf, usize)>,
     /// Where the pattern being parsed is, for the first naming of a class.
@@ -246,7 +252,14 @@ impl Builder {
                     idioms_line,
                     format!("idiom `{idiom}` names a class; idioms are plain words"),
                 )),
-                Ok(elements) => self.idioms.push(elements),
+                Ok(elements) => match pattern::without_leading_groups(elements) {
+                    Ok(expanded) => self.idioms.extend(expanded.into_iter().map(|elements| CompiledPattern {
+                        class: 0,
+                        then: pattern::second_keys(&elements),
+                        elements,
+                    })),
+                    Err(err) => problems.push(problem(path, idioms_line, format!("idiom `{idiom}` {err}"))),
+                },
                 Err(err) => problems.push(problem(path, idioms_line, format!("idiom `{idiom}` {err}"))),
             }
         }
@@ -258,7 +271,9 @@ impl Builder {
             self.class_defined[class as usize] = true;
             for source in sources.get_ref() {
                 match pattern::parse(source, self) {
-                    Ok(elements) => self.patterns.push(CompiledPattern { class, elements }),
+                    Ok(elements) => self.push_pattern(class, elements).unwrap_or_else(|err| {
+                        problems.push(problem(path, line, format!("class `{name}`: `{source}` {err}")))
+                    }),
                     Err(err) => problems.push(problem(path, line, format!("class `{name}`: `{source}` {err}"))),
                 }
             }
@@ -325,7 +340,9 @@ impl Builder {
                     self.class_defined[class as usize] = true;
                     for source in &rule.patterns {
                         match pattern::parse(source, self) {
-                            Ok(elements) => self.patterns.push(CompiledPattern { class, elements }),
+                            Ok(elements) => self
+                                .push_pattern(class, elements)
+                                .unwrap_or_else(|err| problems.push(complain(format!("`{source}` {err}")))),
                             Err(err) => problems.push(complain(format!("`{source}` {err}"))),
                         }
                     }
@@ -347,6 +364,7 @@ impl Builder {
                     continue;
                 }
             };
+            let unless = rule.unless.iter().map(|name| self.class(name.trim())).collect();
             self.rules.push(Rule {
                 id,
                 category: rule.category,
@@ -355,6 +373,7 @@ impl Builder {
                 lowered_by_past,
                 lowest,
                 someone_else,
+                unless,
                 kind,
             });
         }
@@ -400,7 +419,7 @@ impl Builder {
         let modifier_index = index_of(self.patterns.iter().map(|p| p.elements.as_slice()), |id| {
             modifier_classes.contains(&self.patterns[id as usize].class)
         });
-        let idiom_index = index_of(self.idioms.iter().map(Vec::as_slice), |_| true);
+        let idiom_index = index_of(self.idioms.iter().map(|p| p.elements.as_slice()), |_| true);
         let speller = Speller::new(self.protected.iter().map(String::as_str));
         let negation = self.class_ids.get("negation").copied();
         let contrast = self.class_ids.get("contrast").copied();
@@ -425,6 +444,18 @@ impl Builder {
             contrast,
             past,
         })
+    }
+
+    /// Adds a pattern of `class`, as the patterns it stands for without a leading group.
+    fn push_pattern(&mut self, class: u32, elements: Vec<Element>) -> Result<(), String> {
+        for elements in pattern::without_leading_groups(elements)? {
+            self.patterns.push(CompiledPattern {
+                class,
+                then: pattern::second_keys(&elements),
+                elements,
+            });
+        }
+        Ok(())
     }
 
     /// The classes named and every class their patterns use, transitively.
@@ -500,7 +531,10 @@ fn index_of<'a>(patterns: impl Iterator<Item = &'a [Element]>, include: impl Fn(
         for key in pattern::first_keys(elements) {
             match key {
                 FirstKey::Word(word) => index.by_word.entry(word).or_default().push(id),
-                FirstKey::Stem(stem) => index.by_stem.entry(stem).or_default().push(id),
+                FirstKey::Stem(stem) => match index.by_stem.iter_mut().find(|(s, _)| *s == stem) {
+                    Some((_, patterns)) => patterns.push(id),
+                    None => index.by_stem.push((stem, vec![id])),
+                },
                 FirstKey::Class(class) => index.by_class.entry(class).or_default().push(id),
                 FirstKey::Number => index.by_number.push(id),
             }

@@ -9,14 +9,42 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::pattern::Element;
+use super::pattern::{Element, FirstKey};
 use super::reading::Word;
-use super::{Classifier, Index, Rule, RuleKind, TokenKind};
+use super::{Classifier, CompiledPattern, Index, Rule, RuleKind, TokenKind};
 
 /// Every class span of a text: for each start token, the classes that match there and where each match ends.
 pub struct Spans {
     flat: Vec<(u32, u32)>,
     ranges: Vec<(u32, u32)>,
+}
+
+/// The same spans ordered by class, for the rules: `(class, start, end)`.
+pub struct ByClass(Vec<(u32, u32, u32)>);
+
+impl ByClass {
+    pub fn of(spans: &Spans) -> Self {
+        let mut all = Vec::with_capacity(spans.flat.len());
+        for (start, &(begin, end)) in spans.ranges.iter().enumerate() {
+            for &(class, span_end) in &spans.flat[begin as usize..end as usize] {
+                all.push((class, start as u32, span_end));
+            }
+        }
+        all.sort_unstable();
+        Self(all)
+    }
+
+    /// The spans of `class`, by start.
+    pub fn of_class(&self, class: u32) -> &[(u32, u32, u32)] {
+        let from = self.0.partition_point(|&(c, _, _)| c < class);
+        let to = self.0.partition_point(|&(c, _, _)| c <= class);
+        &self.0[from..to]
+    }
+
+    /// Whether any of `classes` matches anywhere.
+    pub fn has_any(&self, classes: &[u32]) -> bool {
+        classes.iter().any(|&class| !self.of_class(class).is_empty())
+    }
 }
 
 impl Spans {
@@ -48,12 +76,17 @@ impl Classifier {
         };
         let mut masked = Vec::new();
         let mut ends = Vec::new();
+        let mut candidates = Vec::new();
         for position in 0..words.len() {
-            let mut candidates = Vec::new();
+            candidates.clear();
             self.candidates(&self.idiom_index, &words[position], &mut candidates);
-            for pattern in candidates {
+            for &pattern in &candidates {
+                let idiom = &self.idioms[pattern as usize];
+                if !self.next_fits(idiom, words, &empty, position + 1) {
+                    continue;
+                }
                 ends.clear();
-                self.walk(&self.idioms[pattern as usize], words, &empty, position, &mut ends);
+                self.walk(&idiom.elements, words, &empty, position, &mut ends);
                 if let Some(&end) = ends.iter().max() {
                     masked.push((position, end as usize));
                 }
@@ -87,7 +120,9 @@ impl Classifier {
             self.candidates(index, word, &mut candidates);
             tried.clear();
             for &pattern in &candidates {
-                queue.push(Reverse((self.rank_of(pattern), pattern)));
+                if self.next_fits(&self.patterns[pattern as usize], words, &spans, position + 1) {
+                    queue.push(Reverse((self.rank_of(pattern), pattern)));
+                }
             }
             while let Some(Reverse((_, pattern))) = queue.pop() {
                 if tried.contains(&pattern) {
@@ -116,6 +151,24 @@ impl Classifier {
         spans
     }
 
+    /// Whether the token at `next` can continue `pattern` (see `CompiledPattern::then`).
+    fn next_fits(&self, pattern: &CompiledPattern, words: &[Word], spans: &Spans, next: usize) -> bool {
+        let Some(keys) = &pattern.then else {
+            return true;
+        };
+        let Some(word) = words.get(next).filter(|w| !w.masked) else {
+            return false;
+        };
+        keys.iter().any(|key| match *key {
+            FirstKey::Word(id) => word.id == Some(id),
+            FirstKey::Stem(stem) => {
+                word.kind == TokenKind::Word && word.text.starts_with(self.stems[stem as usize].as_str())
+            }
+            FirstKey::Number => word.number.is_some(),
+            FirstKey::Class(class) => spans.at(next).iter().any(|&(c, _)| c == class),
+        })
+    }
+
     fn rank_of(&self, pattern: u32) -> u32 {
         self.class_ranks[self.patterns[pattern as usize].class as usize]
     }
@@ -131,8 +184,8 @@ impl Classifier {
             out.extend_from_slice(patterns);
         }
         if word.kind == TokenKind::Word {
-            for (&stem, patterns) in &index.by_stem {
-                if word.text.starts_with(self.stems[stem as usize].as_str()) {
+            for (stem, patterns) in &index.by_stem {
+                if word.text.starts_with(self.stems[*stem as usize].as_str()) {
                     out.extend_from_slice(patterns);
                 }
             }
@@ -173,14 +226,10 @@ impl Classifier {
                 if word.is_none() {
                     return;
                 }
-                let class_ends: Vec<u32> = spans
-                    .at(position)
-                    .iter()
-                    .filter(|&&(c, _)| c == *class)
-                    .map(|&(_, end)| end)
-                    .collect();
-                for end in class_ends {
-                    self.walk(rest, words, spans, end as usize, ends);
+                for &(c, end) in spans.at(position) {
+                    if c == *class {
+                        self.walk(rest, words, spans, end as usize, ends);
+                    }
                 }
             }
             Element::Gap(most) => {
@@ -190,6 +239,15 @@ impl Classifier {
                         Some(w) if !w.ends_sentence() => self.walk(rest, words, spans, position + skipped, ends),
                         _ => break,
                     }
+                }
+            }
+            Element::Not(alternatives) => {
+                let mut found = Vec::new();
+                for alternative in alternatives {
+                    self.walk(alternative, words, spans, position, &mut found);
+                }
+                if found.is_empty() {
+                    self.walk(rest, words, spans, position, ends);
                 }
             }
             Element::Group { alternatives, optional } => {
@@ -208,40 +266,31 @@ impl Classifier {
     }
 
     /// The matches of one rule in a text.
-    pub(super) fn matches_of(&self, rule: &Rule, spans: &Spans) -> Vec<Found> {
-        let positions = spans.ranges.len();
+    pub(super) fn matches_of(&self, rule: &Rule, spans: &ByClass) -> Vec<Found> {
         match &rule.kind {
-            RuleKind::Patterns { class } => (0..positions)
-                .flat_map(|start| {
-                    spans
-                        .at(start)
-                        .iter()
-                        .filter(move |&&(c, _)| c == *class)
-                        .map(move |&(_, end)| Found {
-                            start,
-                            end: end as usize,
-                            parts: vec![(start, end as usize)],
-                        })
+            RuleKind::Patterns { class } => spans
+                .of_class(*class)
+                .iter()
+                .map(|&(_, start, end)| Found {
+                    start: start as usize,
+                    end: end as usize,
+                    parts: vec![(start as usize, end as usize)],
                 })
                 .collect(),
             RuleKind::Near { parts, within } => {
+                if !parts.iter().all(|classes| spans.has_any(classes)) {
+                    return Vec::new();
+                }
                 let found: Vec<Vec<(usize, usize)>> = parts
                     .iter()
                     .map(|classes| {
-                        (0..positions)
-                            .flat_map(|start| {
-                                spans
-                                    .at(start)
-                                    .iter()
-                                    .filter(|&&(c, _)| classes.contains(&c))
-                                    .map(move |&(_, end)| (start, end as usize))
-                            })
+                        classes
+                            .iter()
+                            .flat_map(|&class| spans.of_class(class))
+                            .map(|&(_, start, end)| (start as usize, end as usize))
                             .collect()
                     })
                     .collect();
-                if found.iter().any(Vec::is_empty) {
-                    return Vec::new();
-                }
                 closest(&found, *within).into_iter().collect()
             }
         }

@@ -19,7 +19,8 @@
 //! 6. A negation just before a match lowers it one tier, and so does a marker of the distant past in the same
 //!    sentence ("two years ago"), for the rules that say so: thoughts of suicide denied or long ago are a
 //!    concern, not a crisis. Any other crisis match in the text still makes it a crisis.
-//! 7. The text's tier is the highest of its matches.
+//! 7. A rule may name classes that undo it anywhere in the text ("see you Thursday" after a goodbye).
+//! 8. The text's tier is the highest of its matches.
 
 mod eval;
 mod lexicon;
@@ -29,7 +30,7 @@ mod pattern;
 mod reading;
 mod spelling;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -134,6 +135,8 @@ struct Rule {
     lowest: Tier,
     /// The rule is about another person in danger.
     someone_else: bool,
+    /// Classes that undo the rule wherever they are in the text.
+    unless: Vec<u32>,
     kind: RuleKind,
 }
 
@@ -157,13 +160,16 @@ struct Rewrite {
 struct CompiledPattern {
     class: u32,
     elements: Vec<Element>,
+    /// For a pattern whose first element is one token (a word, a stem, a number), what the token after it
+    /// can be: a cheap test that spares most walks ("me" starts a hundred patterns; few fit "me gusta").
+    then: Option<Vec<pattern::FirstKey>>,
 }
 
 /// Patterns by what their first token can be.
 #[derive(Debug, Default)]
 struct Index {
     by_word: HashMap<u32, Vec<u32>>,
-    by_stem: HashMap<u32, Vec<u32>>,
+    by_stem: Vec<(u32, Vec<u32>)>,
     by_class: HashMap<u32, Vec<u32>>,
     by_number: Vec<u32>,
 }
@@ -185,7 +191,8 @@ pub struct Classifier {
     /// The patterns of `negation`, `contrast` and `past` and the classes they use: found on every word,
     /// idioms included ("not kidding" masks its "not" for the rules, not for negation).
     modifier_index: Index,
-    idioms: Vec<Vec<Element>>,
+    /// Idioms are patterns of no class; `class` is unused.
+    idioms: Vec<CompiledPattern>,
     idiom_index: Index,
     rules: Vec<Rule>,
     negation: Option<u32>,
@@ -202,11 +209,14 @@ impl Classifier {
         let mut words = self.read(text, &mut readings);
         let modifiers = self.find_spans(&self.modifier_index, &words);
         self.mask_idioms(&mut words);
-        let spans = self.find_spans(&self.index, &words);
+        let spans = matching::ByClass::of(&self.find_spans(&self.index, &words));
 
         let mut matches: Vec<RiskMatch> = Vec::new();
         let mut someone_else = true;
         for rule in &self.rules {
+            if spans.has_any(&rule.unless) {
+                continue;
+            }
             for found in self.matches_of(rule, &spans) {
                 let negated = rule.lowered_by_negation && self.negated(&words, &modifiers, found.start);
                 let past = rule.lowered_by_past && self.in_the_past(&words, &modifiers, found.start, found.end);

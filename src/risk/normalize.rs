@@ -149,6 +149,12 @@ fn is_ignorable(c: char) -> bool {
 /// Leetspeak inside a word (`su1cide`, `k1ll`), and letters repeated three or more times kept twice;
 /// whether any were.
 fn read_digits_as_letters(word: &str) -> (String, bool) {
+    let plain = word.is_ascii()
+        && !word.bytes().any(|b| b.is_ascii_digit())
+        && !word.as_bytes().windows(3).any(|w| w[0] == w[1] && w[1] == w[2]);
+    if plain {
+        return (word.to_owned(), false);
+    }
     let chars: Vec<char> = word.chars().collect();
     let mut out = String::with_capacity(word.len());
     let mut stretched = false;

@@ -9,6 +9,7 @@
 //! | `(a \| b c)`   | one of the alternatives; `(…)?` may also be left out                     |
 //! | `..3`          | up to three words of any kind, within a sentence                         |
 //! | `#10+`, `#`    | a number of at least 10; any number (`#2-9`: from 2 to 9)                |
+//! | `!(a \| b)`    | nothing, where the next words are none of these (`#10+ !(lbs \| years)`) |
 //!
 //! Patterns are written in plain words: textspeak (`im`, `gonna`, `rn`) is rewritten before matching, so
 //! a pattern never needs to spell it out, and one that does is refused at load.
@@ -29,6 +30,8 @@ pub enum Element {
         alternatives: Vec<Vec<Element>>,
         optional: bool,
     },
+    /// Matches no token, and only where none of the alternatives would match next.
+    Not(Vec<Vec<Element>>),
 }
 
 /// What the first token of a match can be: how patterns are indexed, so a text only tries the patterns
@@ -64,8 +67,8 @@ pub fn parse(source: &str, names: &mut impl Names) -> Result<Vec<Element>, Strin
     if can_be_empty(&elements) {
         return Err("can match nothing at all; give it at least one word that must be there".into());
     }
-    if matches!(elements.first(), Some(Element::Gap(_))) {
-        return Err("starts with a gap (`..N`); start with a word".into());
+    if matches!(elements.first(), Some(Element::Gap(_) | Element::Not(_))) {
+        return Err("starts with a gap (`..N`) or a `!(…)`; start with a word".into());
     }
     Ok(elements)
 }
@@ -74,7 +77,9 @@ pub fn parse(source: &str, names: &mut impl Names) -> Result<Vec<Element>, Strin
 pub fn names_a_class(elements: &[Element]) -> bool {
     elements.iter().any(|element| match element {
         Element::Class(_) => true,
-        Element::Group { alternatives, .. } => alternatives.iter().any(|a| names_a_class(a)),
+        Element::Group { alternatives, .. } | Element::Not(alternatives) => {
+            alternatives.iter().any(|a| names_a_class(a))
+        }
         _ => false,
     })
 }
@@ -84,7 +89,7 @@ pub fn classes_named(elements: &[Element], out: &mut Vec<u32>) {
     for element in elements {
         match element {
             Element::Class(class) => out.push(*class),
-            Element::Group { alternatives, .. } => {
+            Element::Group { alternatives, .. } | Element::Not(alternatives) => {
                 for alternative in alternatives {
                     classes_named(alternative, out);
                 }
@@ -115,7 +120,7 @@ pub fn first_keys(elements: &[Element]) -> Vec<FirstKey> {
                 keys.push(FirstKey::Number);
                 false
             }
-            Element::Gap(_) => true,
+            Element::Gap(_) | Element::Not(_) => true,
             Element::Group { alternatives, optional } => {
                 for alternative in alternatives {
                     keys.extend(first_keys(alternative));
@@ -132,9 +137,53 @@ pub fn first_keys(elements: &[Element]) -> Vec<FirstKey> {
     keys
 }
 
+/// The pattern as several, none starting with a group: `(the | a)? rope` is `the rope`, `a rope` and
+/// `rope`. Matching is the same; but each can then be indexed by its first word and filtered by its second
+/// (see [`second_keys`]), where a leading group would make it a candidate at every word it might start with.
+pub fn without_leading_groups(elements: Vec<Element>) -> Result<Vec<Vec<Element>>, String> {
+    let Some(Element::Group { .. }) = elements.first() else {
+        return Ok(vec![elements]);
+    };
+    let mut elements = elements.into_iter();
+    let Some(Element::Group { alternatives, optional }) = elements.next() else {
+        return Ok(Vec::new());
+    };
+    let rest: Vec<Element> = elements.collect();
+    let mut out = Vec::new();
+    for alternative in alternatives {
+        let mut joined = alternative;
+        joined.extend(rest.iter().cloned());
+        out.extend(without_leading_groups(joined)?);
+    }
+    if optional && !rest.is_empty() {
+        out.extend(without_leading_groups(rest)?);
+    }
+    if out
+        .iter()
+        .any(|pattern| matches!(pattern.first(), None | Some(Element::Gap(_) | Element::Not(_))))
+    {
+        return Err("an optional first part is followed by a gap or a `!(…)`; start with a word".into());
+    }
+    Ok(out)
+}
+
+/// When the first element takes exactly one token, what the next token can be; `None` if anything can
+/// follow (the pattern ends there, or a gap or an optional part comes next and all of the rest may be
+/// left out).
+pub fn second_keys(elements: &[Element]) -> Option<Vec<FirstKey>> {
+    let (first, rest) = elements.split_first()?;
+    if !matches!(first, Element::Word(_) | Element::Stem(_) | Element::Number { .. }) || rest.is_empty() {
+        return None;
+    }
+    if matches!(rest.first(), Some(Element::Gap(_))) || can_be_empty(rest) {
+        return None;
+    }
+    Some(first_keys(rest))
+}
+
 fn can_be_empty(elements: &[Element]) -> bool {
     elements.iter().all(|element| match element {
-        Element::Gap(_) => true,
+        Element::Gap(_) | Element::Not(_) => true,
         Element::Group { alternatives, optional } => *optional || alternatives.iter().any(|a| can_be_empty(a)),
         _ => false,
     })
@@ -146,6 +195,11 @@ fn lex(source: &str) -> Result<Vec<String>, String> {
     let mut chars = source.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
+            '!' if chars.peek() == Some(&'(') => {
+                push_word(&mut current, &mut tokens);
+                chars.next();
+                tokens.push("!(".into());
+            }
             '(' | '|' => {
                 push_word(&mut current, &mut tokens);
                 tokens.push(c.to_string());
@@ -178,7 +232,8 @@ fn parse_sequence(tokens: &[String], position: &mut usize, names: &mut impl Name
     while let Some(token) = tokens.get(*position) {
         match token.as_str() {
             "|" | ")" | ")?" => break,
-            "(" => {
+            "(" | "!(" => {
+                let negated = token == "!(";
                 *position += 1;
                 let mut alternatives = vec![parse_sequence(tokens, position, names)?];
                 loop {
@@ -196,7 +251,14 @@ fn parse_sequence(tokens: &[String], position: &mut usize, names: &mut impl Name
                 if alternatives.iter().any(Vec::is_empty) {
                     return Err("a group has an empty alternative; use `(…)?` for an optional part".into());
                 }
-                elements.push(Element::Group { alternatives, optional });
+                if negated {
+                    if optional {
+                        return Err("`!(…)` cannot be optional".into());
+                    }
+                    elements.push(Element::Not(alternatives));
+                } else {
+                    elements.push(Element::Group { alternatives, optional });
+                }
             }
             _ => {
                 elements.push(parse_item(token, names)?);
@@ -308,6 +370,7 @@ mod tests {
         let mut table = Table::default();
         for (source, expected) in [
             ("(all | some", "never closed"),
+            ("!(lbs) #", "start with a word"),
             ("..2 pills", "starts with a gap"),
             ("(all)?", "match nothing"),
             ("gonna die", "going to"),
@@ -318,6 +381,26 @@ mod tests {
             let err = parse(source, &mut table).unwrap_err();
             assert!(err.contains(expected), "{source}: {err}");
         }
+    }
+
+    #[test]
+    fn a_negative_group_takes_no_token() {
+        let mut table = Table::default();
+        let parsed = parse("#10+ !(lbs | years ago)", &mut table).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert!(matches!(&parsed[1], Element::Not(alternatives) if alternatives.len() == 2));
+    }
+
+    #[test]
+    fn leading_groups_become_patterns_of_their_own() {
+        let mut table = Table::default();
+        let parsed = parse("(the | a big)? rope", &mut table).unwrap();
+        let expanded = without_leading_groups(parsed).unwrap();
+        assert_eq!(expanded.len(), 3);
+        assert!(expanded.iter().all(|p| matches!(p.first(), Some(Element::Word(_)))));
+        assert_eq!(expanded[1].len(), 3, "a big rope");
+        let gap = parse("(the)? ..2 rope", &mut table).unwrap();
+        assert!(without_leading_groups(gap).is_err());
     }
 
     #[test]

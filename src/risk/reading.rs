@@ -98,6 +98,9 @@ impl Classifier {
 
     /// Rewrites textspeak, longest first: `want 2` → `want to` before `2` is read as a number.
     fn rewrite_textspeak(&self, tokens: Vec<Token>) -> Vec<Token> {
+        if !tokens.iter().any(|t| self.textspeak.contains_key(&t.text)) {
+            return tokens;
+        }
         let mut out = Vec::with_capacity(tokens.len() + 4);
         let mut index = 0;
         while index < tokens.len() {

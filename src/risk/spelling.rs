@@ -11,7 +11,7 @@
 //! The lexicon's words are indexed by their deletions (the SymSpell method): a typed word is looked up by
 //! its own deletions, so a correction costs a few dozen hash look-ups whatever the size of the lexicon.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 /// Words shorter than this are never corrected: too many short words are one edit from another.
@@ -121,7 +121,7 @@ impl Speller {
             .collect();
         unique.sort();
         unique.dedup();
-        let mut deletions: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut deletions: HashMap<String, Vec<u32>> = HashMap::default();
         for (index, target) in unique.iter().enumerate() {
             // A word shorter than this is never within reach of a word long enough to be corrected.
             if target.chars().count() < MIN_LETTERS - 1 {
@@ -154,7 +154,7 @@ impl Speller {
         }
         let reach = if letters >= TWO_EDITS_FROM { 2 } else { 1 };
         let mut best: Option<(usize, &str)> = None;
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for deletion in deletions_of(word, reach) {
             let Some(candidates) = self.deletions.get(&deletion) else {
                 continue;
@@ -183,7 +183,7 @@ impl Speller {
 
 /// `word` itself and every string made by deleting up to `depth` of its letters.
 fn deletions_of(word: &str, depth: usize) -> HashSet<String> {
-    let mut all = HashSet::new();
+    let mut all = HashSet::default();
     all.insert(word.to_owned());
     let mut frontier = vec![word.chars().collect::<Vec<char>>()];
     for _ in 0..depth {

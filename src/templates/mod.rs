@@ -61,6 +61,7 @@ pub const STAFF_TEMPLATES: &str = "staff/";
 /// them, in every language.
 pub const REQUIRED_TEMPLATES: &[&str] = &[
     "system/crisis_reply",
+    "system/emergency_reply",
     "system/concern_reply",
     "system/stop_confirmation",
     "system/stop_confirmation_crisis",
