@@ -305,6 +305,7 @@ fn closest(parts: &[Vec<(usize, usize)>], within: usize) -> Option<Found> {
         let chosen: Vec<(usize, usize)> = choice.iter().zip(parts).map(|(&i, part)| part[i]).collect();
         let start = chosen.iter().map(|&(s, _)| s).min().unwrap_or(0);
         let end = chosen.iter().map(|&(_, e)| e).max().unwrap_or(0);
+        // Each part must be words of its own: "did not answer" is no "did" (use) next to "did not answer".
         let overlapping = chosen
             .iter()
             .enumerate()

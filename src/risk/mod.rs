@@ -201,7 +201,7 @@ pub struct Classifier {
 }
 
 /// Words between a negation and what it negates, at most ("not going to kill myself": two).
-const NEGATION_REACH: usize = 3;
+const NEGATION_REACH: usize = 2;
 
 impl Classifier {
     pub fn assess(&self, text: &str) -> Assessment {
@@ -217,7 +217,17 @@ impl Classifier {
             if spans.has_any(&rule.unless) {
                 continue;
             }
-            for found in self.matches_of(rule, &spans) {
+            let found_all = self.matches_of(rule, &spans);
+            // Of overlapping matches of one rule, only the widest is reported ("i want to die", not also
+            // "want to die").
+            let widest = found_all.iter().filter(|found| {
+                !found_all.iter().any(|other| {
+                    other.start <= found.start
+                        && found.end <= other.end
+                        && (other.end - other.start) > (found.end - found.start)
+                })
+            });
+            for found in widest {
                 let negated = rule.lowered_by_negation && self.negated(&words, &modifiers, found.start);
                 let past = rule.lowered_by_past && self.in_the_past(&words, &modifiers, found.start, found.end);
                 let mut tier = rule.tier;

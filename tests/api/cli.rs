@@ -271,7 +271,8 @@ fn triage_prints_one_json_object_per_line() {
         .collect();
     let tiers: Vec<&str> = rows.iter().map(|r| r["tier"].as_str().unwrap()).collect();
     assert_eq!(tiers, ["crisis", "none", "concern"]);
-    assert_eq!(rows[0]["matches"][0]["phrase"], "want to die");
+    assert_eq!(rows[0]["matches"][0]["phrase"], "i want to die");
+    assert_eq!(rows[0]["matches"][0]["entry"], "ideation.explicit");
     assert_eq!(rows[1]["matches"], serde_json::json!([]));
     assert_eq!(rows[2]["matches"][0]["negated"], true);
 }
@@ -285,7 +286,7 @@ fn check_validates_the_risk_lexicons() {
     let (ok, out) = check(dir.path());
     assert!(!ok);
     assert!(
-        out.contains("risk/en.toml:6: tier `urgent` must be crisis, concern or none"),
+        out.contains("risk/en.toml:9: tier `urgent` must be crisis, concern or none"),
         "{out}"
     );
 }

@@ -452,8 +452,9 @@ impl CapturedLog {
 }
 
 /// The service logs each problem as an error when it starts, and again once an hour on the scheduler's
-/// clock (a virtual one here: nobody sleeps), without ever refusing to start.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// clock (a virtual one here: nobody sleeps), without ever refusing to start. A current-thread runtime, so that
+/// every task the service spawns logs to this thread's subscriber.
+#[tokio::test(flavor = "current_thread")]
 async fn serve_logs_paging_problems_at_start_and_once_an_hour() {
     let log = CapturedLog::default();
     let writer = log.clone();
@@ -461,7 +462,6 @@ async fn serve_logs_paging_problems_at_start_and_once_an_hour() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    // Start-up and scheduler passes are awaited on this thread, so a thread-local subscriber sees them.
     let _guard = tracing::subscriber::set_default(subscriber);
     let app = spawn_app(&TestBackend::Sqlite).await;
     let problem = "crisis paging is not ready: no escalation policy is set";

@@ -18,6 +18,7 @@ mod crash;
 mod fallback;
 mod inbound;
 mod reminders;
+mod risk_corpus;
 mod sandbox;
 mod scenarios;
 mod scheduling;
