@@ -202,9 +202,13 @@ pub struct Classifier {
 
 /// Words between a negation and what it negates, at most ("not going to kill myself": two).
 const NEGATION_REACH: usize = 2;
+/// Characters of a text that are read. A text message is at most 1,600; a longer body (a provider that
+/// concatenates, a hostile caller) is read this far, so the cost of a text stays bounded.
+const MAX_CHARS: usize = 4_000;
 
 impl Classifier {
     pub fn assess(&self, text: &str) -> Assessment {
+        let text = bounded(text);
         let mut readings = Vec::new();
         let mut words = self.read(text, &mut readings);
         let modifiers = self.find_spans(&self.modifier_index, &words);
@@ -272,6 +276,7 @@ impl Classifier {
     /// How a text was read and every class found in it, for whoever writes or reviews a lexicon
     /// (`tether triage --explain`): why a rule did or did not match.
     pub fn explain(&self, text: &str) -> Explanation {
+        let text = bounded(text);
         let mut readings = Vec::new();
         let mut words = self.read(text, &mut readings);
         let modifiers = self.find_spans(&self.modifier_index, &words);
@@ -340,6 +345,14 @@ impl Classifier {
             .position(reading::Word::ends_sentence)
             .map_or(words.len(), |p| end + p);
         (sentence_start..sentence_end).any(|position| spans.at(position).iter().any(|&(class, _)| class == past))
+    }
+}
+
+/// The part of `text` that is read: its first [`MAX_CHARS`] characters.
+fn bounded(text: &str) -> &str {
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
     }
 }
 
@@ -458,6 +471,33 @@ mod lexicon_table {
         assert_eq!(misspelt.readings.len(), 1, "{misspelt:?}");
         assert_eq!(misspelt.readings[0].read_as, "suicidal");
         assert_eq!(misspelt.readings[0].how, "spelling");
+    }
+
+    #[test]
+    fn odd_and_hostile_texts_are_read_quickly_and_safely() {
+        let classifier = classifier();
+        for text in [
+            "",
+            " ",
+            "💊",
+            "🏽",
+            "...!!!",
+            "99999999999999999999999 pills",
+            "ñ",
+            "\u{200d}",
+            "a*",
+            "*a",
+        ] {
+            let _ = classifier.assess(text);
+        }
+        let long = "he is not breathing and i took all my pills goodbye forever tonight ".repeat(5_000);
+        let started = std::time::Instant::now();
+        assert_eq!(classifier.assess(&long).tier, Tier::Crisis);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
