@@ -165,7 +165,7 @@ struct TriageArgs {
     min_crisis_recall: Option<f64>,
     /// Fail if fewer concern texts than this (percent) are rated concern or crisis.
     #[arg(long, requires = "eval", value_parser = parse_percent)]
-    min_concern_recall: Option<f64>,
+    min_concern_or_higher: Option<f64>,
     /// Fail if more everyday texts than this (percent) are rated crisis.
     #[arg(long, requires = "eval", value_parser = parse_percent)]
     max_everyday_paged: Option<f64>,
@@ -559,7 +559,7 @@ fn triage(args: &TriageArgs) -> anyhow::Result<ExitCode> {
         let evaluation = tether::risk::Evaluation::run(&classifier, &texts);
         let thresholds = tether::risk::Thresholds {
             min_crisis_recall: args.min_crisis_recall,
-            min_concern_recall: args.min_concern_recall,
+            min_concern_or_higher: args.min_concern_or_higher,
             max_everyday_paged: args.max_everyday_paged,
             max_everyday_alerted: args.max_everyday_alerted,
         };

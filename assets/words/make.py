@@ -6,7 +6,8 @@
 Risk detection corrects a misspelt word towards a risk word only if the word is not an ordinary word of
 English or Spanish (see src/risk/spelling.rs). No word under three letters is ever corrected, so those are
 left out; words are folded the way texts are (lowercase, accents and apostrophes dropped, so "couldn't" is
-"couldnt" and "está" is "esta"). Proper nouns and possessives are dropped.
+"couldnt" and "está" is "esta"). Possessives are dropped; names are kept, lowercased, so that "Bridget" is
+never read as "bridge".
 """
 import pathlib
 import unicodedata
@@ -29,7 +30,7 @@ for name, source in SOURCES.items():
     words = set()
     for line in pathlib.Path(source).read_text(encoding="utf-8").splitlines():
         line = line.strip()
-        if not line or line[0].isupper() or line.endswith("'s"):
+        if not line or line.endswith("'s"):
             continue
         folded = fold(line)
         if len(folded) >= MIN_LETTERS and folded.isascii() and folded.isalpha():

@@ -47,7 +47,7 @@ pub fn parse_corpus(source: &str) -> Result<Vec<LabelledText>, CorpusError> {
         let tier = match fields[0] {
             "crisis" => Tier::Crisis,
             "concern" => Tier::Concern,
-            "everyday" | "none" => Tier::None,
+            "everyday" => Tier::None,
             other => return Err(error(format!("tier `{other}` must be crisis, concern or everyday"))),
         };
         if fields[2].trim().is_empty() {
@@ -75,7 +75,7 @@ pub fn parse_corpus(source: &str) -> Result<Vec<LabelledText>, CorpusError> {
 pub struct Thresholds {
     pub min_crisis_recall: Option<f64>,
     /// Concern texts rated concern or crisis.
-    pub min_concern_recall: Option<f64>,
+    pub min_concern_or_higher: Option<f64>,
     /// Everyday texts rated crisis.
     pub max_everyday_paged: Option<f64>,
     /// Everyday texts rated concern or crisis.
@@ -100,6 +100,7 @@ fn slot(tier: Tier) -> usize {
     }
 }
 
+/// A tier as the corpus names it: `none` is `everyday` there.
 fn label(tier: Tier) -> &'static str {
     match tier {
         Tier::Crisis => "crisis",
@@ -168,7 +169,7 @@ impl Evaluation {
         let mut failures = Vec::new();
         let mut at_least = |name: &str, value: f64, limit: Option<f64>| {
             if let Some(limit) = limit
-                && value < limit
+                && (value.is_nan() || value < limit)
             {
                 failures.push(format!("{name} {} is below {}", percent(value), percent(limit)));
             }
@@ -177,11 +178,11 @@ impl Evaluation {
         at_least(
             "concern texts rated concern or higher",
             self.concern_or_higher(),
-            thresholds.min_concern_recall,
+            thresholds.min_concern_or_higher,
         );
         let mut at_most = |name: &str, value: f64, limit: Option<f64>| {
             if let Some(limit) = limit
-                && value > limit
+                && (value.is_nan() || value > limit)
             {
                 failures.push(format!("{name} {} is above {}", percent(value), percent(limit)));
             }
@@ -275,7 +276,9 @@ impl Evaluation {
                 let _ = writeln!(
                     out,
                     "    read `{}` as `{}` ({})",
-                    reading.typed, reading.read_as, reading.how
+                    reading.typed,
+                    reading.read_as,
+                    reading.how.as_str()
                 );
             }
         }
@@ -283,12 +286,21 @@ impl Evaluation {
     }
 }
 
+/// `NaN` when there is nothing to measure: no threshold passes on a corpus with no texts of a tier.
 fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 1.0 } else { part as f64 / whole as f64 }
+    if whole == 0 {
+        f64::NAN
+    } else {
+        part as f64 / whole as f64
+    }
 }
 
 fn percent(value: f64) -> String {
-    format!("{:.1}%", value * 100.0)
+    if value.is_nan() {
+        "no texts".into()
+    } else {
+        format!("{:.1}%", value * 100.0)
+    }
 }
 
 #[cfg(test)]
@@ -306,6 +318,19 @@ mod tests {
     }
 
     #[test]
+    fn a_tier_with_no_texts_meets_no_threshold() {
+        let evaluation = Evaluation {
+            confusion: [[0, 0, 0], [0, 5, 0], [0, 0, 5]],
+            misclassified: Vec::new(),
+        };
+        let failures = evaluation.failures(&Thresholds {
+            min_crisis_recall: Some(0.5),
+            ..Thresholds::default()
+        });
+        assert_eq!(failures, ["crisis recall no texts is below 50.0%"]);
+    }
+
+    #[test]
     fn figures_follow_the_confusion_matrix() {
         let evaluation = Evaluation {
             // labelled crisis: 8 crisis, 2 concern; concern: 1 crisis, 7 concern, 2 everyday; everyday: 1, 3, 96.
@@ -319,7 +344,7 @@ mod tests {
         assert!((evaluation.precision(Tier::Crisis) - 0.8).abs() < 1e-9);
         let failures = evaluation.failures(&Thresholds {
             min_crisis_recall: Some(0.97),
-            min_concern_recall: Some(0.8),
+            min_concern_or_higher: Some(0.8),
             max_everyday_paged: Some(0.02),
             max_everyday_alerted: Some(0.03),
         });

@@ -17,7 +17,7 @@ use toml::Spanned;
 use super::normalize::{TokenKind, tokenize};
 use super::pattern::{self, Element, FirstKey, Names};
 use super::spelling::Speller;
-use super::{Classifier, CompiledPattern, Index, Rewrite, Rule, RuleKind, Tier};
+use super::{Classifier, CompiledPattern, Idiom, Index, Rewrite, Rule, RuleKind, Tier};
 use crate::templates::{Problem, Severity, line_of};
 
 #[derive(Deserialize)]
@@ -27,7 +27,7 @@ struct LexiconFile {
     language: Option<String>,
     /// Shorthand and the words it stands for, rewritten before any rule is tried.
     #[serde(default)]
-    textspeak: BTreeMap<String, String>,
+    textspeak: BTreeMap<String, Spanned<String>>,
     /// The risk words a misspelling is read as ("sucide" → "suicide"): no other word is ever a correction.
     #[serde(default)]
     protected: Vec<String>,
@@ -109,8 +109,8 @@ pub fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
     }
     let mut builder = Builder::default();
     // Textspeak first: a pattern that spells out textspeak (which texts never hold) is refused.
-    for (path, _, file) in &files {
-        builder.add_textspeak(path, file, problems);
+    for (path, text, file) in &files {
+        builder.add_textspeak(path, text, file, problems);
     }
     for (path, text, file) in files {
         builder.add_file(&path, &text, file, problems);
@@ -137,7 +137,7 @@ struct Builder {
     class_first_named: HashMap<u32, (PathBuf, Option<usize>)>,
     class_defined: Vec<bool>,
     patterns: Vec<CompiledPattern>,
-    idioms: Vec<CompiledPattern>,
+    idioms: Vec<Idiom>,
     rules: Vec<Rule>,
     rule_ids: HashMap<String, (PathBuf, usize)>,
     /// Where the pattern being parsed is, for the first naming of a class.
@@ -188,18 +188,20 @@ impl Names for Builder {
 }
 
 impl Builder {
-    fn add_textspeak(&mut self, path: &Path, file: &LexiconFile, problems: &mut Vec<Problem>) {
+    fn add_textspeak(&mut self, path: &Path, text: &str, file: &LexiconFile, problems: &mut Vec<Problem>) {
         for (typed, meant) in &file.textspeak {
+            let line = Some(line_of(text, meant.span().start));
+            let meant = meant.get_ref();
             let key: Vec<String> = tokenize(typed).into_iter().map(|t| t.text).collect();
             let replacement = tokenize(meant);
             let Some((first, rest)) = key.split_first() else {
-                problems.push(problem(path, None, format!("textspeak `{typed}` has no words")));
+                problems.push(problem(path, line, format!("textspeak `{typed}` has no words")));
                 continue;
             };
             if replacement.iter().any(|t| matches!(t.kind, TokenKind::Break { .. })) || replacement.is_empty() {
                 problems.push(problem(
                     path,
-                    None,
+                    line,
                     format!("textspeak `{typed}` must stand for words, not `{meant}`"),
                 ));
                 continue;
@@ -210,7 +212,7 @@ impl Builder {
             {
                 problems.push(problem(
                     path,
-                    None,
+                    line,
                     format!(
                         "textspeak `{typed}` means `{meant}` here and `{other_meant}` in {}",
                         other_path.display()
@@ -253,8 +255,7 @@ impl Builder {
                     format!("idiom `{idiom}` names a class; idioms are plain words"),
                 )),
                 Ok(elements) => match pattern::without_leading_groups(elements) {
-                    Ok(expanded) => self.idioms.extend(expanded.into_iter().map(|elements| CompiledPattern {
-                        class: 0,
+                    Ok(expanded) => self.idioms.extend(expanded.into_iter().map(|elements| Idiom {
                         then: pattern::second_keys(&elements),
                         elements,
                     })),
@@ -421,6 +422,11 @@ impl Builder {
         });
         let idiom_index = index_of(self.idioms.iter().map(|p| p.elements.as_slice()), |_| true);
         let speller = Speller::new(self.protected.iter().map(String::as_str));
+        // A word two edits longer than the longest protected word can be no misspelling of one, and no two
+        // lexicon words run together are longer than twice the longest.
+        let longest_word = self.vocabulary.keys().map(|w| w.chars().count()).max().unwrap_or(0);
+        let longest_correctable =
+            (longest_word * 2).max(self.protected.iter().map(|w| w.chars().count() + 2).max().unwrap_or(0));
         let negation = self.class_ids.get("negation").copied();
         let contrast = self.class_ids.get("contrast").copied();
         let past = self.class_ids.get("past").copied();
@@ -432,6 +438,7 @@ impl Builder {
             stems: self.stems,
             textspeak: self.textspeak,
             speller,
+            longest_correctable,
             class_ranks: ranks,
             class_names: self.class_names,
             patterns: self.patterns,
@@ -504,8 +511,24 @@ impl Builder {
                 }
             }
             if !progressed {
-                let cycle: Vec<&str> = (0..count)
-                    .filter(|&c| rank[c].is_none())
+                // Only the classes that reach themselves are named, not every class that uses one of them.
+                let unranked: Vec<usize> = (0..count).filter(|&c| rank[c].is_none()).collect();
+                let reaches_itself = |from: usize| {
+                    let mut seen = vec![false; count];
+                    let mut stack: Vec<usize> = uses[from].iter().map(|&u| u as usize).collect();
+                    while let Some(class) = stack.pop() {
+                        if class == from {
+                            return true;
+                        }
+                        if !std::mem::replace(&mut seen[class], true) {
+                            stack.extend(uses[class].iter().map(|&u| u as usize));
+                        }
+                    }
+                    false
+                };
+                let cycle: Vec<&str> = unranked
+                    .into_iter()
+                    .filter(|&c| reaches_itself(c))
                     .map(|c| self.class_names[c].as_str())
                     .collect();
                 problems.push(problem(

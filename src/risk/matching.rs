@@ -11,7 +11,7 @@ use std::collections::BinaryHeap;
 
 use super::pattern::{Element, FirstKey};
 use super::reading::Word;
-use super::{Classifier, CompiledPattern, Index, Rule, RuleKind, TokenKind};
+use super::{Classifier, Index, Rule, RuleKind, TokenKind};
 
 /// Every class span of a text: for each start token, the classes that match there and where each match ends.
 pub struct Spans {
@@ -82,7 +82,7 @@ impl Classifier {
             self.candidates(&self.idiom_index, &words[position], &mut candidates);
             for &pattern in &candidates {
                 let idiom = &self.idioms[pattern as usize];
-                if !self.next_fits(idiom, words, &empty, position + 1) {
+                if !self.next_fits(idiom.then.as_deref(), words, &empty, position + 1) {
                     continue;
                 }
                 ends.clear();
@@ -120,7 +120,12 @@ impl Classifier {
             self.candidates(index, word, &mut candidates);
             tried.clear();
             for &pattern in &candidates {
-                if self.next_fits(&self.patterns[pattern as usize], words, &spans, position + 1) {
+                if self.next_fits(
+                    self.patterns[pattern as usize].then.as_deref(),
+                    words,
+                    &spans,
+                    position + 1,
+                ) {
                     queue.push(Reverse((self.rank_of(pattern), pattern)));
                 }
             }
@@ -152,8 +157,8 @@ impl Classifier {
     }
 
     /// Whether the token at `next` can continue `pattern` (see `CompiledPattern::then`).
-    fn next_fits(&self, pattern: &CompiledPattern, words: &[Word], spans: &Spans, next: usize) -> bool {
-        let Some(keys) = &pattern.then else {
+    fn next_fits(&self, then: Option<&[FirstKey]>, words: &[Word], spans: &Spans, next: usize) -> bool {
+        let Some(keys) = then else {
             return true;
         };
         let Some(word) = words.get(next).filter(|w| !w.masked) else {
@@ -297,17 +302,17 @@ impl Classifier {
     }
 }
 
-/// The tightest choice of one span from each part that fits within `within` tokens, if any. Each span
-/// start is tried as the start of a window; within it, each part takes its span that ends first without
-/// overlapping those already taken ("did not answer" is no "did" next to "did not answer"). Spans are
-/// sorted by start, so a window costs a binary search and the few spans inside it: a long text with many
-/// spans stays linear, not one combination per span of every part.
+/// The tightest choice of one span from each part that fits within `within` tokens, if any, the parts
+/// never sharing a word ("did not answer" is no "did" next to "did not answer"). Each span start is tried as
+/// the start of a window; spans are sorted by start, so a window costs a binary search per part and a
+/// search among the few spans inside it: a long text with many spans stays near linear.
 fn closest(parts: &[Vec<(usize, usize)>], within: usize) -> Option<Found> {
     let sorted: Vec<Vec<(usize, usize)>> = parts
         .iter()
         .map(|part| {
             let mut part = part.clone();
             part.sort_unstable();
+            part.dedup();
             part
         })
         .collect();
@@ -315,29 +320,23 @@ fn closest(parts: &[Vec<(usize, usize)>], within: usize) -> Option<Found> {
     starts.sort_unstable();
     starts.dedup();
     let mut best: Option<(usize, Vec<(usize, usize)>)> = None;
-    let mut chosen: Vec<(usize, usize)> = Vec::with_capacity(parts.len());
+    let mut inside: Vec<&[(usize, usize)]> = Vec::with_capacity(parts.len());
     for window_start in starts {
         let window_end = window_start + within;
-        chosen.clear();
+        inside.clear();
         for part in &sorted {
             let from = part.partition_point(|&(start, _)| start < window_start);
             let to = part.partition_point(|&(start, _)| start <= window_end);
-            let pick = part[from..to]
-                .iter()
-                .filter(|&&(start, end)| end <= window_end && !chosen.iter().any(|&(s, e)| s < end && start < e))
-                .min_by_key(|&&(_, end)| end);
-            match pick {
-                Some(&span) => chosen.push(span),
-                None => break,
-            }
+            inside.push(&part[from..to]);
         }
-        if chosen.len() < parts.len() {
+        if inside.iter().any(|spans| spans.is_empty()) {
             continue;
         }
-        let start = chosen.iter().map(|&(s, _)| s).min().unwrap_or(0);
-        let end = chosen.iter().map(|&(_, e)| e).max().unwrap_or(0);
-        if best.as_ref().is_none_or(|(width, _)| end - start < *width) {
-            best = Some((end - start, chosen.clone()));
+        let mut chosen = Vec::with_capacity(parts.len());
+        if let Some(width) = tightest_in_window(&inside, window_end, &mut chosen, &mut Vec::new())
+            && best.as_ref().is_none_or(|(best_width, _)| width < *best_width)
+        {
+            best = Some((width, chosen));
         }
     }
     best.map(|(_, mut chosen)| {
@@ -348,6 +347,38 @@ fn closest(parts: &[Vec<(usize, usize)>], within: usize) -> Option<Found> {
             parts: chosen,
         }
     })
+}
+
+/// Within one window: the choice of one span per remaining part, none overlapping those taken, of least
+/// width. Writes it to `best` and returns its width.
+fn tightest_in_window(
+    parts: &[&[(usize, usize)]],
+    window_end: usize,
+    best: &mut Vec<(usize, usize)>,
+    taken: &mut Vec<(usize, usize)>,
+) -> Option<usize> {
+    let Some((part, rest)) = parts.split_first() else {
+        let start = taken.iter().map(|&(s, _)| s).min().unwrap_or(0);
+        let end = taken.iter().map(|&(_, e)| e).max().unwrap_or(0);
+        best.clone_from(taken);
+        return Some(end - start);
+    };
+    let mut best_width = None;
+    for &(start, end) in part.iter() {
+        if end > window_end || taken.iter().any(|&(s, e)| s < end && start < e) {
+            continue;
+        }
+        taken.push((start, end));
+        let mut candidate = Vec::new();
+        if let Some(width) = tightest_in_window(rest, window_end, &mut candidate, taken)
+            && best_width.is_none_or(|best| width < best)
+        {
+            best_width = Some(width);
+            *best = candidate;
+        }
+        taken.pop();
+    }
+    best_width
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! `message_templates/risk/README.md` says what each tier covers and how to write a rule. Every match names
 //! the rule that made it, so staff and reviewers can see why a text was rated as it was.
 //!
-//! A text is read in one pass over its words, whatever its language:
+//! A text is read in a few linear steps, each an index-driven scan over its words, whatever its language:
 //! 1. [`normalize`] folds it (case, accents, apostrophes, leetspeak, repeated letters) into tokens.
 //! 2. [`reading`] reads the tokens as the words they stand for: spaced-out letters joined (`k i l l`), run-
 //!    together words split (`killmyself`), textspeak rewritten (`gonna` → `going to`, `rn` → `right now`),
@@ -36,8 +36,7 @@ use serde::Serialize;
 
 pub use eval::{CorpusError, Evaluation, LabelledText, Thresholds, parse_corpus};
 pub use lexicon::load;
-pub use normalize::{Token, TokenKind, tokenize};
-pub use spelling::edit_distance;
+use normalize::{Token, TokenKind};
 
 use pattern::Element;
 
@@ -98,8 +97,31 @@ pub struct RiskMatch {
 pub struct Reading {
     pub typed: String,
     pub read_as: String,
-    /// `spelling` (within an edit or two), `letters` (spaced or doubled letters) or `split`.
-    pub how: &'static str,
+    pub how: ReadingKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadingKind {
+    /// Within an edit or two of a protected word, or two letters swapped.
+    Spelling,
+    /// Letters spaced out, typed three times, or starred out.
+    Letters,
+    /// Words run together.
+    Split,
+    /// A letter people drop, put back ("thinkin", "amarrao").
+    Dropped,
+}
+
+impl ReadingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadingKind::Spelling => "spelling",
+            ReadingKind::Letters => "letters",
+            ReadingKind::Split => "split",
+            ReadingKind::Dropped => "dropped",
+        }
+    }
 }
 
 /// A text as the rules read it: its words (idiom words in brackets, `|` for a break) and every class found.
@@ -156,6 +178,13 @@ struct Rewrite {
     replacement: Vec<Token>,
 }
 
+/// An idiom: a pattern of plain words whose words take part in no rule.
+#[derive(Debug)]
+struct Idiom {
+    elements: Vec<Element>,
+    then: Option<Vec<pattern::FirstKey>>,
+}
+
 #[derive(Debug)]
 struct CompiledPattern {
     class: u32,
@@ -181,6 +210,9 @@ pub struct Classifier {
     stems: Vec<String>,
     textspeak: HashMap<String, Vec<Rewrite>>,
     speller: spelling::Speller,
+    /// Longer words are never corrected nor split: no risk word is that long, and a keysmash of hundreds of
+    /// letters must not cost its square in deletions.
+    longest_correctable: usize,
     /// Each class's rank. A class is a named set of patterns (rules with patterns are classes too); classes
     /// are matched in rank order at each token, so a class is found before those that use it.
     class_ranks: Vec<u32>,
@@ -188,11 +220,11 @@ pub struct Classifier {
     class_names: Vec<String>,
     patterns: Vec<CompiledPattern>,
     index: Index,
-    /// The patterns of `negation`, `contrast` and `past` and the classes they use: found on every word,
-    /// idioms included ("not kidding" masks its "not" for the rules, not for negation).
+    /// The patterns of `negation`, `contrast` and `past` and the classes they use: found on every word, since
+    /// an idiom may hold a marker of the past ("in high school"); a negation inside an idiom ("not kidding")
+    /// still negates nothing.
     modifier_index: Index,
-    /// Idioms are patterns of no class; `class` is unused.
-    idioms: Vec<CompiledPattern>,
+    idioms: Vec<Idiom>,
     idiom_index: Index,
     rules: Vec<Rule>,
     negation: Option<u32>,
@@ -208,12 +240,9 @@ const MAX_CHARS: usize = 4_000;
 
 impl Classifier {
     pub fn assess(&self, text: &str) -> Assessment {
-        let text = bounded(text);
         let mut readings = Vec::new();
-        let mut words = self.read(text, &mut readings);
-        let modifiers = self.find_spans(&self.modifier_index, &words);
-        self.mask_idioms(&mut words);
-        let spans = matching::ByClass::of(&self.find_spans(&self.index, &words));
+        let (words, modifiers, spans) = self.analyse(text, &mut readings);
+        let spans = matching::ByClass::of(&spans);
 
         let mut matches: Vec<RiskMatch> = Vec::new();
         let mut someone_else = true;
@@ -273,15 +302,23 @@ impl Classifier {
         }
     }
 
-    /// How a text was read and every class found in it, for whoever writes or reviews a lexicon
-    /// (`tether triage --explain`): why a rule did or did not match.
-    pub fn explain(&self, text: &str) -> Explanation {
-        let text = bounded(text);
-        let mut readings = Vec::new();
-        let mut words = self.read(text, &mut readings);
+    /// Reads a text and finds its classes: the modifiers on every word, the rest with idioms masked.
+    fn analyse(
+        &self,
+        text: &str,
+        readings: &mut Vec<Reading>,
+    ) -> (Vec<reading::Word>, matching::Spans, matching::Spans) {
+        let mut words = self.read(bounded(text), readings);
         let modifiers = self.find_spans(&self.modifier_index, &words);
         self.mask_idioms(&mut words);
         let spans = self.find_spans(&self.index, &words);
+        (words, modifiers, spans)
+    }
+
+    /// How a text was read and every class found in it, for whoever writes or reviews a lexicon
+    /// (`tether triage --explain`): why a rule did or did not match.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let (words, modifiers, spans) = self.analyse(text, &mut Vec::new());
         let mut classes = Vec::new();
         for start in 0..words.len() {
             for &(class, end) in modifiers.at(start).iter().chain(spans.at(start)) {
@@ -321,9 +358,11 @@ impl Classifier {
             if words[position].is_break() || contrast {
                 return false;
             }
-            let reaches = spans.at(position).iter().any(|&(class, end)| {
-                class == negation && end as usize <= start && start - end as usize <= NEGATION_REACH
-            });
+            // A negation inside an idiom ("not kidding", "can't lie") negates nothing.
+            let reaches = !words[position].masked
+                && spans.at(position).iter().any(|&(class, end)| {
+                    class == negation && end as usize <= start && start - end as usize <= NEGATION_REACH
+                });
             if reaches {
                 return true;
             }
@@ -424,7 +463,31 @@ mod lexicon_table {
             ("ya no aguanto más", Concern),
             ("no me voy a matar", Concern),
             ("recaí anoche", Concern),
+            // A negation in an idiom, or an English "no", denies nothing.
+            ("no i want to die", Crisis),
+            ("not kidding i want to die", Crisis),
+            ("i cant lie i want to die", Crisis),
+            ("never mind i want to die", Crisis),
+            ("my husband is going to kill me", Crisis),
+            ("mi esposo me va a matar", Crisis),
+            ("este es mi u\u{301}ltimo mensaje, adio\u{301}s para siempre", Crisis),
             // Idioms, ordinary medicine and false friends page nobody.
+            ("i need to go to the store", None),
+            ("ready to go when you are", None),
+            ("ate too much ice cream last night lol", None),
+            ("i ate a whole bag of chips", None),
+            ("took the long way home on purpose", None),
+            ("the wine bottle is all gone", None),
+            ("grandma is dying, going to see her today", None),
+            ("the tomato plant is going to die if i dont water it today", None),
+            ("dont want to hurt her feelings tbh", None),
+            ("going to try again next week, not giving up", None),
+            ("ill do it today after i take my meds", None),
+            ("he will not answer his phone, i am done with him", None),
+            ("checking out of the hotel at 11 am", None),
+            ("logging off for the night, god bless", None),
+            ("adios, voy al techo a arreglar la antena", None),
+            ("my daughter bridget said bye to everyone", None),
             ("killing it at work today!", None),
             ("dying to see my kids", None),
             ("my phone died", None),
@@ -470,7 +533,7 @@ mod lexicon_table {
         let misspelt = classifier.assess("feeling sucidal");
         assert_eq!(misspelt.readings.len(), 1, "{misspelt:?}");
         assert_eq!(misspelt.readings[0].read_as, "suicidal");
-        assert_eq!(misspelt.readings[0].how, "spelling");
+        assert_eq!(misspelt.readings[0].how, ReadingKind::Spelling);
     }
 
     #[test]

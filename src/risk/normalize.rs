@@ -141,9 +141,9 @@ fn is_pictograph(c: char) -> bool {
 }
 
 /// Skin-tone modifiers, zero-width joiners and variation selectors change how an emoji looks, not what
-/// it says.
+/// it says; a combining accent (a text in decomposed form, `u` + `◌́`) is dropped like any accent.
 fn is_ignorable(c: char) -> bool {
-    matches!(c as u32, 0x1F3FB..=0x1F3FF | 0x200D | 0xFE0E | 0xFE0F)
+    matches!(c as u32, 0x1F3FB..=0x1F3FF | 0x200D | 0xFE0E | 0xFE0F | 0x0300..=0x036F)
 }
 
 /// Leetspeak inside a word (`su1cide`, `k1ll`), and letters repeated three or more times kept twice;
@@ -227,6 +227,11 @@ mod tests {
         );
         assert_eq!(words("KILLLLL myselfff!!"), ["kill", "myselff"]);
         assert_eq!(words("su1cide k1ll"), ["suicide", "kill"]);
+        assert_eq!(
+            words("u\u{301}ltimo adio\u{301}s"),
+            ["ultimo", "adios"],
+            "decomposed accents"
+        );
         assert_eq!(
             words("i od'd, o.d. again. ok."),
             ["i", "oded", ",", "od", "again", ".", "ok"]

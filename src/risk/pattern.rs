@@ -55,7 +55,7 @@ pub trait Names {
 
 /// Parses `source` into elements, folding each literal word like a text.
 pub fn parse(source: &str, names: &mut impl Names) -> Result<Vec<Element>, String> {
-    let tokens = lex(source)?;
+    let tokens = lex(source);
     let mut position = 0;
     let elements = parse_sequence(&tokens, &mut position, names)?;
     if position != tokens.len() {
@@ -141,12 +141,11 @@ pub fn first_keys(elements: &[Element]) -> Vec<FirstKey> {
 /// `rope`. Matching is the same; but each can then be indexed by its first word and filtered by its second
 /// (see [`second_keys`]), where a leading group would make it a candidate at every word it might start with.
 pub fn without_leading_groups(elements: Vec<Element>) -> Result<Vec<Vec<Element>>, String> {
-    let Some(Element::Group { .. }) = elements.first() else {
-        return Ok(vec![elements]);
-    };
     let mut elements = elements.into_iter();
-    let Some(Element::Group { alternatives, optional }) = elements.next() else {
-        return Ok(Vec::new());
+    let (alternatives, optional) = match elements.next() {
+        Some(Element::Group { alternatives, optional }) => (alternatives, optional),
+        Some(first) => return Ok(vec![std::iter::once(first).chain(elements).collect()]),
+        None => return Ok(Vec::new()),
     };
     let rest: Vec<Element> = elements.collect();
     let mut out = Vec::new();
@@ -175,10 +174,30 @@ pub fn second_keys(elements: &[Element]) -> Option<Vec<FirstKey>> {
     if !matches!(first, Element::Word(_) | Element::Stem(_) | Element::Number { .. }) || rest.is_empty() {
         return None;
     }
-    if matches!(rest.first(), Some(Element::Gap(_))) || can_be_empty(rest) {
+    if can_be_empty(rest) || may_skip_first(rest) {
         return None;
     }
     Some(first_keys(rest))
+}
+
+/// Whether a gap can come before the first token `elements` match: then that token can be anything.
+fn may_skip_first(elements: &[Element]) -> bool {
+    for element in elements {
+        match element {
+            Element::Gap(_) => return true,
+            Element::Not(_) => continue,
+            Element::Group { alternatives, optional } => {
+                if alternatives.iter().any(|a| may_skip_first(a)) {
+                    return true;
+                }
+                if !*optional && !alternatives.iter().any(|a| can_be_empty(a)) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn can_be_empty(elements: &[Element]) -> bool {
@@ -189,7 +208,7 @@ fn can_be_empty(elements: &[Element]) -> bool {
     })
 }
 
-fn lex(source: &str) -> Result<Vec<String>, String> {
+fn lex(source: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut current = String::new();
     let mut chars = source.chars().peekable();
@@ -218,7 +237,7 @@ fn lex(source: &str) -> Result<Vec<String>, String> {
         }
     }
     push_word(&mut current, &mut tokens);
-    Ok(tokens)
+    tokens
 }
 
 fn push_word(current: &mut String, tokens: &mut Vec<String>) {
@@ -401,6 +420,19 @@ mod tests {
         assert_eq!(expanded[1].len(), 3, "a big rope");
         let gap = parse("(the)? ..2 rope", &mut table).unwrap();
         assert!(without_leading_groups(gap).is_err());
+    }
+
+    #[test]
+    fn a_gap_after_the_first_word_lets_any_word_follow() {
+        let mut table = Table::default();
+        assert!(second_keys(&parse("gave (my)? ..2 to", &mut table).unwrap()).is_none());
+        assert!(second_keys(&parse("gave (..1 my)? dog", &mut table).unwrap()).is_none());
+        assert_eq!(
+            second_keys(&parse("gave (my)? dog", &mut table).unwrap())
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

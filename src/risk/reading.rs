@@ -3,7 +3,7 @@
 //! is reported as a [`super::Reading`], so a match on a corrected word can be explained.
 
 use super::normalize::{Token, TokenKind, tokenize};
-use super::{Classifier, Reading, spelling};
+use super::{Classifier, Reading, ReadingKind, spelling};
 
 /// A token as the rules see it.
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ impl Classifier {
                             .collect::<Vec<_>>()
                             .join(" "),
                         read_as: joined.clone(),
-                        how: "letters",
+                        how: ReadingKind::Letters,
                     });
                     out.push(Token {
                         text: joined,
@@ -90,8 +90,11 @@ impl Classifier {
                     continue;
                 }
             }
-            out.push(tokens[index].clone());
-            index += 1;
+            // A run that spells nothing is kept as it is, letter by letter, and not tried again from its
+            // second letter: a long run costs one pass, not one per letter.
+            let keep = run.max(1);
+            out.extend(tokens[index..index + keep].iter().cloned());
+            index += keep;
         }
         out
     }
@@ -174,30 +177,27 @@ impl Classifier {
             return;
         }
         if text.contains('*') {
-            let filled = self.fill_starred(&text);
-            if let Some(filled) = &filled {
-                readings.push(Reading {
-                    typed: text.clone(),
-                    read_as: filled.clone(),
-                    how: "letters",
-                });
-            }
-            let text = filled.unwrap_or_else(|| text.replace('*', ""));
-            let id = self.vocabulary.get(&text).copied();
-            words.push(word(text, id));
+            let read_as = self.fill_starred(&text).unwrap_or_else(|| text.replace('*', ""));
+            readings.push(Reading {
+                typed: text,
+                read_as: read_as.clone(),
+                how: ReadingKind::Letters,
+            });
+            let id = self.vocabulary.get(&read_as).copied();
+            words.push(word(read_as, id));
             return;
         }
         if let Some(single) = stretched.then(|| self.without_a_doubled_letter(&text)).flatten() {
             readings.push(Reading {
                 typed: text,
                 read_as: single.clone(),
-                how: "letters",
+                how: ReadingKind::Letters,
             });
             let id = self.vocabulary.get(&single).copied();
             words.push(word(single, id));
             return;
         }
-        if spelling::is_ordinary(&text) {
+        if spelling::is_ordinary(&text) || text.chars().count() > self.longest_correctable {
             words.push(word(text, None));
             return;
         }
@@ -208,6 +208,11 @@ impl Classifier {
             .filter_map(|(dropped, full)| text.strip_suffix(dropped).map(|stem| format!("{stem}{full}")))
             .find(|full| self.vocabulary.contains_key(full) || spelling::is_ordinary(full));
         if let Some(full) = restored {
+            readings.push(Reading {
+                typed: text,
+                read_as: full.clone(),
+                how: ReadingKind::Dropped,
+            });
             let id = self.vocabulary.get(&full).copied();
             words.push(word(full, id));
             return;
@@ -216,7 +221,7 @@ impl Classifier {
             readings.push(Reading {
                 typed: text,
                 read_as: parts.join(" "),
-                how: "split",
+                how: ReadingKind::Split,
             });
             for part in parts {
                 let id = self.vocabulary.get(&part).copied();
@@ -224,16 +229,12 @@ impl Classifier {
             }
             return;
         }
-        let corrected = self
-            .speller
-            .correct(&text)
-            .map(|correction| correction.target)
-            .or_else(|| self.swapped_letters(&text));
+        let corrected = self.speller.correct(&text).or_else(|| self.swapped_letters(&text));
         if let Some(target) = corrected {
             readings.push(Reading {
                 typed: text,
                 read_as: target.clone(),
-                how: "spelling",
+                how: ReadingKind::Spelling,
             });
             let id = self.vocabulary.get(&target).copied();
             words.push(word(target, id));

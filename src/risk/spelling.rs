@@ -104,13 +104,6 @@ pub struct Speller {
     deletions: HashMap<String, Vec<u32>>,
 }
 
-/// A typed word read as a lexicon word.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Correction {
-    pub target: String,
-    pub edits: usize,
-}
-
 impl Speller {
     /// Indexes `targets`, the protected risk words.
     pub fn new<'a>(targets: impl IntoIterator<Item = &'a str>) -> Self {
@@ -147,7 +140,7 @@ impl Speller {
 
     /// The protected word `word` was most likely meant to be, if it is within reach. The caller has checked
     /// that `word` is neither a lexicon word nor an ordinary word.
-    pub fn correct(&self, word: &str) -> Option<Correction> {
+    pub fn correct(&self, word: &str) -> Option<String> {
         let letters = word.chars().count();
         if letters < MIN_LETTERS || !word.chars().all(char::is_alphabetic) {
             return None;
@@ -174,10 +167,7 @@ impl Speller {
                 }
             }
         }
-        best.map(|(edits, target)| Correction {
-            target: target.to_owned(),
-            edits,
-        })
+        best.map(|(_, target)| target.to_owned())
     }
 }
 
@@ -250,7 +240,7 @@ mod tests {
     #[test]
     fn misspellings_within_reach_are_corrected_and_short_words_never() {
         let speller = Speller::new(["suicide", "suicidal", "overdose", "fentanyl", "myself", "tonight"]);
-        let read = |w: &str| speller.correct(w).map(|c| c.target);
+        let read = |w: &str| speller.correct(w);
         assert_eq!(read("sucide").as_deref(), Some("suicide"));
         assert_eq!(read("myslef").as_deref(), Some("myself"));
         assert_eq!(read("overdosse").as_deref(), Some("overdose"));
