@@ -633,7 +633,11 @@ fn triage(quick: bool) -> anyhow::Result<Vec<Row>> {
 fn lexicon_phrases() -> anyhow::Result<Vec<String>> {
     let mut phrases = Vec::new();
     for entry in std::fs::read_dir(templates_dir().join("risk"))? {
-        let text = std::fs::read_to_string(entry?.path())?;
+        let path = entry?.path();
+        if path.extension().is_none_or(|ext| ext != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path)?;
         let value: toml::Value = toml::from_str(&text)?;
         collect_strings(&value, &mut phrases);
     }
