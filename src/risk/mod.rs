@@ -109,7 +109,7 @@ pub enum ReadingKind {
     Letters,
     /// Words run together.
     Split,
-    /// A letter people drop, put back ("thinkin", "amarrao").
+    /// A letter people drop put back ("thinkin", "amarrao"), or the ll a y was written for ("pastiyas").
     Dropped,
 }
 
@@ -348,6 +348,11 @@ impl Classifier {
         let Some(negation) = self.negation else {
             return false;
         };
+        // A match that starts with its own subject ("i want to die") is a clause of its own: a negation before
+        // it ("I can't tell her, I want to die") belongs to another.
+        if words.get(start).is_some_and(|w| w.text == "i" || w.text == "yo") {
+            return false;
+        }
         let mut position = start;
         let earliest = start.saturating_sub(NEGATION_REACH + 4);
         while position > earliest {
@@ -487,6 +492,15 @@ mod lexicon_table {
             ("checking out of the hotel at 11 am", None),
             ("logging off for the night, god bless", None),
             ("adios, voy al techo a arreglar la antena", None),
+            ("estaba en el techo todo el dia trabajando", None),
+            ("on the roof all day fixing gutters", None),
+            ("im on the roof of my building, 14 floors up", Crisis),
+            ("estoy en la azotea, son 12 pisos, voy a saltar", Crisis),
+            ("hung the lights on the porch", None),
+            ("i hung the belt off the closet door", Crisis),
+            ("ya me tome las pastiyas, ya es tarde", Crisis),
+            ("me tome la pastiya de la presion", None),
+            ("el deadline de la universidad me esta matando", None),
             ("my daughter bridget said bye to everyone", None),
             ("killing it at work today!", None),
             ("dying to see my kids", None),

@@ -72,6 +72,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             // "o.d." and "o.d" are one word; a dot after an ordinary word ends a sentence.
             '.' if is_letter(previous) && is_letter(next) && (word.chars().count() == 1 || dotted) => dotted = true,
             '.' if dotted && is_letter(previous) => {}
+            // "w/o" is one word.
+            '/' if word == "w" && next == Some('o') => {}
             // ".22", ".45": a calibre or a decimal, not the end of a sentence.
             '.' if word.is_empty() && next.is_some_and(|c| c.is_ascii_digit()) => {}
             c if is_pictograph(c) => {

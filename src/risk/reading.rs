@@ -202,10 +202,12 @@ impl Classifier {
             return;
         }
         // Letters people drop: the g of "thinkin", "endin", "killin"; the d of Caribbean and Andalusian
-        // "amarrao", "tomao", "guardaos".
+        // "amarrao", "tomao", "guardaos". And the Spanish y written for the ll it sounds like ("pastiyas",
+        // "cuchiyo", "yamen").
         let restored = [("in", "ing"), ("ao", "ado"), ("aos", "ados")]
             .iter()
             .filter_map(|(dropped, full)| text.strip_suffix(dropped).map(|stem| format!("{stem}{full}")))
+            .chain(text.contains('y').then(|| text.replace('y', "ll")))
             .find(|full| self.vocabulary.contains_key(full) || spelling::is_ordinary(full));
         if let Some(full) = restored {
             readings.push(Reading {
@@ -229,7 +231,11 @@ impl Classifier {
             }
             return;
         }
-        let corrected = self.speller.correct(&text).or_else(|| self.swapped_letters(&text));
+        let corrected = self
+            .speller
+            .correct(&text)
+            .or_else(|| self.swapped_letters(&text))
+            .or_else(|| self.letter_left_out(&text));
         if let Some(target) = corrected {
             readings.push(Reading {
                 typed: text,
@@ -241,6 +247,15 @@ impl Classifier {
             return;
         }
         words.push(word(text, None));
+    }
+
+    /// A short word with one letter left out of a protected word (`vivr`, `matr`).
+    fn letter_left_out(&self, text: &str) -> Option<String> {
+        let letters = text.chars().count();
+        if !(3..spelling::MIN_LETTERS).contains(&letters) || !text.chars().all(char::is_alphabetic) {
+            return None;
+        }
+        self.speller.one_letter_short(text)
     }
 
     /// A short word with two neighbouring letters swapped (`wnat`, `dei`) read as the protected word it

@@ -133,6 +133,18 @@ impl Speller {
         }
     }
 
+    /// The protected word that `word` is with one letter left out (`vivr` → `vivir`, `matr` → `matar`), for
+    /// short words, which are otherwise corrected only for two swapped letters.
+    pub fn one_letter_short(&self, word: &str) -> Option<String> {
+        let letters = word.chars().count();
+        self.deletions
+            .get(word)?
+            .iter()
+            .map(|&index| self.targets[index as usize].as_str())
+            .find(|target| target.chars().count() == letters + 1)
+            .map(str::to_owned)
+    }
+
     /// Whether `word` is a protected risk word.
     pub fn protects(&self, word: &str) -> bool {
         self.targets.binary_search_by(|t| t.as_str().cmp(word)).is_ok()
@@ -249,6 +261,9 @@ mod tests {
         assert_eq!(read("sucidl"), None, "two edits away at six letters");
         assert_eq!(read("tonigt").as_deref(), Some("tonight"));
         assert_eq!(read("sucid"), None, "five-letter words are never corrected");
+        let short = Speller::new(["vivir", "matar"]);
+        assert_eq!(short.one_letter_short("vivr").as_deref(), Some("vivir"));
+        assert_eq!(short.one_letter_short("viv"), None, "two letters short");
     }
 
     #[test]
