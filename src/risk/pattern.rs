@@ -49,7 +49,7 @@ pub trait Names {
     fn word(&mut self, word: &str) -> u32;
     fn stem(&mut self, stem: &str) -> u32;
     fn class(&mut self, name: &str) -> u32;
-    /// `Some(replacement)` if texts never hold `word` because textspeak rewrites it.
+    /// `Some(replacement)` if texts never hold `word` because reading rewrites it (textspeak, dropped letters).
     fn rewritten(&self, word: &str) -> Option<String>;
 }
 
@@ -314,7 +314,7 @@ fn parse_item(item: &str, names: &mut impl Names) -> Result<Element, String> {
     let folded = fold_literal(item)?;
     if let Some(replacement) = names.rewritten(&folded) {
         return Err(format!(
-            "`{item}` never reaches the rules: textspeak rewrites it as `{replacement}`; write that instead"
+            "`{item}` never reaches the rules: texts are read with it as `{replacement}`; write that instead"
         ));
     }
     Ok(Element::Word(names.word(&folded)))

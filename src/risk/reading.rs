@@ -172,6 +172,19 @@ impl Classifier {
             number: None,
             masked: false,
         };
+        // Before the vocabulary: a pattern never needs to spell "killin" for "killing" to be read.
+        let restored = with_clipped_ending(&text)
+            .or_else(|| with_ll_for_y(&text).filter(|full| self.vocabulary.contains_key(full)));
+        if let Some(full) = restored {
+            readings.push(Reading {
+                typed: text,
+                read_as: full.clone(),
+                how: ReadingKind::Dropped,
+            });
+            let id = self.vocabulary.get(&full).copied();
+            words.push(word(full, id));
+            return;
+        }
         if let Some(&id) = self.vocabulary.get(&text) {
             words.push(word(text, Some(id)));
             return;
@@ -199,24 +212,6 @@ impl Classifier {
         }
         if spelling::is_ordinary(&text) || text.chars().count() > self.longest_correctable {
             words.push(word(text, None));
-            return;
-        }
-        // Letters people drop: the g of "thinkin", "endin", "killin"; the d of Caribbean and Andalusian
-        // "amarrao", "tomao", "guardaos". And the Spanish y written for the ll it sounds like ("pastiyas",
-        // "cuchiyo", "yamen").
-        let restored = [("in", "ing"), ("ao", "ado"), ("aos", "ados")]
-            .iter()
-            .filter_map(|(dropped, full)| text.strip_suffix(dropped).map(|stem| format!("{stem}{full}")))
-            .chain(text.contains('y').then(|| text.replace('y', "ll")))
-            .find(|full| self.vocabulary.contains_key(full) || spelling::is_ordinary(full));
-        if let Some(full) = restored {
-            readings.push(Reading {
-                typed: text,
-                read_as: full.clone(),
-                how: ReadingKind::Dropped,
-            });
-            let id = self.vocabulary.get(&full).copied();
-            words.push(word(full, id));
             return;
         }
         if let Some(parts) = self.split(&text) {
@@ -330,4 +325,26 @@ impl Classifier {
                 .then(|| vec![head.to_owned(), tail.to_owned()])
         })
     }
+}
+
+/// `text` with the ending people clip put back: the g of "thinkin", "endin", "killin"; the d of Caribbean and
+/// Andalusian "amarrao", "tomao", "guardaos". Ordinary words are what they are ("thin" is not "thing"), and
+/// short ones are left alone ("in" is not "ing").
+pub(super) fn with_clipped_ending(text: &str) -> Option<String> {
+    if text.chars().count() < 4 || spelling::is_ordinary(text) {
+        return None;
+    }
+    [("in", "ing"), ("ao", "ado"), ("aos", "ados")]
+        .iter()
+        .filter_map(|(clipped, full)| text.strip_suffix(clipped).map(|stem| format!("{stem}{full}")))
+        .find(|full| spelling::is_ordinary(full))
+}
+
+/// `text` with the ll a Spanish y before a vowel is written for ("pastiyas", "cuchiyo", "yamen"), unless it
+/// is an ordinary word already ("vaya"). The caller takes it only when the ll form is a lexicon word.
+fn with_ll_for_y(text: &str) -> Option<String> {
+    let before_a_vowel = text
+        .char_indices()
+        .any(|(i, c)| c == 'y' && text[i + 1..].starts_with(['a', 'e', 'i', 'o', 'u']));
+    (before_a_vowel && !spelling::is_ordinary(text)).then(|| text.replace('y', "ll"))
 }
