@@ -173,9 +173,7 @@ impl Classifier {
             masked: false,
         };
         // Before the vocabulary: a pattern never needs to spell "killin" for "killing" to be read.
-        let restored = with_clipped_ending(&text)
-            .or_else(|| with_ll_for_y(&text).filter(|full| self.vocabulary.contains_key(full)));
-        if let Some(full) = restored {
+        if let Some(full) = with_clipped_ending(&text) {
             readings.push(Reading {
                 typed: text,
                 read_as: full.clone(),
@@ -212,6 +210,16 @@ impl Classifier {
         }
         if spelling::is_ordinary(&text) || text.chars().count() > self.longest_correctable {
             words.push(word(text, None));
+            return;
+        }
+        if let Some(full) = with_ll_for_y(&text).filter(|full| self.vocabulary.contains_key(full)) {
+            readings.push(Reading {
+                typed: text,
+                read_as: full.clone(),
+                how: ReadingKind::Dropped,
+            });
+            let id = self.vocabulary.get(&full).copied();
+            words.push(word(full, id));
             return;
         }
         if let Some(parts) = self.split(&text) {
@@ -331,20 +339,21 @@ impl Classifier {
 /// Andalusian "amarrao", "tomao", "guardaos". Ordinary words are what they are ("thin" is not "thing"), and
 /// short ones are left alone ("in" is not "ing").
 pub(super) fn with_clipped_ending(text: &str) -> Option<String> {
+    // The suffix first: it rules out almost every word before a dictionary look-up.
+    let (stem, full_ending) = [("in", "ing"), ("ao", "ado"), ("aos", "ados")]
+        .iter()
+        .find_map(|(clipped, full)| text.strip_suffix(clipped).map(|stem| (stem, full)))?;
     if text.chars().count() < 4 || spelling::is_ordinary(text) {
         return None;
     }
-    [("in", "ing"), ("ao", "ado"), ("aos", "ados")]
-        .iter()
-        .filter_map(|(clipped, full)| text.strip_suffix(clipped).map(|stem| format!("{stem}{full}")))
-        .find(|full| spelling::is_ordinary(full))
+    let full = format!("{stem}{full_ending}");
+    spelling::is_ordinary(&full).then_some(full)
 }
 
-/// `text` with the ll a Spanish y before a vowel is written for ("pastiyas", "cuchiyo", "yamen"), unless it
-/// is an ordinary word already ("vaya"). The caller takes it only when the ll form is a lexicon word.
+/// `text`, a word that is not an ordinary one, with the ll a Spanish y before a vowel is written for
+/// ("pastiyas", "cuchiyo", "yamen"). The caller takes it only when the ll form is a lexicon word.
 fn with_ll_for_y(text: &str) -> Option<String> {
-    let before_a_vowel = text
-        .char_indices()
-        .any(|(i, c)| c == 'y' && text[i + 1..].starts_with(['a', 'e', 'i', 'o', 'u']));
-    (before_a_vowel && !spelling::is_ordinary(text)).then(|| text.replace('y', "ll"))
+    text.char_indices()
+        .any(|(i, c)| c == 'y' && text[i + 1..].starts_with(['a', 'e', 'i', 'o', 'u']))
+        .then(|| text.replace('y', "ll"))
 }
