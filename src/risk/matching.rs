@@ -106,7 +106,6 @@ impl Classifier {
             ranges: vec![(0, 0); words.len()],
         };
         let mut queue: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
-        let mut tried: Vec<u32> = Vec::new();
         let mut candidates: Vec<u32> = Vec::new();
         let mut ends: Vec<u32> = Vec::new();
         for position in (0..words.len()).rev() {
@@ -118,7 +117,6 @@ impl Classifier {
             }
             candidates.clear();
             self.candidates(index, word, &mut candidates);
-            tried.clear();
             for &pattern in &candidates {
                 if self.next_fits(
                     self.patterns[pattern as usize].then.as_deref(),
@@ -129,11 +127,15 @@ impl Classifier {
                     queue.push(Reverse((self.rank_of(pattern), pattern)));
                 }
             }
+            // A pattern is queued again only while it waits (a class it starts with is found at a lower rank
+            // than its own), so its copies leave the queue one after another: skipping a repeat of the last
+            // one tried is enough.
+            let mut last_tried = None;
             while let Some(Reverse((_, pattern))) = queue.pop() {
-                if tried.contains(&pattern) {
+                if last_tried == Some(pattern) {
                     continue;
                 }
-                tried.push(pattern);
+                last_tried = Some(pattern);
                 let compiled = &self.patterns[pattern as usize];
                 ends.clear();
                 self.walk(&compiled.elements, words, &spans, position, &mut ends);
