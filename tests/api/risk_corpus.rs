@@ -21,7 +21,7 @@ const TARGETS: Thresholds = Thresholds {
 /// was not written from fails here. Raise these as the rules improve; the closing notes of the risk issues
 /// record the gap to the targets.
 const HELD_BACK_FLOOR: Thresholds = Thresholds {
-    crisis_recall: 89.5,
+    crisis_recall: 90.0,
     concern_or_higher: 92.0,
     everyday_paged: 2.5,
     everyday_alerted: 3.8,
@@ -53,9 +53,23 @@ fn corpus(part: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/risk/{part}.tsv"))
 }
 
+/// What the rounds of further development texts (`tests/fixtures/risk/rounds/`) keep, taken together: the
+/// rules learnt from them, so they guard what was learnt; each round's first-pass score, before the rules
+/// learnt from it, is in the closing notes of the risk issues.
+const ROUNDS_FLOOR: Thresholds = Thresholds {
+    crisis_recall: 96.5,
+    concern_or_higher: 96.5,
+    everyday_paged: 0.5,
+    everyday_alerted: 1.0,
+};
+
 /// `tether triage --eval` on one part: whether it met the thresholds (its exit code), and its figures.
 fn evaluate(part: &str, thresholds: &Thresholds) -> (bool, Value) {
-    let path = corpus(part);
+    evaluate_file(&corpus(part), thresholds)
+}
+
+fn evaluate_file(path: &std::path::Path, thresholds: &Thresholds) -> (bool, Value) {
+    let part = path.display();
     let mut args = vec![
         "triage".to_owned(),
         "--eval".to_owned(),
@@ -140,6 +154,36 @@ fn both_parts_are_scored_side_by_side_and_meet_their_thresholds() {
         development["failures"]
     );
     assert!(held_back_ok, "held-back part lost ground: {}", held_back["failures"]);
+}
+
+#[test]
+fn the_rounds_the_rules_learnt_from_keep_what_was_learnt() {
+    let rounds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/risk/rounds");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&rounds)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tsv"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("rounds.tsv");
+    let joined: String = files
+        .iter()
+        .map(|file| std::fs::read_to_string(file).unwrap())
+        .collect();
+    std::fs::write(&all, joined).unwrap();
+
+    let (ok, report) = evaluate_file(&all, &ROUNDS_FLOOR);
+    eprintln!(
+        "rounds ({} files): crisis {:.1}%, concern+ {:.1}%, paged {:.1}%, alerted {:.1}%",
+        files.len(),
+        percent(&report, "crisis_recall"),
+        percent(&report, "concern_or_higher"),
+        percent(&report, "everyday_paged"),
+        percent(&report, "everyday_alerted"),
+    );
+    assert!(ok, "the rounds lost ground: {}", report["failures"]);
 }
 
 #[test]
