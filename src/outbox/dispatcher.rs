@@ -192,8 +192,22 @@ impl Dispatcher {
             }
             Verdict::Defer(until) => {
                 tracing::info!(outbox_id = text.id, %until, "text held for quiet hours");
-                self.store.reschedule(text.id, until, "quiet hours", now).await?;
+                self.store.hand_back(text.id, until, "quiet hours", now).await?;
                 Ok(Outcome::Later)
+            }
+            // Every claim counts as an attempt, so a text whose acceptance could not be recorded (it may well
+            // have gone out) is not offered to the provider again and again, one lease after another.
+            Verdict::Send if text.attempts > self.settings.max_attempts => {
+                tracing::warn!(
+                    outbox_id = text.id,
+                    attempts = text.attempts,
+                    "giving up on a text claimed too often"
+                );
+                let reason = format!(
+                    "gave up after {} attempts: earlier attempts ended without a recorded outcome",
+                    self.settings.max_attempts
+                );
+                self.end(&text, OutboxStatus::Failed, reason, None, now).await
             }
             Verdict::Send => self.send(text).await,
         }
@@ -221,7 +235,7 @@ impl Dispatcher {
                 _ = limiter.until_key_ready(&key) => {}
                 _ = self.stopping.cancelled() => {
                     // Not sent: back in the queue as it was, for the next run to send.
-                    self.store.reschedule(text.id, text.planned_at, "handed back at shutdown", self.clock.now()).await?;
+                    self.store.hand_back(text.id, text.planned_at, "handed back at shutdown", self.clock.now()).await?;
                     return Ok(Outcome::Later);
                 }
             }
@@ -283,7 +297,7 @@ impl Dispatcher {
                 // Every text would fail the same way; keep them waiting rather than burn them.
                 tracing::error!(outbox_id = text.id, error = %err, "provider configuration problem; text will be retried");
                 let retry_at = now + rules::retry_delay(i64::MAX, None);
-                self.store.reschedule(text.id, retry_at, &err.to_string(), now).await?;
+                self.store.hand_back(text.id, retry_at, &err.to_string(), now).await?;
                 Ok(Outcome::Later)
             }
             // A page is not retried: the next escalation step is its retry (anchors.md §1.7).
