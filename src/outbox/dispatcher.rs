@@ -13,6 +13,7 @@ use jiff::SignedDuration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::liveness::{Liveness, LivenessSettings};
 use super::recorder::{Committed, SentRecorder};
 use super::rules::{self, Verdict};
 use crate::domain::message::URGENT_PRIORITY;
@@ -35,6 +36,7 @@ pub struct DispatchSettings {
     /// `TETHER_PUBLIC_URL`; when set, each text asks for status callbacks there.
     pub public_url: Option<String>,
     pub quiet_hours: QuietHours,
+    pub liveness: LivenessSettings,
 }
 
 impl DispatchSettings {
@@ -71,6 +73,7 @@ pub struct Dispatcher {
     limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     stopping: CancellationToken,
     recorder: SentRecorder,
+    liveness: Arc<Liveness>,
 }
 
 impl Dispatcher {
@@ -79,6 +82,7 @@ impl Dispatcher {
             .rate_per_second
             .map(|rate| Arc::new(RateLimiter::keyed(Quota::per_second(rate))));
         let recorder = SentRecorder::start(store.clone());
+        let liveness = Arc::new(Liveness::new(store.clone(), clock.clone(), settings.liveness));
         Self {
             store,
             provider,
@@ -87,6 +91,7 @@ impl Dispatcher {
             limiter,
             stopping: CancellationToken::new(),
             recorder,
+            liveness,
         }
     }
 
@@ -94,6 +99,11 @@ impl Dispatcher {
     /// rate limiter are handed back rather than holding shutdown up for minutes.
     pub fn stopping(&self) -> CancellationToken {
         self.stopping.clone()
+    }
+
+    /// What tells other instances this one is alive, and takes back the claims of dead ones.
+    pub fn liveness(&self) -> &Liveness {
+        &self.liveness
     }
 
     /// Sends everything due now, batch after batch, until nothing due is left. Returns how many texts were

@@ -181,7 +181,8 @@ impl Store {
         limit: i64,
         min_priority: i64,
     ) -> Result<Vec<ClaimedText>> {
-        let owner = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        // The instance first: if this process dies, a live one releases its claims by that prefix.
+        let owner = format!("{}{:016x}", self.instance(), fastrand::u64(..));
         let claim = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
