@@ -19,26 +19,50 @@ const CONCURRENCY: usize = 4;
 /// The lease the existing tests run with: short, so a test that waits it out stays short.
 const SHORT_LEASE_SECONDS: u32 = 5;
 
-fn start_service(database_url: &str, mock: &MockProvider, lease_seconds: u32) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tether"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("TETHER_BIND", "127.0.0.1:0")
-        .env("TETHER_PUBLIC_URL", PUBLIC_URL)
-        .env("TETHER_TEMPLATES_DIR", shipped_templates())
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-        .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-        .env("TWILIO_FROM", FROM)
-        .env("TWILIO_API_BASE", &mock.base_url)
-        .env("TETHER_SEND_RATE_PER_SECOND", "0")
-        .env("TETHER_SEND_CONCURRENCY", CONCURRENCY.to_string())
-        .env("TETHER_SEND_LEASE_SECONDS", lease_seconds.to_string())
-        .env_remove("TWILIO_MESSAGING_SERVICE_SID")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tether serve")
+/// A running `tether serve`, killed when dropped too: a failing assertion must not leave it running (it
+/// would hold whatever the test process holds, the build lock included).
+struct Service(Child);
+
+impl Service {
+    /// SIGKILL: no shutdown path runs.
+    fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_service(database_url: &str, mock: &MockProvider, lease_seconds: u32) -> Service {
+    Service(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("TETHER_BIND", "127.0.0.1:0")
+            .env("TETHER_PUBLIC_URL", PUBLIC_URL)
+            .env("TETHER_TEMPLATES_DIR", shipped_templates())
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+            .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+            .env("TWILIO_FROM", FROM)
+            .env("TWILIO_API_BASE", &mock.base_url)
+            .env("TETHER_SEND_RATE_PER_SECOND", "0")
+            .env("TETHER_SEND_CONCURRENCY", CONCURRENCY.to_string())
+            .env("TETHER_SEND_LEASE_SECONDS", lease_seconds.to_string())
+            // PostgreSQL: a killed instance counts as dead after 2 s of silence, not the default 15.
+            .env("TETHER_INSTANCE_HEARTBEAT_SECONDS", "1")
+            .env("TETHER_INSTANCE_SILENCE_SECONDS", "2")
+            .env_remove("TWILIO_MESSAGING_SERVICE_SID")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tether serve"),
+    )
 }
 
 async fn statuses(pool: &AnyPool) -> HashMap<i64, String> {
@@ -68,8 +92,7 @@ on_both_backends! {
 
         let mut service = start_service(&database.url, &mock, SHORT_LEASE_SECONDS);
         mock.wait_for_accepted(10, Duration::from_secs(60)).await.expect("10 texts accepted within a minute");
-        service.kill().unwrap(); // SIGKILL: no shutdown path runs.
-        service.wait().unwrap();
+        service.kill();
         let in_flight: HashSet<i64> = statuses(&pool)
             .await
             .into_iter()
@@ -88,8 +111,7 @@ on_both_backends! {
             assert!(tokio::time::Instant::now() < deadline, "not all texts were sent after the restart: {current:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        service.kill().unwrap();
-        service.wait().unwrap();
+        service.kill();
 
         let mut per_text: HashMap<i64, usize> = HashMap::new();
         for text in mock.accepted() {
@@ -105,93 +127,93 @@ on_both_backends! {
     }
 }
 
-/// The acceptance test for crash recovery on SQLite: a burst of 200 due texts, the service killed while it
-/// is sending them, restarted with the default minute-long lease. Nothing is lost, only texts that were with
-/// the provider at the kill go twice, and the texts the dead process had claimed go out within 5 s of the
-/// restart instead of after their lease.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_kill_on_sqlite_the_claimed_burst_goes_out_within_seconds_of_the_restart() {
-    const BURST: usize = 200;
-    const DEFAULT_LEASE_SECONDS: u32 = 60;
-    let mock = MockProvider::start().await.unwrap();
-    mock.set_delay(Duration::from_millis(50));
-    let database = TestDatabase::create(&TestBackend::Sqlite).await;
-    let store = Store::connect(&database.url).await.unwrap();
-    store.migrate().await.unwrap();
-    let now = Timestamp::now();
-    let texts: Vec<_> = (0..BURST)
-        .map(|i| due_text(format!("burst:{i}"), format!("+1415556{:04}", 100 + i), now))
-        .collect();
-    store.enqueue_many(&texts, now).await.unwrap();
-    sqlx::any::install_default_drivers();
-    let pool = AnyPool::connect(&database.url).await.unwrap();
+on_both_backends! {
+    /// The acceptance test for crash recovery: a burst of 200 due texts, the service killed while it is sending
+    /// them, restarted with the default minute-long lease. Nothing is lost, only texts that were with the
+    /// provider at the kill go twice, and the texts the dead process had claimed go out within 5 s of the
+    /// restart instead of after their lease: on SQLite taken back at start, on PostgreSQL released once the
+    /// dead instance's heartbeat has been silent for 2 s.
+    async fn after_a_kill_the_claimed_burst_goes_out_within_seconds_of_the_restart(backend) {
+        const BURST: usize = 200;
+        const DEFAULT_LEASE_SECONDS: u32 = 60;
+        let mock = MockProvider::start().await.unwrap();
+        mock.set_delay(Duration::from_millis(50));
+        let database = TestDatabase::create(&backend).await;
+        let store = Store::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Timestamp::now();
+        let texts: Vec<_> = (0..BURST)
+            .map(|i| due_text(format!("burst:{i}"), format!("+1415556{:04}", 100 + i), now))
+            .collect();
+        store.enqueue_many(&texts, now).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = AnyPool::connect(&database.url).await.unwrap();
 
-    let mut service = start_service(&database.url, &mock, DEFAULT_LEASE_SECONDS);
-    mock.wait_for_accepted(30, Duration::from_secs(60))
-        .await
-        .expect("30 texts accepted within a minute");
-    service.kill().unwrap(); // SIGKILL: no shutdown path runs.
-    service.wait().unwrap();
-    let claimed_at_kill: HashSet<i64> = statuses(&pool)
-        .await
-        .into_iter()
-        .filter(|(_, status)| status == "sending")
-        .map(|(id, _)| id)
-        .collect();
-    assert!(!claimed_at_kill.is_empty(), "the kill landed while texts were claimed");
-    let calls_before_restart = mock.requests().len();
+        let mut service = start_service(&database.url, &mock, DEFAULT_LEASE_SECONDS);
+        mock.wait_for_accepted(30, Duration::from_secs(60))
+            .await
+            .expect("30 texts accepted within a minute");
+        service.kill();
+        let claimed_at_kill: HashSet<i64> = statuses(&pool)
+            .await
+            .into_iter()
+            .filter(|(_, status)| status == "sending")
+            .map(|(id, _)| id)
+            .collect();
+        assert!(!claimed_at_kill.is_empty(), "the kill landed while texts were claimed");
+        let calls_before_restart = mock.requests().len();
 
-    let restarted = Timestamp::now();
-    let mut service = start_service(&database.url, &mock, DEFAULT_LEASE_SECONDS);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let current = statuses(&pool).await;
-        if current.len() == BURST && current.values().all(|s| s == "sent") {
-            break;
+        let restarted = Timestamp::now();
+        let mut service = start_service(&database.url, &mock, DEFAULT_LEASE_SECONDS);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let current = statuses(&pool).await;
+            if current.len() == BURST && current.values().all(|s| s == "sent") {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not all texts were sent well inside the lease after the restart"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not all texts were sent well inside the lease after the restart"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    service.kill().unwrap();
-    service.wait().unwrap();
+        service.kill();
 
-    let requests = mock.requests();
-    let after_restart = &requests[calls_before_restart..];
-    for id in &claimed_at_kill {
-        let resent = after_restart
+        let requests = mock.requests();
+        let after_restart = &requests[calls_before_restart..];
+        for id in &claimed_at_kill {
+            let resent = after_restart
+                .iter()
+                .find(|r| r.outbox_id() == Some(*id))
+                .unwrap_or_else(|| panic!("text {id}, claimed at the kill, was not sent after the restart"));
+            assert!(
+                resent.at.duration_since(restarted) < SignedDuration::from_secs(5),
+                "text {id} waited {} after the restart",
+                resent.at.duration_since(restarted)
+            );
+        }
+        let mut per_text: HashMap<i64, usize> = HashMap::new();
+        for text in mock.accepted() {
+            *per_text.entry(text.outbox_id().unwrap()).or_default() += 1;
+        }
+        assert_eq!(per_text.len(), BURST, "nothing lost");
+        assert!(per_text.values().all(|n| *n <= 2));
+        let twice: HashSet<i64> = per_text.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
+        let with_provider_at_kill: HashSet<i64> = requests[..calls_before_restart]
             .iter()
-            .find(|r| r.outbox_id() == Some(*id))
-            .unwrap_or_else(|| panic!("text {id}, claimed at the kill, was not sent after the restart"));
+            .filter_map(|r| r.outbox_id())
+            .collect();
         assert!(
-            resent.at.duration_since(restarted) < SignedDuration::from_secs(5),
-            "text {id} waited {} after the restart",
-            resent.at.duration_since(restarted)
+            twice.is_subset(&claimed_at_kill),
+            "only claimed texts went again: {twice:?}"
         );
+        assert!(
+            twice.is_subset(&with_provider_at_kill),
+            "only texts the provider had seen went again: {twice:?}"
+        );
+        pool.close().await;
+        store.close().await;
     }
-    let mut per_text: HashMap<i64, usize> = HashMap::new();
-    for text in mock.accepted() {
-        *per_text.entry(text.outbox_id().unwrap()).or_default() += 1;
-    }
-    assert_eq!(per_text.len(), BURST, "nothing lost");
-    assert!(per_text.values().all(|n| *n <= 2));
-    let twice: HashSet<i64> = per_text.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
-    let with_provider_at_kill: HashSet<i64> = requests[..calls_before_restart]
-        .iter()
-        .filter_map(|r| r.outbox_id())
-        .collect();
-    assert!(
-        twice.is_subset(&claimed_at_kill),
-        "only claimed texts went again: {twice:?}"
-    );
-    assert!(
-        twice.is_subset(&with_provider_at_kill),
-        "only texts the provider had seen went again: {twice:?}"
-    );
-    pool.close().await;
-    store.close().await;
 }
 
 /// PostgreSQL: an instance that stops beating has its claims released by a live one once it has been
