@@ -95,6 +95,12 @@ impl Application {
             settings.plan_ahead(),
         );
         let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
+        // Before this process claims anything: a crisis page a dead predecessor held goes out now.
+        dispatcher
+            .liveness()
+            .recover_at_start()
+            .await
+            .context("cannot take back the claims of a stopped process")?;
         let escalator = Escalator::new(store.clone(), catalog.clone(), clock.clone(), readiness);
         let watcher = Watcher::new(
             store.clone(),

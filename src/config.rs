@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use crate::domain::PhoneNumber;
 use crate::inbound::InboundSettings;
-use crate::outbox::DispatchSettings;
+use crate::outbox::{DispatchSettings, LivenessSettings};
 use crate::provider::{Provider, Sender, TwilioClient, TwilioCredentials};
 use crate::scheduling::QuietHours;
 use crate::signals::Thresholds;
@@ -135,6 +135,15 @@ pub struct SendingSettings {
     /// Hours before its time that a text is written to the outbox, where staff can see it coming.
     #[arg(long, env = "TETHER_PLAN_AHEAD_HOURS", default_value_t = 24)]
     pub plan_ahead_hours: u32,
+
+    /// PostgreSQL: seconds between an instance's heartbeats.
+    #[arg(long, env = "TETHER_INSTANCE_HEARTBEAT_SECONDS", default_value_t = 5)]
+    pub instance_heartbeat_seconds: u32,
+
+    /// PostgreSQL: seconds without a heartbeat after which an instance counts as dead and its claimed
+    /// texts are released to the live ones.
+    #[arg(long, env = "TETHER_INSTANCE_SILENCE_SECONDS", default_value_t = 15)]
+    pub instance_silence_seconds: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +158,10 @@ pub enum ConfigError {
     From(String),
     #[error("TETHER_SEND_LEASE_SECONDS must be at least 5")]
     LeaseTooShort,
+    #[error(
+        "TETHER_INSTANCE_SILENCE_SECONDS must be at least twice TETHER_INSTANCE_HEARTBEAT_SECONDS (at least 1), so one late heartbeat does not count as a death"
+    )]
+    SilenceTooShort,
     #[error("could not build the HTTP client for the provider")]
     HttpClient(#[source] reqwest::Error),
 }
@@ -187,6 +200,8 @@ impl Settings {
                 send_lease_seconds: 60,
                 provider_timeout_seconds: 5,
                 plan_ahead_hours: 24,
+                instance_heartbeat_seconds: 5,
+                instance_silence_seconds: 15,
             },
         }
     }
@@ -230,6 +245,19 @@ impl Settings {
             max_attempts: self.sending.send_max_attempts.max(1),
             public_url: self.public_url.clone(),
             quiet_hours: self.quiet_hours,
+            liveness: self.liveness()?,
+        })
+    }
+
+    fn liveness(&self) -> Result<LivenessSettings, ConfigError> {
+        let heartbeat = self.sending.instance_heartbeat_seconds;
+        let silence = self.sending.instance_silence_seconds;
+        if heartbeat == 0 || silence < heartbeat.saturating_mul(2) {
+            return Err(ConfigError::SilenceTooShort);
+        }
+        Ok(LivenessSettings {
+            heartbeat: SignedDuration::from_secs(i64::from(heartbeat)),
+            silence: SignedDuration::from_secs(i64::from(silence)),
         })
     }
 

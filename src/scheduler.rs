@@ -182,8 +182,35 @@ impl Scheduler {
                 stopping.cancel();
             },
             self.run_main_lane(shutdown.clone()),
-            self.run_urgent_lane(shutdown)
+            self.run_urgent_lane(shutdown.clone()),
+            self.run_heartbeat(shutdown)
         );
+    }
+
+    /// Tells other instances this one is alive, and releases the claims of instances that are not. Texts
+    /// released wake both lanes at once: among them may be a crisis page.
+    pub async fn keep_alive(&self) -> Result<u64, StoreError> {
+        let released = self.dispatcher.liveness().beat().await?;
+        if released > 0 {
+            self.wake(Wake::BothLanes);
+        }
+        Ok(released)
+    }
+
+    async fn run_heartbeat(&self, shutdown: CancellationToken) {
+        if !self.dispatcher.liveness().beats() {
+            return;
+        }
+        while !shutdown.is_cancelled() {
+            if let Err(err) = self.keep_alive().await {
+                tracing::error!(error = %err, "heartbeat failed");
+            }
+            let next = self.clock.now() + self.dispatcher.liveness().heartbeat_interval();
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = self.clock.sleep_until(next) => {}
+            }
+        }
     }
 
     async fn run_urgent_lane(&self, shutdown: CancellationToken) {

@@ -154,6 +154,8 @@ fn settings(database_url: &str, provider: &str, rate: u32, concurrency: usize) -
             send_lease_seconds: 60,
             provider_timeout_seconds: 10,
             plan_ahead_hours: 24,
+            instance_heartbeat_seconds: 5,
+            instance_silence_seconds: 15,
         },
     }
 }

@@ -43,6 +43,13 @@ impl PhoneNumber {
     }
 }
 
+/// Whether an automatic reply may go to `address`: a number exactly in E.164 form (`+14155550123`). A
+/// provider always writes `From` that way, so anything else (empty, no `+`, spaces, SQL) is a forged or
+/// broken request, and answering it would only spend texts on nobody.
+pub fn is_reply_address(address: &str) -> bool {
+    PhoneNumber::parse(address).is_ok_and(|number| number.as_str() == address)
+}
+
 fn check_north_american(national: &str) -> Result<(), String> {
     let bytes = national.as_bytes();
     if bytes.len() != 10 {
@@ -105,6 +112,22 @@ mod tests {
         ] {
             let err = PhoneNumber::parse(input).unwrap_err();
             assert!(err.contains(why), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn only_exact_e164_numbers_get_automatic_replies() {
+        assert!(is_reply_address("+14155550199"));
+        assert!(is_reply_address("+447700900123"));
+        for address in [
+            "",
+            "4155550199",
+            "+1 415 555 0199",
+            "'; DROP TABLE clients; --",
+            "+",
+            "whatsapp:+14155550199",
+        ] {
+            assert!(!is_reply_address(address), "{address}");
         }
     }
 

@@ -62,6 +62,33 @@ fn gsm_septets(body: &str) -> Option<Vec<usize>> {
         .collect()
 }
 
+/// The longest body the provider takes in one request (longer ones fail with error 21617), counted here in UTF-16 code
+/// units: never less than characters, so a body within it is within the limit however it is counted.
+pub const PROVIDER_MAX_LENGTH: usize = 1600;
+
+/// Ends a body cut short, so its reader knows where the rest is.
+pub const MORE_IN_THE_CONSOLE: &str = "… (more in the console)";
+
+/// The body itself if the provider takes it whole; otherwise as many whole graphemes (a letter with its
+/// accents, an emoji with its modifiers) as fit before [`MORE_IN_THE_CONSOLE`].
+pub fn fit_to_provider(body: String) -> String {
+    let length = |text: &str| text.encode_utf16().count();
+    if length(&body) <= PROVIDER_MAX_LENGTH {
+        return body;
+    }
+    let budget = PROVIDER_MAX_LENGTH - length(MORE_IN_THE_CONSOLE);
+    let mut used = 0;
+    let mut end = 0;
+    for (start, grapheme) in body.grapheme_indices(true) {
+        used += length(grapheme);
+        if used > budget {
+            break;
+        }
+        end = start + grapheme.len();
+    }
+    format!("{}{MORE_IN_THE_CONSOLE}", body[..end].trim_end())
+}
+
 /// Segments needed for indivisible pieces of the given sizes: one segment if everything fits in `single`,
 /// otherwise `per_segment` each (the rest is the concatenation header).
 fn pack(sizes: &[usize], single: usize, per_segment: usize) -> usize {
@@ -109,6 +136,31 @@ mod tests {
         ];
         for (body, encoding, segments) in cases {
             assert_eq!(count(&body), SegmentCount { encoding, segments }, "{body}");
+        }
+    }
+
+    #[test]
+    fn a_body_within_the_limit_is_left_whole() {
+        let body = digits(PROVIDER_MAX_LENGTH);
+        assert_eq!(fit_to_provider(body.clone()), body);
+    }
+
+    #[test]
+    fn a_long_body_is_cut_between_graphemes_and_points_to_the_console() {
+        // Flags are two code points and four UTF-16 units; a family emoji is seven code points. A cut
+        // inside either would leave half a character on the staff member's phone.
+        for piece in ["a", "é", "🇮🇹", "👨‍👩‍👧", "e\u{301}"] {
+            let body = piece.repeat(3000);
+            let fitted = fit_to_provider(body.clone());
+            assert!(fitted.encode_utf16().count() <= PROVIDER_MAX_LENGTH, "{piece}");
+            let kept = fitted.strip_suffix(MORE_IN_THE_CONSOLE).expect("the pointer ends it");
+            assert!(body.starts_with(kept), "{piece}");
+            assert_eq!(
+                kept.graphemes(true).count() * piece.len(),
+                kept.len(),
+                "{piece}: only whole graphemes"
+            );
+            assert!(!kept.is_empty());
         }
     }
 

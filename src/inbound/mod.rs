@@ -7,7 +7,8 @@ pub mod keywords;
 
 use jiff::SignedDuration;
 
-use crate::domain::phone::Masked;
+use crate::domain::phone::{Masked, is_reply_address};
+use crate::domain::segments::fit_to_provider;
 use crate::domain::{ClientStatus, MessageKind};
 use crate::risk::{Assessment, Tier};
 use crate::scheduler::Wake;
@@ -657,7 +658,8 @@ impl InboundService {
         let Some(peer) = peer else {
             return Ok(false);
         };
-        let body = self.render_staff(template, context);
+        // A client's long text would make the whole notice fail at the provider; the rest is in the console.
+        let body = fit_to_provider(self.render_staff(template, context));
         let key = format!("{purpose}:{}", h.tx.inbound_id);
         let text = text_to(
             MessageKind::StaffNotice,
@@ -719,6 +721,13 @@ impl Handling<'_> {
         template: &str,
     ) -> Result<(), StoreError> {
         if body.is_empty() {
+            return Ok(());
+        }
+        if !is_reply_address(to) {
+            tracing::warn!(
+                kind = kind.as_str(),
+                "no automatic reply: the sender is not a valid address"
+            );
             return Ok(());
         }
         let key = format!("reply:{}:{}", self.tx.inbound_id, kind.as_str());

@@ -13,6 +13,7 @@ use jiff::SignedDuration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::liveness::{Liveness, LivenessSettings};
 use super::recorder::{Committed, SentRecorder};
 use super::rules::{self, Verdict};
 use crate::domain::message::URGENT_PRIORITY;
@@ -35,6 +36,7 @@ pub struct DispatchSettings {
     /// `TETHER_PUBLIC_URL`; when set, each text asks for status callbacks there.
     pub public_url: Option<String>,
     pub quiet_hours: QuietHours,
+    pub liveness: LivenessSettings,
 }
 
 impl DispatchSettings {
@@ -71,6 +73,7 @@ pub struct Dispatcher {
     limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     stopping: CancellationToken,
     recorder: SentRecorder,
+    liveness: Arc<Liveness>,
 }
 
 impl Dispatcher {
@@ -79,6 +82,7 @@ impl Dispatcher {
             .rate_per_second
             .map(|rate| Arc::new(RateLimiter::keyed(Quota::per_second(rate))));
         let recorder = SentRecorder::start(store.clone());
+        let liveness = Arc::new(Liveness::new(store.clone(), clock.clone(), settings.liveness));
         Self {
             store,
             provider,
@@ -87,6 +91,7 @@ impl Dispatcher {
             limiter,
             stopping: CancellationToken::new(),
             recorder,
+            liveness,
         }
     }
 
@@ -94,6 +99,11 @@ impl Dispatcher {
     /// rate limiter are handed back rather than holding shutdown up for minutes.
     pub fn stopping(&self) -> CancellationToken {
         self.stopping.clone()
+    }
+
+    /// What tells other instances this one is alive, and takes back the claims of dead ones.
+    pub fn liveness(&self) -> &Liveness {
+        &self.liveness
     }
 
     /// Sends everything due now, batch after batch, until nothing due is left. Returns how many texts were
@@ -192,8 +202,22 @@ impl Dispatcher {
             }
             Verdict::Defer(until) => {
                 tracing::info!(outbox_id = text.id, %until, "text held for quiet hours");
-                self.store.reschedule(text.id, until, "quiet hours", now).await?;
+                self.store.hand_back(text.id, until, "quiet hours", now).await?;
                 Ok(Outcome::Later)
+            }
+            // Every claim counts as an attempt, so a text whose acceptance could not be recorded (it may well
+            // have gone out) is not offered to the provider again and again, one lease after another.
+            Verdict::Send if text.attempts > self.settings.max_attempts => {
+                tracing::warn!(
+                    outbox_id = text.id,
+                    attempts = text.attempts,
+                    "giving up on a text claimed too often"
+                );
+                let reason = format!(
+                    "gave up after {} attempts: earlier attempts ended without a recorded outcome",
+                    self.settings.max_attempts
+                );
+                self.end(&text, OutboxStatus::Failed, reason, None, now).await
             }
             Verdict::Send => self.send(text).await,
         }
@@ -221,7 +245,7 @@ impl Dispatcher {
                 _ = limiter.until_key_ready(&key) => {}
                 _ = self.stopping.cancelled() => {
                     // Not sent: back in the queue as it was, for the next run to send.
-                    self.store.reschedule(text.id, text.planned_at, "handed back at shutdown", self.clock.now()).await?;
+                    self.store.hand_back(text.id, text.planned_at, "handed back at shutdown", self.clock.now()).await?;
                     return Ok(Outcome::Later);
                 }
             }
@@ -283,7 +307,7 @@ impl Dispatcher {
                 // Every text would fail the same way; keep them waiting rather than burn them.
                 tracing::error!(outbox_id = text.id, error = %err, "provider configuration problem; text will be retried");
                 let retry_at = now + rules::retry_delay(i64::MAX, None);
-                self.store.reschedule(text.id, retry_at, &err.to_string(), now).await?;
+                self.store.hand_back(text.id, retry_at, &err.to_string(), now).await?;
                 Ok(Outcome::Later)
             }
             // A page is not retried: the next escalation step is its retry (anchors.md §1.7).

@@ -2,7 +2,9 @@
 //! sending, calls the provider and records the outcome.
 
 pub mod dispatcher;
+pub mod liveness;
 pub mod recorder;
 pub mod rules;
 
 pub use dispatcher::{DispatchSettings, Dispatcher};
+pub use liveness::{Liveness, LivenessSettings};

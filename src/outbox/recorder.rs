@@ -32,12 +32,24 @@ impl SentRecorder {
                     }
                 }
                 let records: Vec<SentRecord> = group.iter().map(|(record, _)| record.clone()).collect();
-                let outcome = store
-                    .mark_sent(&records)
-                    .await
-                    .map_err(|err| format!("{err}: {:?}", std::error::Error::source(&err)));
-                for (_, done) in group {
-                    let _ = done.send(outcome.clone());
+                match record(&store, &records).await {
+                    Ok(()) => {
+                        for (_, done) in group {
+                            let _ = done.send(Ok(()));
+                        }
+                    }
+                    // One row the database refuses must not leave the whole group to be sent again: each
+                    // is written on its own, and only the ones that fail again stay unrecorded.
+                    Err(_) if group.len() > 1 => {
+                        for (record_alone, done) in group {
+                            let _ = done.send(record(&store, std::slice::from_ref(&record_alone)).await);
+                        }
+                    }
+                    Err(err) => {
+                        for (_, done) in group {
+                            let _ = done.send(Err(err.clone()));
+                        }
+                    }
                 }
             }
         });
@@ -54,6 +66,21 @@ impl SentRecorder {
             .map_err(|_| StoreError::GroupCommit("the recorder has stopped".into()))?;
         Ok(Committed(committed))
     }
+}
+
+/// Writes acceptances in one commit, logging any text the provider gave an id it had already given.
+async fn record(store: &Store, records: &[SentRecord]) -> Result<(), String> {
+    let repeated = store
+        .mark_sent(records)
+        .await
+        .map_err(|err| format!("{err}: {:?}", std::error::Error::source(&err)))?;
+    for outbox_id in repeated {
+        tracing::warn!(
+            outbox_id,
+            "anomaly: the provider answered with an id another text already has; recorded as sent without it"
+        );
+    }
+    Ok(())
 }
 
 /// An acceptance on its way to the database.

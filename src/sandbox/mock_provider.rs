@@ -68,6 +68,8 @@ struct MockState {
     script_by_recipient: Vec<(String, Scripted)>,
     delay: Duration,
     next_sid: u64,
+    /// Given to every accepted text instead of a fresh id, as a provider fault would.
+    repeated_sid: Option<String>,
     /// Where to walk each accepted text through `sent` and `delivered` with signed callbacks, as Twilio
     /// would: the service's real address.
     auto_deliver: Option<String>,
@@ -126,6 +128,11 @@ impl MockProvider {
     /// Every successful answer waits this long first, to keep requests in flight.
     pub fn set_delay(&self, delay: Duration) {
         self.state().delay = delay;
+    }
+
+    /// From now on, every accepted text gets this same sid.
+    pub fn repeat_sid(&self, sid: &str) {
+        self.state().repeated_sid = Some(sid.to_owned());
     }
 
     /// Every create request received, in order, accepted or not.
@@ -352,7 +359,11 @@ async fn create_message(
     let (sid, auto_deliver) = {
         let mut state = mock.state();
         state.next_sid += 1;
-        (format!("SM{:032x}", state.next_sid), state.auto_deliver.clone())
+        let sid = state
+            .repeated_sid
+            .clone()
+            .unwrap_or_else(|| format!("SM{:032x}", state.next_sid));
+        (sid, state.auto_deliver.clone())
     };
     received.sid = Some(sid.clone());
     if let Some(service_url) = auto_deliver

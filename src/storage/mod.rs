@@ -14,6 +14,7 @@ mod enrollments;
 mod escalations;
 mod import;
 mod inbound;
+mod instances;
 mod oncall;
 mod outbox;
 mod reminders;
@@ -128,6 +129,12 @@ pub struct Store {
     /// that had just been turned away). On PostgreSQL, which runs writers side by side, the same pool as reads.
     writer: AnyPool,
     backend: Backend,
+    /// Names this process in its claims, so others can release them if it dies (see [`Store::instance`]).
+    instance: std::sync::Arc<str>,
+}
+
+fn new_instance_id() -> std::sync::Arc<str> {
+    format!("{:0width$x}", fastrand::u64(..), width = instances::INSTANCE_ID_LEN).into()
 }
 
 impl Store {
@@ -146,7 +153,12 @@ impl Store {
                 // The writer connects first: it is the one that may create the file.
                 let writer = connect_pool(&options, backend, 1).await?;
                 let pool = connect_pool(&options, backend, 8).await?;
-                Ok(Self { pool, writer, backend })
+                Ok(Self {
+                    pool,
+                    writer,
+                    backend,
+                    instance: new_instance_id(),
+                })
             }
             Backend::Postgres => {
                 // PostgreSQL's default limit is 100 connections shared by every instance, so each takes a
@@ -156,6 +168,7 @@ impl Store {
                     writer: pool.clone(),
                     pool,
                     backend,
+                    instance: new_instance_id(),
                 })
             }
         }

@@ -134,6 +134,23 @@ pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, 
     Ok(id)
 }
 
+/// Splits acceptances into rounds in which no provider id appears twice. The rounds are written one
+/// after another, so a later round sees the ids an earlier one took and a repeat within one group is
+/// caught like a repeat of an older text's id.
+fn rounds_of_distinct_ids(records: &[SentRecord]) -> Vec<Vec<SentRecord>> {
+    let mut rounds: Vec<(std::collections::HashSet<&str>, Vec<SentRecord>)> = Vec::new();
+    for record in records {
+        match rounds.iter_mut().find(|(ids, _)| !ids.contains(record.sid.as_str())) {
+            Some((ids, round)) => {
+                ids.insert(&record.sid);
+                round.push(record.clone());
+            }
+            None => rounds.push((std::iter::once(record.sid.as_str()).collect(), vec![record.clone()])),
+        }
+    }
+    rounds.into_iter().map(|(_, round)| round).collect()
+}
+
 impl Store {
     /// Adds one text to the outbox. Returns false if a text with the same idempotency key exists.
     pub async fn enqueue(&self, text: &NewText, now: Timestamp) -> Result<bool> {
@@ -164,7 +181,8 @@ impl Store {
         limit: i64,
         min_priority: i64,
     ) -> Result<Vec<ClaimedText>> {
-        let owner = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        // The instance first: if this process dies, a live one releases its claims by that prefix.
+        let owner = format!("{}{:016x}", self.instance(), fastrand::u64(..));
         let claim = match self.backend {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
@@ -214,48 +232,78 @@ impl Store {
     }
 
     /// Records providers' acceptances, many in one transaction: one commit (one fsync) for all of them.
-    /// A status callback may have raced ahead of a record; its status stays.
-    pub async fn mark_sent(&self, records: &[SentRecord]) -> Result<()> {
+    /// A status callback may have raced ahead of a record; its status stays. A provider id already held by
+    /// another text is an anomaly of the provider's: the text is recorded as sent without it, the reason
+    /// says so, and its id is returned, since sending it again would only repeat the anomaly.
+    pub async fn mark_sent(&self, records: &[SentRecord]) -> Result<Vec<i64>> {
+        let mut repeated = Vec::new();
         let mut tx = self.writer.begin().await?;
-        for chunk in in_chunks(records) {
-            let sql = format!(
-                "WITH accepted (id, sid, at, rank, name) AS (VALUES {}) \
-                 UPDATE outbox SET provider_sid = accepted.sid, sent_at = accepted.at, updated_at = accepted.at, \
-                 lease_until = NULL, lease_owner = NULL, \
-                 status = CASE WHEN outbox.status = 'sending' THEN 'sent' ELSE outbox.status END, \
-                 provider_status = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.name \
-                   ELSE outbox.provider_status END, \
-                 provider_rank = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.rank \
-                   ELSE outbox.provider_rank END \
-                 FROM accepted WHERE outbox.id = accepted.id",
-                value_rows(chunk.len(), 5)
-            );
-            let mut update = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for record in chunk {
-                let (name, rank) = record.status.map_or((None, -1), |s| (Some(s.name), s.rank));
-                update = update
-                    .bind(record.id)
-                    .bind(&record.sid)
-                    .bind(unix(record.at))
-                    .bind(rank)
-                    .bind(name);
+        for round in rounds_of_distinct_ids(records) {
+            for chunk in in_chunks(&round) {
+                let sql = format!(
+                    "WITH accepted (id, sid, at, rank, name) AS (VALUES {}) \
+                     UPDATE outbox SET provider_sid = CASE WHEN EXISTS (SELECT 1 FROM outbox holder \
+                       WHERE holder.provider_sid = accepted.sid AND holder.id <> outbox.id) THEN NULL \
+                       ELSE accepted.sid END, \
+                     status_reason = CASE WHEN EXISTS (SELECT 1 FROM outbox holder \
+                       WHERE holder.provider_sid = accepted.sid AND holder.id <> outbox.id) \
+                       THEN 'the provider answered with an id another text already has' \
+                       ELSE outbox.status_reason END, \
+                     sent_at = accepted.at, updated_at = accepted.at, \
+                     lease_until = NULL, lease_owner = NULL, \
+                     status = CASE WHEN outbox.status = 'sending' THEN 'sent' ELSE outbox.status END, \
+                     provider_status = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.name \
+                       ELSE outbox.provider_status END, \
+                     provider_rank = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.rank \
+                       ELSE outbox.provider_rank END \
+                     FROM accepted WHERE outbox.id = accepted.id \
+                     RETURNING outbox.id, outbox.provider_sid",
+                    value_rows(chunk.len(), 5)
+                );
+                let mut update = sqlx::query_as::<_, (i64, Option<String>)>(sqlx::AssertSqlSafe(sql));
+                for record in chunk {
+                    let (name, rank) = record.status.map_or((None, -1), |s| (Some(s.name), s.rank));
+                    update = update
+                        .bind(record.id)
+                        .bind(&record.sid)
+                        .bind(unix(record.at))
+                        .bind(rank)
+                        .bind(name);
+                }
+                let written = update.fetch_all(&mut *tx).await?;
+                repeated.extend(
+                    written
+                        .into_iter()
+                        .filter(|(id, sid)| chunk.iter().any(|r| r.id == *id && sid.as_deref() != Some(&r.sid)))
+                        .map(|(id, _)| id),
+                );
             }
-            update.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(repeated)
     }
 
-    /// Releases a claimed text to be tried again at `send_at`.
+    /// Releases a claimed text to be tried again at `send_at`; the claim counts as one of its attempts.
     pub async fn reschedule(&self, id: i64, send_at: Timestamp, reason: &str, now: Timestamp) -> Result<()> {
+        self.release(id, send_at, reason, now, 0).await
+    }
+
+    /// Releases a claimed text that was never offered to the provider (quiet hours, shutdown, a provider
+    /// misconfigured for every text): its claim does not count as an attempt.
+    pub async fn hand_back(&self, id: i64, send_at: Timestamp, reason: &str, now: Timestamp) -> Result<()> {
+        self.release(id, send_at, reason, now, 1).await
+    }
+
+    async fn release(&self, id: i64, send_at: Timestamp, reason: &str, now: Timestamp, refund: i64) -> Result<()> {
         sqlx::query(
             "UPDATE outbox SET status = 'pending', send_at = $1, status_reason = $2, lease_until = NULL, \
-             lease_owner = NULL, updated_at = $3 WHERE id = $4 AND status = 'sending'",
+             lease_owner = NULL, updated_at = $3, attempts = attempts - $5 WHERE id = $4 AND status = 'sending'",
         )
         .bind(unix(send_at))
         .bind(reason)
         .bind(unix(now))
         .bind(id)
+        .bind(refund)
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -301,7 +349,8 @@ impl Store {
         };
         let sql = format!(
             "UPDATE outbox SET provider_status = $1, provider_rank = $2, error_code = COALESCE($3, error_code), \
-             provider_sid = COALESCE(provider_sid, $4), \
+             provider_sid = CASE WHEN provider_sid IS NULL AND NOT EXISTS (SELECT 1 FROM outbox holder \
+               WHERE holder.provider_sid = $4) THEN $4 ELSE provider_sid END, \
              status = CASE WHEN status IN ('sending', 'sent') AND $5 <> '' THEN $5 ELSE status END, \
              updated_at = $6 WHERE {target} AND provider_rank < $2 RETURNING id, client_id"
         );

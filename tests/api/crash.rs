@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use sqlx::AnyPool;
 use tether::storage::Store;
 
@@ -16,26 +16,53 @@ use crate::on_both_backends;
 const TEXTS: usize = 40;
 const CONCURRENCY: usize = 4;
 
-fn start_service(database_url: &str, mock: &MockProvider) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tether"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("TETHER_BIND", "127.0.0.1:0")
-        .env("TETHER_PUBLIC_URL", PUBLIC_URL)
-        .env("TETHER_TEMPLATES_DIR", shipped_templates())
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-        .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-        .env("TWILIO_FROM", FROM)
-        .env("TWILIO_API_BASE", &mock.base_url)
-        .env("TETHER_SEND_RATE_PER_SECOND", "0")
-        .env("TETHER_SEND_CONCURRENCY", CONCURRENCY.to_string())
-        .env("TETHER_SEND_LEASE_SECONDS", "5")
-        .env_remove("TWILIO_MESSAGING_SERVICE_SID")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tether serve")
+/// The lease the existing tests run with: short, so a test that waits it out stays short.
+const SHORT_LEASE_SECONDS: u32 = 5;
+
+/// A running `tether serve`, killed when dropped too: a failing assertion must not leave it running (it
+/// would hold whatever the test process holds, the build lock included).
+struct Service(Child);
+
+impl Service {
+    /// SIGKILL: no shutdown path runs.
+    fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_service(database_url: &str, mock: &MockProvider, lease_seconds: u32) -> Service {
+    Service(
+        Command::new(env!("CARGO_BIN_EXE_tether"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("TETHER_BIND", "127.0.0.1:0")
+            .env("TETHER_PUBLIC_URL", PUBLIC_URL)
+            .env("TETHER_TEMPLATES_DIR", shipped_templates())
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+            .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+            .env("TWILIO_FROM", FROM)
+            .env("TWILIO_API_BASE", &mock.base_url)
+            .env("TETHER_SEND_RATE_PER_SECOND", "0")
+            .env("TETHER_SEND_CONCURRENCY", CONCURRENCY.to_string())
+            .env("TETHER_SEND_LEASE_SECONDS", lease_seconds.to_string())
+            // PostgreSQL: a killed instance counts as dead after 2 s of silence, not the default 15.
+            .env("TETHER_INSTANCE_HEARTBEAT_SECONDS", "1")
+            .env("TETHER_INSTANCE_SILENCE_SECONDS", "2")
+            .env_remove("TWILIO_MESSAGING_SERVICE_SID")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tether serve"),
+    )
 }
 
 async fn statuses(pool: &AnyPool) -> HashMap<i64, String> {
@@ -63,10 +90,9 @@ on_both_backends! {
         sqlx::any::install_default_drivers();
         let pool = AnyPool::connect(&database.url).await.unwrap();
 
-        let mut service = start_service(&database.url, &mock);
+        let mut service = start_service(&database.url, &mock, SHORT_LEASE_SECONDS);
         mock.wait_for_accepted(10, Duration::from_secs(60)).await.expect("10 texts accepted within a minute");
-        service.kill().unwrap(); // SIGKILL: no shutdown path runs.
-        service.wait().unwrap();
+        service.kill();
         let in_flight: HashSet<i64> = statuses(&pool)
             .await
             .into_iter()
@@ -75,7 +101,7 @@ on_both_backends! {
             .collect();
         assert!(!in_flight.is_empty(), "the kill landed mid-batch");
 
-        let mut service = start_service(&database.url, &mock);
+        let mut service = start_service(&database.url, &mock, SHORT_LEASE_SECONDS);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             let current = statuses(&pool).await;
@@ -85,8 +111,7 @@ on_both_backends! {
             assert!(tokio::time::Instant::now() < deadline, "not all texts were sent after the restart: {current:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        service.kill().unwrap();
-        service.wait().unwrap();
+        service.kill();
 
         let mut per_text: HashMap<i64, usize> = HashMap::new();
         for text in mock.accepted() {
@@ -100,4 +125,157 @@ on_both_backends! {
         pool.close().await;
         store.close().await;
     }
+}
+
+on_both_backends! {
+    /// The acceptance test for crash recovery: a burst of 200 due texts, the service killed while it is sending
+    /// them, restarted with the default minute-long lease. Nothing is lost, only texts that were with the
+    /// provider at the kill go twice, and the texts the dead process had claimed go out within 5 s of the
+    /// restart instead of after their lease: on SQLite taken back at start, on PostgreSQL released once the
+    /// dead instance's heartbeat has been silent for 2 s.
+    async fn after_a_kill_the_claimed_burst_goes_out_within_seconds_of_the_restart(backend) {
+        const BURST: usize = 200;
+        const DEFAULT_LEASE_SECONDS: u32 = 60;
+        let mock = MockProvider::start().await.unwrap();
+        mock.set_delay(Duration::from_millis(50));
+        let database = TestDatabase::create(&backend).await;
+        let store = Store::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Timestamp::now();
+        let texts: Vec<_> = (0..BURST)
+            .map(|i| due_text(format!("burst:{i}"), format!("+1415556{:04}", 100 + i), now))
+            .collect();
+        store.enqueue_many(&texts, now).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = AnyPool::connect(&database.url).await.unwrap();
+
+        let mut service = start_service(&database.url, &mock, DEFAULT_LEASE_SECONDS);
+        mock.wait_for_accepted(30, Duration::from_secs(60))
+            .await
+            .expect("30 texts accepted within a minute");
+        service.kill();
+        let claimed_at_kill: HashSet<i64> = statuses(&pool)
+            .await
+            .into_iter()
+            .filter(|(_, status)| status == "sending")
+            .map(|(id, _)| id)
+            .collect();
+        assert!(!claimed_at_kill.is_empty(), "the kill landed while texts were claimed");
+        let calls_before_restart = mock.requests().len();
+
+        let restarted = Timestamp::now();
+        let mut service = start_service(&database.url, &mock, DEFAULT_LEASE_SECONDS);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let current = statuses(&pool).await;
+            if current.len() == BURST && current.values().all(|s| s == "sent") {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not all texts were sent well inside the lease after the restart"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        service.kill();
+
+        let requests = mock.requests();
+        let after_restart = &requests[calls_before_restart..];
+        for id in &claimed_at_kill {
+            let resent = after_restart
+                .iter()
+                .find(|r| r.outbox_id() == Some(*id))
+                .unwrap_or_else(|| panic!("text {id}, claimed at the kill, was not sent after the restart"));
+            assert!(
+                resent.at.duration_since(restarted) < SignedDuration::from_secs(5),
+                "text {id} waited {} after the restart",
+                resent.at.duration_since(restarted)
+            );
+        }
+        let mut per_text: HashMap<i64, usize> = HashMap::new();
+        for text in mock.accepted() {
+            *per_text.entry(text.outbox_id().unwrap()).or_default() += 1;
+        }
+        assert_eq!(per_text.len(), BURST, "nothing lost");
+        assert!(per_text.values().all(|n| *n <= 2));
+        let twice: HashSet<i64> = per_text.iter().filter(|(_, n)| **n > 1).map(|(id, _)| *id).collect();
+        let with_provider_at_kill: HashSet<i64> = requests[..calls_before_restart]
+            .iter()
+            .filter_map(|r| r.outbox_id())
+            .collect();
+        assert!(
+            twice.is_subset(&claimed_at_kill),
+            "only claimed texts went again: {twice:?}"
+        );
+        assert!(
+            twice.is_subset(&with_provider_at_kill),
+            "only texts the provider had seen went again: {twice:?}"
+        );
+        pool.close().await;
+        store.close().await;
+    }
+}
+
+/// PostgreSQL: an instance that stops beating has its claims released by a live one once it has been
+/// silent for the limit (15 s), on the virtual clock and well inside the claims' minute-long lease; the
+/// live instance's own claims stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_silent_instances_claims_are_released_by_a_live_one() {
+    let Some(backend) = TestBackend::postgres().await else {
+        return;
+    };
+    let app = spawn_app(&backend).await;
+    let start = app.clock.now();
+    let texts: Vec<_> = (0..10)
+        .map(|i| due_text(format!("silent:{i}"), format!("+1415557{:04}", 100 + i), start))
+        .collect();
+    app.store.enqueue_many(&texts, start).await.unwrap();
+    // The instance that dies: its own connection, so its own instance id. It beats, claims every text
+    // due, and is heard from no more.
+    let dead = Store::connect(&app.database_url).await.unwrap();
+    assert_ne!(dead.instance(), app.store.instance());
+    dead.heartbeat(start).await.unwrap();
+    let lease = SignedDuration::from_mins(1);
+    assert_eq!(dead.claim_due(start, lease, 100, 0).await.unwrap().len(), 10);
+    dead.close().await;
+    // A text the live instance itself is sending.
+    let own = due_text("silent:own".into(), "+14155570999".into(), start);
+    app.store.enqueue(&own, start).await.unwrap();
+    assert_eq!(app.store.claim_due(start, lease, 100, 0).await.unwrap().len(), 1);
+    app.scheduler.keep_alive().await.unwrap();
+
+    app.clock.advance(SignedDuration::from_secs(10));
+    assert_eq!(
+        app.scheduler.keep_alive().await.unwrap(),
+        0,
+        "10 s of silence is not yet death"
+    );
+    app.scheduler.tick().await.unwrap();
+    assert!(
+        app.mock.requests().is_empty(),
+        "claimed texts wait while their instance may be alive"
+    );
+
+    app.clock.advance(SignedDuration::from_secs(6));
+    assert_eq!(
+        app.scheduler.keep_alive().await.unwrap(),
+        10,
+        "only the silent instance's claims"
+    );
+    app.scheduler.tick().await.unwrap();
+    assert_eq!(
+        app.mock.accepted().len(),
+        10,
+        "sent 16 s after the last heartbeat, not after the lease"
+    );
+    let pool = app.database_pool().await;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT idempotency_key, status FROM outbox")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    for (key, status) in rows {
+        let expected = if key == "silent:own" { "sending" } else { "sent" };
+        assert_eq!(status, expected, "{key}");
+    }
+    pool.close().await;
 }

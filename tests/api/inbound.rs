@@ -633,3 +633,52 @@ on_both_backends! {
         pool.close().await;
     }
 }
+
+on_both_backends! {
+    /// A 3,000-character reply forwarded with its words reaches the peer's phone cut to the provider's
+    /// 1,600 characters, ending with where the rest is, never half a character.
+    async fn a_long_reply_reaches_the_peer_cut_to_fit_the_provider(backend) {
+        let app = spawn_app_with(&backend, |s| s.forward_body = true).await;
+        on_call_set_up(&app).await;
+        let long_reply = "Thank you all 🙏 ".repeat(200);
+        assert!(long_reply.chars().count() >= 3000);
+        assert_eq!(app.text_in(MAYA, &long_reply).await, 200);
+        app.scheduler.tick().await.unwrap();
+
+        let to_peer = to(&app.mock.accepted(), PRIMARY);
+        assert_eq!(to_peer.len(), 1, "{to_peer:?}");
+        let forwarded = &to_peer[0];
+        assert!(forwarded.encode_utf16().count() <= 1600, "{} UTF-16 units", forwarded.encode_utf16().count());
+        assert!(forwarded.ends_with("(more in the console)"), "{forwarded}");
+        assert!(forwarded.contains("Thank you all 🙏"));
+        assert_eq!(app.mock.requests().len(), app.mock.accepted().len(), "the provider refused nothing");
+    }
+}
+
+on_both_backends! {
+    /// A signed webhook whose `From` is no phone number (empty, without its +, SQL) gets no automatic
+    /// answer, whatever it says, and no 500; the text is still stored and read for risk.
+    async fn senders_that_are_not_phone_numbers_get_no_automatic_reply(backend) {
+        let app = spawn_app(&backend).await;
+        let senders = ["", "4155550199", "'; DROP TABLE clients; --"];
+        for from in senders {
+            for body in ["hello?", "HELP", "I want to kill myself tonight"] {
+                assert_eq!(app.text_in(from, body).await, 200, "from {from:?}: {body}");
+            }
+        }
+        app.run_until(app.clock.now() + SignedDuration::from_mins(30)).await;
+
+        let requests = app.mock.requests();
+        for from in senders {
+            assert!(requests.iter().all(|r| r.to != from), "an automatic reply went to {from:?}: {requests:?}");
+        }
+        let pool = app.database_pool().await;
+        let stored: Vec<(String, String)> = sqlx::query_as("SELECT from_phone, risk_tier FROM inbound_messages")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), senders.len() * 3);
+        assert_eq!(stored.iter().filter(|(_, tier)| tier == "crisis").count(), senders.len(), "{stored:?}");
+        pool.close().await;
+    }
+}

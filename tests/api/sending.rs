@@ -240,3 +240,68 @@ on_both_backends! {
         pool.close().await;
     }
 }
+
+on_both_backends! {
+    /// A provider that answers every text with the same sid: each text is sent exactly once and recorded as
+    /// sent (the repeat noted on the row), not offered again lease after lease.
+    async fn a_repeated_provider_id_is_recorded_not_retried(backend) {
+        let app = spawn_app(&backend).await;
+        let now = app.clock.now();
+        let texts: Vec<_> = (0..12).map(|i| due_text(format!("same-sid:{i}"), format!("+1415555{:04}", 4000 + i), now)).collect();
+        app.store.enqueue_many(&texts, now).await.unwrap();
+        app.mock.repeat_sid("SMrepeated");
+
+        app.run_until(now + SignedDuration::from_hours(2)).await;
+
+        assert_eq!(app.mock.requests().len(), 12, "each text offered to the provider once");
+        let pool = app.database_pool().await;
+        let rows: Vec<(String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT status, provider_sid, status_reason FROM outbox ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert!(rows.iter().all(|(status, _, _)| status == "sent"), "{rows:?}");
+        assert_eq!(rows.iter().filter(|(_, sid, _)| sid.as_deref() == Some("SMrepeated")).count(), 1);
+        assert_eq!(
+            rows.iter().filter(|(_, _, reason)| reason.as_deref().is_some_and(|r| r.contains("another text"))).count(),
+            11
+        );
+        pool.close().await;
+    }
+}
+
+on_both_backends! {
+    /// The database refuses every acceptance: the text is offered to the provider no more than
+    /// `TETHER_SEND_MAX_ATTEMPTS` times, then marked failed.
+    async fn a_recording_failure_never_exceeds_the_attempt_limit(backend) {
+        let app = spawn_app_with(&backend, |settings| settings.sending.send_max_attempts = 3).await;
+        let now = app.clock.now();
+        let texts: Vec<_> = (0..4).map(|i| due_text(format!("unrecorded:{i}"), format!("+1415555{:04}", 4100 + i), now)).collect();
+        app.store.enqueue_many(&texts, now).await.unwrap();
+        let pool = app.database_pool().await;
+        let refusal: &[&str] = match backend {
+            TestBackend::Sqlite => &["CREATE TRIGGER refuse_acceptance BEFORE UPDATE OF provider_sid ON outbox \
+                 BEGIN SELECT RAISE(ABORT, 'acceptance refused'); END"],
+            TestBackend::Postgres(_) => &[
+                "CREATE FUNCTION refuse_acceptance() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'acceptance refused'; END $$",
+                "CREATE TRIGGER refuse_acceptance BEFORE UPDATE OF provider_sid ON outbox \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_acceptance()",
+            ],
+        };
+        for statement in refusal {
+            sqlx::query(sqlx::AssertSqlSafe(*statement)).execute(&pool).await.unwrap();
+        }
+
+        app.run_until(now + SignedDuration::from_hours(2)).await;
+
+        let requests = app.mock.requests();
+        for text in &texts {
+            let calls = requests.iter().filter(|r| r.to == text.to_phone).count();
+            assert!((1..=3).contains(&calls), "{calls} provider calls for one text");
+        }
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, attempts FROM outbox").fetch_all(&pool).await.unwrap();
+        assert!(rows.iter().all(|(status, _)| status == "failed"), "{rows:?}");
+        pool.close().await;
+    }
+}
