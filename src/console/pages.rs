@@ -17,7 +17,8 @@ use super::{ConsoleError, ConsoleSession, render};
 use crate::domain::client::NewClientInput;
 use crate::domain::{TimeZoneName, segments};
 use crate::http::admin::{EnrollmentInput, create_client_as, enroll_as};
-use crate::http::auth::{ChangesNothing, audited, visible_client};
+use crate::http::auth::{ChangesNothing, audited, client_access, managed_client};
+use crate::http::oncall::as_seen_by;
 use crate::http::{ApiError, AppState};
 use crate::preview::{self, PreviewRequest};
 use crate::templates::edit::ScheduleDocument;
@@ -185,8 +186,8 @@ async fn client_page(
     id: i64,
     enroll_error: Option<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let client = visible_client(state, &session.caller, id).await?;
-    let bodies = session.caller.may_read_bodies();
+    let (client, access) = client_access(state, &session.caller, id).await?;
+    let bodies = access.may_read_words();
     let mut thread: Vec<ThreadEntry> = state
         .store
         .texts_for_client(id)
@@ -225,13 +226,9 @@ async fn client_page(
     );
     // A reply goes out in the same second as the text it answers; the text comes first.
     thread.sort_by_key(|entry| (entry.at, entry.direction == "out"));
-    let escalations: Vec<_> = state
-        .store
-        .escalations(None)
-        .await?
-        .into_iter()
-        .filter(|e| e.client_id == Some(id))
-        .collect();
+    let mut escalations = state.store.escalations(None).await?;
+    escalations.retain(|e| e.client_id == Some(id));
+    let escalations = as_seen_by(&session.caller, escalations, state.clock.now());
     let catalog = state.catalog.current();
     let schedules: Vec<String> = catalog.schedules.keys().cloned().collect();
     let html = render(
@@ -273,7 +270,7 @@ pub async fn enroll(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
-    let client = visible_client(&state, &session.caller, id).await?;
+    let client = managed_client(&state, &session.caller, id).await?;
     let zone = TimeZoneName::parse(&client.timezone).map_err(|m| ConsoleError::Internal(anyhow::anyhow!(m)))?;
     let discharged_at = match preview::parse_discharge(&form.discharged_at, &zone) {
         Ok(at) => at.to_string(),
@@ -328,7 +325,7 @@ async fn set_paused(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(session)?;
-    visible_client(state, &session.caller, id).await?;
+    managed_client(state, &session.caller, id).await?;
     // False for an opted-out client, whom only their own START brings back; the page shows the status.
     state.store.set_client_paused(id, paused, state.clock.now()).await?;
     Ok(Redirect::to(&format!("/console/clients/{id}")).into_response())
@@ -621,7 +618,7 @@ pub async fn escalations(
     Query(query): Query<BoardQuery>,
 ) -> Result<Html<String>, ConsoleError> {
     let all = query.show.as_deref() == Some("all");
-    let mut list = state.store.escalations(None).await?;
+    let mut list = as_seen_by(&session.caller, state.store.escalations(None).await?, state.clock.now());
     if !all {
         list.retain(|e| e.status != "resolved");
     }
@@ -724,7 +721,7 @@ pub async fn dashboard(
             format!("{:.0}%", 100.0 * part as f64 / whole as f64)
         }
     };
-    let signals = state.store.signals(true).await?;
+    let signals = state.store.signals(true, session.caller.client_filter()).await?;
     let reply_rate = rate(figures.clients_replied, figures.clients_texted);
     let confirmation_rate = rate(figures.appointments_confirmed, figures.appointments_reminded);
     let follow_up_7 = rate(figures.follow_up_7_days, figures.discharges);

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{AdminOnly, Writer, audited, visible_client};
+use super::auth::{AdminOnly, Writer, audited, client_access, managed_client, visible_client};
 use super::extract::JsonBody;
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -146,7 +146,7 @@ async fn update_client(
     Path(id): Path<i64>,
     JsonBody(update): JsonBody<ClientUpdate>,
 ) -> Result<Json<ClientView>, ApiError> {
-    let client = visible_client(&state, &caller, id).await?;
+    let client = managed_client(&state, &caller, id).await?;
     let first_name = match &update.first_name {
         Some(name) => FirstName::parse(name).map_err(|m| ApiError::Invalid(FieldError::new("first_name", m)))?,
         None => FirstName::parse(&client.first_name).map_err(|m| ApiError::Internal(anyhow::anyhow!(m)))?,
@@ -185,7 +185,7 @@ async fn resume_client(
 
 /// Only for writers: the handlers take a [`Writer`].
 async fn set_paused(state: &AppState, caller: &Caller, id: i64, paused: bool) -> Result<Json<ClientView>, ApiError> {
-    let client = visible_client(state, caller, id).await?;
+    let client = managed_client(state, caller, id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "status",
@@ -235,7 +235,7 @@ pub(crate) async fn enroll_as(
     input: EnrollmentInput,
 ) -> Result<EnrollmentView, ApiError> {
     let now = state.clock.now();
-    let client = visible_client(state, caller, client_id).await?;
+    let client = managed_client(state, caller, client_id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "client",
@@ -376,8 +376,8 @@ async fn client_messages(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    visible_client(&state, &caller, id).await?;
-    let bodies = caller.may_read_bodies();
+    let (_, access) = client_access(&state, &caller, id).await?;
+    let bodies = access.may_read_words();
     let messages = state
         .store
         .texts_for_client(id)
