@@ -50,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/clients/{id}", get(pages::client))
         .route("/console/clients/{id}/enroll", post(pages::enroll))
         .route("/console/clients/{id}/pause", post(pages::pause))
+        .route("/console/clients/{id}/relay", post(pages::relay))
         .route("/console/clients/{id}/resume", post(pages::resume))
         .route("/console/schedules", get(pages::schedules))
         .route(

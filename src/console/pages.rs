@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConsoleError, ConsoleSession, render};
 use crate::domain::client::NewClientInput;
 use crate::domain::{TimeZoneName, segments};
-use crate::http::admin::{EnrollmentInput, create_client_as, enroll_as};
+use crate::http::admin::{EnrollmentInput, RelayInput, create_client_as, enroll_as, relay_as};
 use crate::http::auth::{ChangesNothing, audited, client_access, managed_client};
 use crate::http::oncall::as_seen_by;
 use crate::http::{ApiError, AppState};
@@ -246,6 +246,8 @@ async fn client_page(
                 },
                 thread => Serde(thread),
                 escalations => Serde(escalations),
+                may_manage => access.may_manage(),
+                may_relay => access.may_relay() && session.caller.may_write(),
                 schedules,
                 enroll_error => enroll_error.map(|(field, message)| context! { field, message }),
             },
@@ -285,6 +287,31 @@ pub async fn enroll(
     };
     match enroll_as(&state, &session.caller, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
+        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+            let page = client_page(&state, &session, id, Some((err.field, err.message))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RelayForm {
+    csrf: String,
+    text: String,
+}
+
+/// Texts the client from the service number, under the same rule as the API and `R <ref>` by SMS.
+pub async fn relay(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<RelayForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(&session)?;
+    match relay_as(&state, &session.caller, id, &RelayInput { text: form.text }).await {
+        Ok(()) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
         Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
             let page = client_page(&state, &session, id, Some((err.field, err.message))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

@@ -1,13 +1,14 @@
 //! Who sees and acts on which client: staff their assigned clients, and a client in an escalation they are
 //! part of (paged for it, took it, or took it and resolved it less than 72 hours ago); everyone else's is
 //! answered as absent. Any staff member may take over an escalation. Viewers never see notes, reply codes
-//! or the words of a text. The same rule holds in the API, the console and `R <ref>` by SMS.
+//! or the words of a text. The same rule holds in the API, the console and `R <ref>` by SMS, for reading
+//! and for texting the client.
 
 use jiff::SignedDuration;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
-use crate::console::{cookie_named, no_redirects, sign_in};
+use crate::console::{cookie_named, no_redirects, page_csrf, sign_in};
 use crate::helpers::*;
 use crate::mock_provider::ReceivedText;
 use crate::on_both_backends;
@@ -147,6 +148,7 @@ on_both_backends! {
             ("POST", format!("/api/v1/clients/{maya}/enrollments"),
                 Some(json!({ "schedule": "caring_contacts", "discharged_at": "2026-03-06T15:00:00-05:00" }))),
             ("POST", format!("/api/v1/clients/{maya}/appointments"), Some(json!({ "starts_at": "2026-03-10T14:00:00Z" }))),
+            ("POST", format!("/api/v1/clients/{maya}/relay"), Some(json!({ "text": "hello" }))),
         ] {
             let (status, refused) = app.call(Some(&pat), method, &path, body.clone()).await;
             let absent = path.replace(&format!("/clients/{maya}"), "/clients/99999");
@@ -162,6 +164,12 @@ on_both_backends! {
         let (_, still) = app.call(Some(ADMIN_TOKEN), "GET", &format!("/api/v1/appointments/{appointment}"), None).await;
         assert_eq!(still["status"], "scheduled", "nothing was cancelled: {still}");
         assert_eq!(app.call(Some(&pat), "GET", &format!("/api/v1/clients/{jordan}/messages"), None).await.0, 200);
+        let (status, error) = app.call(Some(&pat), "POST", &format!("/api/v1/clients/{jordan}/relay"), Some(json!({ "text": "  " }))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (422, Some("text")), "{error}");
+        let (status, error) = app.call(Some(&pat), "POST", &format!("/api/v1/clients/{jordan}/relay"), Some(json!({ "text": "x".repeat(1601) }))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (422, Some("text")), "{error}");
+        app.scheduler.tick().await.unwrap();
+        assert!(to(&app.mock.accepted(), JORDAN).is_empty() && to(&app.mock.accepted(), MAYA).is_empty(), "nothing was texted");
 
         let cookie = console_cookie(&app, &pat).await;
         let (status, page) = console_page(&app, &cookie, &format!("/console/clients/{maya}")).await;
@@ -191,30 +199,49 @@ on_both_backends! {
         let pat = app.token("staff", "pat-peer", Some(1));
         let sam = app.token("staff", "sam-peer", Some(2));
 
-        // Whether each of them may read Maya's words, through the API and the console, and relay by SMS.
+        // Whether each of them may read Maya's words and text her, through the API, the console and SMS;
+        // all of them must agree.
         let rights = |token: String, phone: &'static str, cookie: Option<String>| {
             let app = &app;
             async move {
                 let (status, thread) = app.call(Some(&token), "GET", &format!("/api/v1/clients/{maya}/messages"), None).await;
                 let reads = status == 200 && thread["received"][0]["body"] == "i want to die tonight";
                 assert!(reads || status == 404, "{status}: {thread}");
+                let before = to(&app.mock.accepted(), MAYA).len();
+                let message = format!("hi Maya from {phone} at {}", app.clock.now());
+                let mut sent = vec![format!("{message} by SMS")];
+                assert_eq!(app.text_in(phone, &format!("R {maya} {message} by SMS")).await, 200);
+                let (status, answer) = app.call(Some(&token), "POST", &format!("/api/v1/clients/{maya}/relay"),
+                    Some(json!({ "text": format!("{message} by API") }))).await;
+                assert_eq!(status, if reads { 201 } else { 404 }, "{answer}");
+                sent.push(format!("{message} by API"));
                 if let Some(cookie) = cookie {
                     let (page_status, page) = console_page(app, &cookie, &format!("/console/clients/{maya}")).await;
                     assert_eq!(page_status == 200 && page.contains("i want to die tonight"), reads, "{page}");
+                    let (_, list) = console_page(app, &cookie, "/console/clients").await;
+                    let csrf = page_csrf(&list, "name=\"csrf\" value=\"");
+                    let relayed = no_redirects()
+                        .post(format!("{}/console/clients/{maya}/relay", app.address))
+                        .header(COOKIE, &cookie)
+                        .form(&[("csrf", csrf.as_str()), ("text", &format!("{message} in the console"))])
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(relayed.status().as_u16(), if reads { 303 } else { 404 });
+                    sent.push(format!("{message} in the console"));
                 }
-                let before = to(&app.mock.accepted(), MAYA).len();
-                let message = format!("hi Maya from {phone} at {}", app.clock.now());
-                assert_eq!(app.text_in(phone, &format!("R {maya} {message}")).await, 200);
                 app.scheduler.tick().await.unwrap();
-                let to_maya = to(&app.mock.accepted(), MAYA);
-                let relayed = to_maya.len() > before;
-                if relayed {
-                    assert_eq!(to_maya.last().unwrap(), &message);
+                let to_maya = to(&app.mock.accepted(), MAYA)[before..].to_vec();
+                if reads {
+                    let mut received = to_maya.clone();
+                    received.sort();
+                    sent.sort();
+                    assert_eq!(received, sent, "{phone}");
                 } else {
+                    assert!(to_maya.is_empty(), "{phone} reached Maya: {to_maya:?}");
                     let answer = to(&app.mock.accepted(), phone).last().cloned().unwrap();
                     assert!(answer.starts_with("Not sent") && !answer.contains("Maya") && !answer.contains("Sam"), "{answer}");
                 }
-                assert_eq!(reads, relayed, "{phone}: the API and SMS relays follow one rule");
                 reads
             }
         };
