@@ -14,6 +14,7 @@ use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
 use super::{ConsoleError, ConsoleSession, render};
+use crate::access::{EscalationAccess, escalation_access};
 use crate::domain::client::NewClientInput;
 use crate::domain::{TimeZoneName, segments};
 use crate::http::admin::{EnrollmentInput, RelayInput, create_client_as, enroll_as, relay_as};
@@ -645,7 +646,16 @@ pub async fn escalations(
     Query(query): Query<BoardQuery>,
 ) -> Result<Html<String>, ConsoleError> {
     let all = query.show.as_deref() == Some("all");
-    let mut list = as_seen_by(&session.caller, state.store.escalations(None).await?, state.clock.now());
+    let now = state.clock.now();
+    let mut list = as_seen_by(&session.caller, state.store.escalations(None).await?, now);
+    // Only those who respond to an escalation resolve it; anyone else on staff may take it over first.
+    let responding: Vec<i64> = list
+        .iter()
+        .filter(|e| {
+            escalation_access(&session.caller, e.assigned_staff_id, &e.parties, now) == EscalationAccess::Responder
+        })
+        .map(|e| e.id)
+        .collect();
     if !all {
         list.retain(|e| e.status != "resolved");
     }
@@ -661,7 +671,7 @@ pub async fn escalations(
         "escalations.html",
         with(
             page(&session, "escalations", "Escalations"),
-            context! { escalations => Serde(list), staff, all, own_staff_id => session.caller.staff_id },
+            context! { escalations => Serde(list), staff, all, own_staff_id => session.caller.staff_id, responding },
         ),
     )
 }
@@ -701,6 +711,7 @@ pub async fn resolve(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
+    crate::http::oncall::require_responder(&state, &session.caller, id).await?;
     state.store.resolve_escalation(id, state.clock.now()).await?;
     Ok(Redirect::to("/console/escalations").into_response())
 }

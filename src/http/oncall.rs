@@ -371,11 +371,29 @@ pub(crate) async fn acknowledge_as(state: &AppState, id: i64, staff_id: i64) -> 
     }
 }
 
+/// Staff who respond to escalation `id` (see [`escalation_access`]): only they resolve it or write in its
+/// notes. Anyone else on staff sees it on the board and takes it over by acknowledging it first.
+pub(crate) async fn require_responder(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
+    let (parties, assigned_staff_id) = state
+        .store
+        .escalation_with_parties(id)
+        .await?
+        .ok_or(ApiError::NotFound("escalation"))?;
+    if escalation_access(caller, assigned_staff_id, &parties, state.clock.now()) == EscalationAccess::Responder {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only staff paged for this escalation, who took it, or the client's peer may do this; acknowledge it to take it over",
+        ))
+    }
+}
+
 async fn resolve(
-    Writer(_): Writer,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
+    require_responder(&state, &caller, id).await?;
     if state.store.resolve_escalation(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "status": "resolved" })))
     } else {
@@ -400,6 +418,7 @@ async fn add_note(
     if text.is_empty() || text.chars().count() > 2000 {
         return Err(invalid("text", "must be between 1 and 2,000 characters"));
     }
+    require_responder(&state, &caller, id).await?;
     if !state
         .store
         .add_escalation_note(id, &caller.name, caller.staff_id, text, state.clock.now())

@@ -418,6 +418,30 @@ impl Store {
         Ok(views)
     }
 
+    /// The parties to escalation `id` and its client's assigned peer, for the access rule; `None` if there
+    /// is no such escalation.
+    pub async fn escalation_with_parties(&self, id: i64) -> Result<Option<(EscalationParties, Option<i64>)>> {
+        /// acknowledged_by, resolved_at, the client's assigned peer, and one staff member paged (a row per page)
+        type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.acknowledged_by, e.resolved_at, c.assigned_staff_id, ev.staff_id FROM escalations e \
+             LEFT JOIN clients c ON c.id = e.client_id \
+             LEFT JOIN escalation_events ev ON ev.escalation_id = e.id AND ev.kind = 'page' WHERE e.id = $1",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(&(acknowledged_by, resolved_at, assigned_staff_id, _)) = rows.first() else {
+            return Ok(None);
+        };
+        let parties = EscalationParties {
+            paged: rows.iter().filter_map(|row| row.3).collect(),
+            acknowledged_by,
+            resolved_at: optional_instant(resolved_at),
+        };
+        Ok(Some((parties, assigned_staff_id)))
+    }
+
     /// The parties to the escalations about `client_id` that can still give anyone access to the client.
     pub async fn escalation_parties(&self, client_id: i64, now: Timestamp) -> Result<Vec<EscalationParties>> {
         let mut conn = self.pool.acquire().await?;

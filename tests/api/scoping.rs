@@ -183,7 +183,8 @@ on_both_backends! {
 
 on_both_backends! {
     /// Maya (Sam's client) texts a crisis and Pat is paged. Kim, who is neither, sees the escalation and
-    /// may take it, but not Maya's words nor relay to her until she has; then Kim, the handler, may follow
+    /// may take it, but not Maya's words, relay to her, resolve it or write notes until she has; then Kim,
+    /// the handler, may follow
     /// up for 72 hours after it is resolved, and not after, while Pat's rights end with the resolution.
     /// The API, the console and `R <ref>` by SMS agree at every step; a refused relay gets a short answer
     /// that names nothing about the client.
@@ -254,12 +255,22 @@ on_both_backends! {
         assert!(rights(pat.clone(), PAT, None).await, "pat was paged");
         assert!(rights(sam.clone(), SAM, None).await, "sam is maya's peer");
 
+        // Kim may not close it or write in its notes without taking it over.
+        for (path, body) in [("/api/v1/escalations/1/resolve", None), ("/api/v1/escalations/1/notes", Some(json!({ "text": "on it" })))] {
+            let (status, refused) = app.call(Some(&kim), "POST", path, body).await;
+            assert_eq!(status, 403, "{path}: {refused}");
+        }
+        let (_, board) = app.call(Some(ADMIN_TOKEN), "GET", "/api/v1/escalations", None).await;
+        assert_eq!(board[0]["status"], "open");
+        assert!(board[0]["events"].as_array().unwrap().iter().all(|e| e["kind"] != "note"), "{board}");
+
         // Kim takes over, and becomes its handler.
         let (status, taken) = app.call(Some(&kim), "POST", "/api/v1/escalations/1/acknowledge", Some(json!({}))).await;
         assert_eq!((status, taken["acknowledged_by"].as_i64()), (200, Some(3)), "{taken}");
         assert!(rights(kim.clone(), KIM, None).await, "kim took it");
 
-        assert_eq!(app.call(Some(ADMIN_TOKEN), "POST", "/api/v1/escalations/1/resolve", None).await.0, 200);
+        assert_eq!(app.call(Some(&kim), "POST", "/api/v1/escalations/1/notes", Some(json!({ "text": "on it" }))).await.0, 201);
+        assert_eq!(app.call(Some(&kim), "POST", "/api/v1/escalations/1/resolve", None).await.0, 200);
         assert!(!rights(pat.clone(), PAT, None).await, "pat's part ended with the resolution");
         // Console sessions last 12 hours, so Kim signs in again each time.
         app.clock.advance(SignedDuration::from_hours(71));
