@@ -50,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/clients/{id}", get(pages::client))
         .route("/console/clients/{id}/enroll", post(pages::enroll))
         .route("/console/clients/{id}/pause", post(pages::pause))
+        .route("/console/clients/{id}/relay", post(pages::relay))
         .route("/console/clients/{id}/resume", post(pages::resume))
         .route("/console/schedules", get(pages::schedules))
         .route(
@@ -129,6 +130,9 @@ pub enum ConsoleError {
     Forbidden(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Answered like [`ConsoleError::NotFound`] and audited as a refusal (see [`ApiError::Hidden`]).
+    #[error("{0} not found")]
+    Hidden(&'static str),
     #[error("the form expired or came from another site; reload the page and try again")]
     Csrf,
     #[error(transparent)]
@@ -140,6 +144,7 @@ impl From<ApiError> for ConsoleError {
         match err {
             ApiError::Forbidden(why) => ConsoleError::Forbidden(why),
             ApiError::NotFound(what) => ConsoleError::NotFound(what),
+            ApiError::Hidden(what) => ConsoleError::Hidden(what),
             ApiError::Unauthorized => ConsoleError::SignIn,
             other => ConsoleError::Internal(anyhow::anyhow!("{other}")),
         }
@@ -157,7 +162,7 @@ impl IntoResponse for ConsoleError {
         let status = match &self {
             ConsoleError::SignIn => return Redirect::to("/console/sign-in").into_response(),
             ConsoleError::Forbidden(_) | ConsoleError::Csrf => StatusCode::FORBIDDEN,
-            ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
+            ConsoleError::NotFound(_) | ConsoleError::Hidden(_) => StatusCode::NOT_FOUND,
             ConsoleError::Internal(err) => {
                 tracing::error!(error = %err, "console request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -173,7 +178,11 @@ impl IntoResponse for ConsoleError {
         )
         .map(IntoResponse::into_response)
         .unwrap_or_else(|_| message.into_response());
-        (status, page).into_response()
+        let mut response = (status, page).into_response();
+        if matches!(self, ConsoleError::Hidden(_)) {
+            response.extensions_mut().insert(crate::http::error::Concealed);
+        }
+        response
     }
 }
 

@@ -14,10 +14,12 @@ use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
 use super::{ConsoleError, ConsoleSession, render};
+use crate::access::{EscalationAccess, escalation_access};
 use crate::domain::client::NewClientInput;
 use crate::domain::{TimeZoneName, segments};
-use crate::http::admin::{EnrollmentInput, create_client_as, enroll_as};
-use crate::http::auth::{ChangesNothing, audited, visible_client};
+use crate::http::admin::{EnrollmentInput, RelayInput, create_client_as, enroll_as, relay_as};
+use crate::http::auth::{ChangesNothing, audited, client_access, managed_client};
+use crate::http::oncall::as_seen_by;
 use crate::http::{ApiError, AppState};
 use crate::preview::{self, PreviewRequest};
 use crate::templates::edit::ScheduleDocument;
@@ -185,8 +187,8 @@ async fn client_page(
     id: i64,
     enroll_error: Option<(String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let client = visible_client(state, &session.caller, id).await?;
-    let bodies = session.caller.may_read_bodies();
+    let (client, access) = client_access(state, &session.caller, id).await?;
+    let bodies = access.may_read_words();
     let mut thread: Vec<ThreadEntry> = state
         .store
         .texts_for_client(id)
@@ -225,13 +227,9 @@ async fn client_page(
     );
     // A reply goes out in the same second as the text it answers; the text comes first.
     thread.sort_by_key(|entry| (entry.at, entry.direction == "out"));
-    let escalations: Vec<_> = state
-        .store
-        .escalations(None)
-        .await?
-        .into_iter()
-        .filter(|e| e.client_id == Some(id))
-        .collect();
+    let mut escalations = state.store.escalations(None).await?;
+    escalations.retain(|e| e.client_id == Some(id));
+    let escalations = as_seen_by(&session.caller, escalations, state.clock.now());
     let catalog = state.catalog.current();
     let schedules: Vec<String> = catalog.schedules.keys().cloned().collect();
     let html = render(
@@ -249,6 +247,8 @@ async fn client_page(
                 },
                 thread => Serde(thread),
                 escalations => Serde(escalations),
+                may_manage => access.may_manage(),
+                may_relay => access.may_relay() && session.caller.may_write(),
                 schedules,
                 enroll_error => enroll_error.map(|(field, message)| context! { field, message }),
             },
@@ -273,7 +273,7 @@ pub async fn enroll(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
-    let client = visible_client(&state, &session.caller, id).await?;
+    let client = managed_client(&state, &session.caller, id).await?;
     let zone = TimeZoneName::parse(&client.timezone).map_err(|m| ConsoleError::Internal(anyhow::anyhow!(m)))?;
     let discharged_at = match preview::parse_discharge(&form.discharged_at, &zone) {
         Ok(at) => at.to_string(),
@@ -288,6 +288,31 @@ pub async fn enroll(
     };
     match enroll_as(&state, &session.caller, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
+        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+            let page = client_page(&state, &session, id, Some((err.field, err.message))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RelayForm {
+    csrf: String,
+    text: String,
+}
+
+/// Texts the client from the service number, under the same rule as the API and `R <ref>` by SMS.
+pub async fn relay(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<RelayForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(&session)?;
+    match relay_as(&state, &session.caller, id, &RelayInput { text: form.text }).await {
+        Ok(()) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
         Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
             let page = client_page(&state, &session, id, Some((err.field, err.message))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -328,7 +353,7 @@ async fn set_paused(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(session)?;
-    visible_client(state, &session.caller, id).await?;
+    managed_client(state, &session.caller, id).await?;
     // False for an opted-out client, whom only their own START brings back; the page shows the status.
     state.store.set_client_paused(id, paused, state.clock.now()).await?;
     Ok(Redirect::to(&format!("/console/clients/{id}")).into_response())
@@ -621,7 +646,16 @@ pub async fn escalations(
     Query(query): Query<BoardQuery>,
 ) -> Result<Html<String>, ConsoleError> {
     let all = query.show.as_deref() == Some("all");
-    let mut list = state.store.escalations(None).await?;
+    let now = state.clock.now();
+    let mut list = as_seen_by(&session.caller, state.store.escalations(None).await?, now);
+    // Only those who respond to an escalation resolve it; anyone else on staff may take it over first.
+    let responding: Vec<i64> = list
+        .iter()
+        .filter(|e| {
+            escalation_access(&session.caller, e.assigned_staff_id, &e.parties, now) == EscalationAccess::Responder
+        })
+        .map(|e| e.id)
+        .collect();
     if !all {
         list.retain(|e| e.status != "resolved");
     }
@@ -637,7 +671,7 @@ pub async fn escalations(
         "escalations.html",
         with(
             page(&session, "escalations", "Escalations"),
-            context! { escalations => Serde(list), staff, all, own_staff_id => session.caller.staff_id },
+            context! { escalations => Serde(list), staff, all, own_staff_id => session.caller.staff_id, responding },
         ),
     )
 }
@@ -677,6 +711,7 @@ pub async fn resolve(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
+    crate::http::oncall::require_responder(&state, &session.caller, id).await?;
     state.store.resolve_escalation(id, state.clock.now()).await?;
     Ok(Redirect::to("/console/escalations").into_response())
 }
@@ -724,7 +759,7 @@ pub async fn dashboard(
             format!("{:.0}%", 100.0 * part as f64 / whole as f64)
         }
     };
-    let signals = state.store.signals(true).await?;
+    let signals = state.store.signals(true, session.caller.client_filter()).await?;
     let reply_rate = rate(figures.clients_replied, figures.clients_texted);
     let confirmation_rate = rate(figures.appointments_confirmed, figures.appointments_reminded);
     let follow_up_7 = rate(figures.follow_up_7_days, figures.discharges);

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{AdminOnly, Writer, audited, visible_client};
+use super::auth::{AdminOnly, Writer, audited, client_access, managed_client, visible_client};
 use super::extract::JsonBody;
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/clients/{id}/resume", post(resume_client))
         .route("/api/v1/clients/{id}/enrollments", post(enroll))
         .route("/api/v1/clients/{id}/messages", get(client_messages))
+        .route("/api/v1/clients/{id}/relay", post(relay))
         .route("/api/v1/staff", post(create_staff).get(list_staff))
 }
 
@@ -146,7 +147,7 @@ async fn update_client(
     Path(id): Path<i64>,
     JsonBody(update): JsonBody<ClientUpdate>,
 ) -> Result<Json<ClientView>, ApiError> {
-    let client = visible_client(&state, &caller, id).await?;
+    let client = managed_client(&state, &caller, id).await?;
     let first_name = match &update.first_name {
         Some(name) => FirstName::parse(name).map_err(|m| ApiError::Invalid(FieldError::new("first_name", m)))?,
         None => FirstName::parse(&client.first_name).map_err(|m| ApiError::Internal(anyhow::anyhow!(m)))?,
@@ -185,7 +186,7 @@ async fn resume_client(
 
 /// Only for writers: the handlers take a [`Writer`].
 async fn set_paused(state: &AppState, caller: &Caller, id: i64, paused: bool) -> Result<Json<ClientView>, ApiError> {
-    let client = visible_client(state, caller, id).await?;
+    let client = managed_client(state, caller, id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "status",
@@ -235,7 +236,7 @@ pub(crate) async fn enroll_as(
     input: EnrollmentInput,
 ) -> Result<EnrollmentView, ApiError> {
     let now = state.clock.now();
-    let client = visible_client(state, caller, client_id).await?;
+    let client = managed_client(state, caller, client_id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "client",
@@ -376,8 +377,8 @@ async fn client_messages(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    visible_client(&state, &caller, id).await?;
-    let bodies = caller.may_read_bodies();
+    let (_, access) = client_access(&state, &caller, id).await?;
+    let bodies = access.may_read_words();
     let messages = state
         .store
         .texts_for_client(id)
@@ -408,6 +409,73 @@ async fn client_messages(
         messages,
         received,
     })))
+}
+
+/// The provider's limit for one text.
+const MAX_RELAY_CHARS: usize = 1600;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RelayInput {
+    pub text: String,
+}
+
+/// Texts the client from the service number, as `R <ref> <message>` by SMS does.
+async fn relay(
+    Writer(caller): Writer,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<RelayInput>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    relay_as(&state, &caller, id, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "client_id": id, "status": "pending" })),
+    ))
+}
+
+/// Queues a relay to a client for a caller the access rule lets text them (see
+/// [`crate::access::ClientAccess::may_relay`]); shared with the console.
+pub(crate) async fn relay_as(state: &AppState, caller: &Caller, id: i64, input: &RelayInput) -> Result<(), ApiError> {
+    let text = input.text.trim();
+    if text.is_empty() || text.chars().count() > MAX_RELAY_CHARS {
+        return Err(ApiError::Invalid(FieldError::new(
+            "text",
+            format!("must be between 1 and {MAX_RELAY_CHARS} characters"),
+        )));
+    }
+    let (client, access) = client_access(state, caller, id).await?;
+    if !access.may_relay() {
+        return Err(ApiError::Forbidden(
+            "only the client's assigned peer, staff in their escalation, or an admin may text them",
+        ));
+    }
+    if client.status == ClientStatus::OptedOut || client.phone_invalid_at.is_some() {
+        return Err(ApiError::Conflict(FieldError::new(
+            "client",
+            "client opted out or their number cannot be reached",
+        )));
+    }
+    let now = state.clock.now();
+    let nonce = crate::access::new_secret("")
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the random generator failed")))?;
+    let relay = crate::storage::NewText {
+        client_id: Some(client.id),
+        staff_id: None,
+        enrollment_id: None,
+        kind: crate::domain::MessageKind::Relay,
+        idempotency_key: format!("relay:{}:{nonce}", caller.name),
+        to_phone: client.phone.clone(),
+        body: text.to_owned(),
+        template: None,
+        step: None,
+        planned_at: now,
+        expires_at: None,
+    };
+    state.store.enqueue(&relay, now).await?;
+    state.scheduler.nudge();
+    tracing::info!(client_id = client.id, caller = caller.name, "relay queued");
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
+use super::error::Concealed;
 use super::{ApiError, AppState};
-use crate::access::{Caller, hash_secret};
+use crate::access::{Caller, ClientAccess, Role, hash_secret};
 use crate::storage::{ClientRecord, NewAuditEntry};
 
 /// Set on a response by a handler whose read must be audited (a client's messages, say).
@@ -58,7 +59,8 @@ pub async fn run_audited(state: &AppState, caller: Option<&Caller>, request: Req
     let read_of_messages = response.extensions().get::<AuditedRead>().is_some();
     let is_change = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
         && response.extensions().get::<ChangesNothing>().is_none();
-    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    let concealed = response.extensions().get::<Concealed>().is_some();
+    let refused = concealed || matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
     if !(is_change || refused || read_of_messages) {
         return response;
     }
@@ -67,7 +69,7 @@ pub async fn run_audited(state: &AppState, caller: Option<&Caller>, request: Req
         role: caller.map(|c| c.role),
         action: &format!("{method} {route}"),
         target: &path,
-        outcome: outcome(status),
+        outcome: if concealed { "denied" } else { outcome(status) },
         status: status.as_u16(),
     };
     // An action that cannot be recorded is reported as failed: the audit trail must not have gaps. The
@@ -150,13 +152,42 @@ impl FromRequestParts<Arc<AppState>> for AdminOnly {
     }
 }
 
-/// The client, if the caller may see them: staff see only the clients assigned to them.
-pub async fn visible_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
+/// The client and how far the caller may go with them (see [`crate::access::client_access`]); a client the
+/// caller may not see is answered as absent.
+pub async fn client_access(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<(ClientRecord, ClientAccess), ApiError> {
     let client = state.store.client(id).await?.ok_or(ApiError::NotFound("client"))?;
-    if caller.may_see_client(client.assigned_staff_id) {
-        Ok(client)
+    let now = state.clock.now();
+    // Only staff get anything from an escalation: admins see everything anyway, viewers never more.
+    let escalations = if caller.role == Role::Staff {
+        state.store.escalation_parties(id, now).await?
     } else {
-        Err(ApiError::Forbidden("this client is not assigned to you"))
+        Vec::new()
+    };
+    let access = crate::access::client_access(caller, client.assigned_staff_id, &escalations, now);
+    if access.may_see() {
+        Ok((client, access))
+    } else {
+        Err(ApiError::Hidden("client"))
+    }
+}
+
+/// The client, if the caller may see them at all.
+pub async fn visible_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
+    Ok(client_access(state, caller, id).await?.0)
+}
+
+/// The client, if the caller may change them: their assigned peer or an admin. Staff who only respond to
+/// an escalation read and relay, nothing more.
+pub async fn managed_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
+    match client_access(state, caller, id).await? {
+        (client, access) if access.may_manage() => Ok(client),
+        _ => Err(ApiError::Forbidden(
+            "only the client's assigned peer or an admin may change this client",
+        )),
     }
 }
 

@@ -19,6 +19,10 @@ pub enum ApiError {
     BadSignature,
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Something the caller may not see: answered exactly like [`ApiError::NotFound`], so a refusal does
+    /// not tell that it exists, and recorded in the audit log as a refusal.
+    #[error("{0} not found")]
+    Hidden(&'static str),
     #[error("invalid {0}")]
     Invalid(FieldError),
     #[error("conflict on {0}")]
@@ -41,7 +45,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, self.to_string()),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None, self.to_string()),
             ApiError::BadSignature => (StatusCode::FORBIDDEN, "forbidden", None, self.to_string()),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None, self.to_string()),
+            ApiError::NotFound(_) | ApiError::Hidden(_) => (StatusCode::NOT_FOUND, "not_found", None, self.to_string()),
             ApiError::Invalid(err) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
@@ -74,6 +78,14 @@ impl IntoResponse for ApiError {
         if let Some(field) = field {
             body["error"]["field"] = json!(field);
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Hidden(_)) {
+            response.extensions_mut().insert(Concealed);
+        }
+        response
     }
 }
+
+/// Set on a 404 that stands for a refusal (see [`ApiError::Hidden`]), so the audit log records it as one.
+#[derive(Clone, Copy)]
+pub struct Concealed;

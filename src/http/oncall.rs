@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 use super::auth::{AdminOnly, Writer};
 use super::extract::JsonBody;
 use super::{ApiError, AppState};
-use crate::access::Caller;
+use crate::access::{Caller, EscalationAccess, escalation_access};
 use crate::domain::client::parse_instant;
 use crate::domain::{FieldError, MessageKind, TimeZoneName};
 use crate::escalation::oncall::{self, Override, Policy, Target};
@@ -269,16 +270,27 @@ async fn list_escalations(
     {
         return Err(invalid("status", "must be open, acknowledged or resolved"));
     }
-    let mut escalations = state.store.escalations(query.status.as_deref()).await?;
-    if !caller.may_read_bodies() {
-        // Notes are staff's words about a client; viewers see that one was written, not what it says.
-        for event in escalations.iter_mut().flat_map(|e| e.events.iter_mut()) {
-            if event.kind == "note" {
-                event.detail = String::new();
+    let escalations = state.store.escalations(query.status.as_deref()).await?;
+    Ok(Json(as_seen_by(&caller, escalations, state.clock.now())))
+}
+
+/// Escalations as `caller` may see them (see [`escalation_access`]): every staff member sees each one,
+/// its status and its reply code, so anyone can take over; notes, which are staff's words about a client,
+/// only those who respond to it; viewers neither codes nor notes (they see that a note was written).
+/// Shared by the API and the console.
+pub(crate) fn as_seen_by(caller: &Caller, mut escalations: Vec<EscalationView>, now: Timestamp) -> Vec<EscalationView> {
+    for escalation in &mut escalations {
+        let access = escalation_access(caller, escalation.assigned_staff_id, &escalation.parties, now);
+        if access < EscalationAccess::Board {
+            escalation.code = None;
+        }
+        if access < EscalationAccess::Responder {
+            for note in escalation.events.iter_mut().filter(|e| e.kind == "note") {
+                note.detail = String::new();
             }
         }
     }
-    Ok(Json(escalations))
+    escalations
 }
 
 #[derive(Deserialize)]
@@ -359,11 +371,29 @@ pub(crate) async fn acknowledge_as(state: &AppState, id: i64, staff_id: i64) -> 
     }
 }
 
+/// Staff who respond to escalation `id` (see [`escalation_access`]): only they resolve it or write in its
+/// notes. Anyone else on staff sees it on the board and takes it over by acknowledging it first.
+pub(crate) async fn require_responder(state: &AppState, caller: &Caller, id: i64) -> Result<(), ApiError> {
+    let (parties, assigned_staff_id) = state
+        .store
+        .escalation_with_parties(id)
+        .await?
+        .ok_or(ApiError::NotFound("escalation"))?;
+    if escalation_access(caller, assigned_staff_id, &parties, state.clock.now()) == EscalationAccess::Responder {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only staff paged for this escalation, who took it, or the client's peer may do this; acknowledge it to take it over",
+        ))
+    }
+}
+
 async fn resolve(
-    Writer(_): Writer,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
+    require_responder(&state, &caller, id).await?;
     if state.store.resolve_escalation(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "status": "resolved" })))
     } else {
@@ -388,6 +418,7 @@ async fn add_note(
     if text.is_empty() || text.chars().count() > 2000 {
         return Err(invalid("text", "must be between 1 and 2,000 characters"));
     }
+    require_responder(&state, &caller, id).await?;
     if !state
         .store
         .add_escalation_note(id, &caller.name, caller.staff_id, text, state.clock.now())
@@ -399,21 +430,25 @@ async fn add_note(
 }
 
 async fn list_notices(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<NoticeView>>, ApiError> {
     let unseen_only = query.get("unseen").is_some_and(|v| v == "true");
-    Ok(Json(state.store.notices(unseen_only).await?))
+    Ok(Json(state.store.notices(unseen_only, caller.client_filter()).await?))
 }
 
+/// Staff dismiss only their own clients' notices; anyone else's is answered as missing.
 async fn mark_seen(
-    Writer(_): Writer,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    if state.store.mark_notice_seen(id, state.clock.now()).await? {
+    let assigned_to = caller.client_filter();
+    if state.store.mark_notice_seen(id, assigned_to, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "seen": true })))
+    } else if assigned_to.is_some() {
+        Err(ApiError::Hidden("notice"))
     } else {
         Err(ApiError::NotFound("notice"))
     }

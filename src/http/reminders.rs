@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{Writer, visible_client};
+use super::auth::{Writer, managed_client, visible_client};
 use super::extract::JsonBody;
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -33,13 +33,21 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/signals/{id}/seen", post(mark_signal_seen))
 }
 
+/// A refusal about an item of a hidden client names the item, as a missing item would.
+fn hidden_as(what: &'static str) -> impl Fn(ApiError) -> ApiError {
+    move |err| match err {
+        ApiError::Hidden(_) => ApiError::Hidden(what),
+        other => other,
+    }
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::Invalid(FieldError::new(field, message))
 }
 
 /// A client the caller (a writer) may change and who can still be texted.
 async fn reachable_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
-    let client = visible_client(state, caller, id).await?;
+    let client = managed_client(state, caller, id).await?;
     if client.status == ClientStatus::OptedOut {
         return Err(ApiError::Conflict(FieldError::new(
             "client",
@@ -129,7 +137,9 @@ async fn show_appointment(
     Path(id): Path<i64>,
 ) -> Result<Json<AppointmentView>, ApiError> {
     let appointment = load_appointment(&state, id).await?;
-    visible_client(&state, &caller, appointment.client_id).await?;
+    visible_client(&state, &caller, appointment.client_id)
+        .await
+        .map_err(hidden_as("appointment"))?;
     Ok(Json(appointment))
 }
 
@@ -144,7 +154,9 @@ async fn move_appointment(
     let now = state.clock.now();
     let starts_at = parse_start(&input, now)?;
     let current = load_appointment(&state, id).await?;
-    let client = reachable_client(&state, &caller, current.client_id).await?;
+    let client = reachable_client(&state, &caller, current.client_id)
+        .await
+        .map_err(hidden_as("appointment"))?;
     let drafts = drafts(&state, &client, starts_at)?;
     if !state
         .store
@@ -166,7 +178,9 @@ async fn cancel_appointment(
     Path(id): Path<i64>,
 ) -> Result<Json<AppointmentView>, ApiError> {
     let appointment = load_appointment(&state, id).await?;
-    visible_client(&state, &caller, appointment.client_id).await?;
+    managed_client(&state, &caller, appointment.client_id)
+        .await
+        .map_err(hidden_as("appointment"))?;
     if !state.store.cancel_appointment(id, state.clock.now()).await? {
         return Err(ApiError::NotFound("scheduled appointment"));
     }
@@ -262,7 +276,9 @@ async fn stop_medication(
         .medication_client(id)
         .await?
         .ok_or(ApiError::NotFound("medication"))?;
-    visible_client(&state, &caller, client_id).await?;
+    managed_client(&state, &caller, client_id)
+        .await
+        .map_err(hidden_as("medication"))?;
     if state.store.stop_medication(id, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "status": "stopped" })))
     } else {
@@ -270,26 +286,30 @@ async fn stop_medication(
     }
 }
 
-async fn list_tasks(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, ApiError> {
-    Ok(Json(state.store.open_tasks().await?))
+async fn list_tasks(caller: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<Value>>, ApiError> {
+    Ok(Json(state.store.open_tasks(caller.client_filter()).await?))
 }
 
 async fn list_signals(
-    _: Caller,
+    caller: Caller,
     State(state): State<Arc<AppState>>,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Json<Vec<SignalView>>, ApiError> {
     let unseen_only = query.get("unseen").is_some_and(|v| v == "true");
-    Ok(Json(state.store.signals(unseen_only).await?))
+    Ok(Json(state.store.signals(unseen_only, caller.client_filter()).await?))
 }
 
+/// Staff dismiss only their own clients' signals; anyone else's is answered as missing.
 async fn mark_signal_seen(
-    Writer(_): Writer,
+    Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    if state.store.mark_signal_seen(id, state.clock.now()).await? {
+    let assigned_to = caller.client_filter();
+    if state.store.mark_signal_seen(id, assigned_to, state.clock.now()).await? {
         Ok(Json(json!({ "id": id, "seen": true })))
+    } else if assigned_to.is_some() {
+        Err(ApiError::Hidden("signal"))
     } else {
         Err(ApiError::NotFound("signal"))
     }

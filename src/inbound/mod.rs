@@ -7,6 +7,7 @@ pub mod keywords;
 
 use jiff::SignedDuration;
 
+use crate::access::{Caller, client_access};
 use crate::domain::phone::{Masked, is_reply_address};
 use crate::domain::segments::fit_to_provider;
 use crate::domain::{ClientStatus, MessageKind};
@@ -385,10 +386,21 @@ impl InboundService {
             }
             StaffCommand::Relay { reference, text } => {
                 h.actions.push("relay");
-                let reachable =
-                    h.tx.client_by_id(reference)
-                        .await?
-                        .filter(|c| c.status != ClientStatus::OptedOut && c.phone_invalid_at.is_none());
+                let client = match h.tx.client_by_id(reference).await? {
+                    Some(client) if self.may_relay(h, member, &client).await? => Some(client),
+                    Some(_) => {
+                        tracing::warn!(
+                            staff_id = member.id,
+                            client_id = reference,
+                            "relay refused: not theirs to text"
+                        );
+                        None
+                    }
+                    None => None,
+                };
+                // One answer for a client who is not theirs, no client at all, and one who cannot be texted,
+                // so the answer tells nothing about a client they may not see.
+                let reachable = client.filter(|c| c.status != ClientStatus::OptedOut && c.phone_invalid_at.is_none());
                 match reachable {
                     Some(client) => {
                         let key = format!("relay:{}", h.tx.inbound_id);
@@ -458,6 +470,19 @@ impl InboundService {
         );
         h.tx.enqueue(&text).await?;
         Ok(())
+    }
+
+    /// The access rule of the API and the console, for a staff member texting `R <ref>`.
+    async fn may_relay(
+        &self,
+        h: &mut Handling<'_>,
+        member: &StaffMember,
+        client: &ClientRecord,
+    ) -> Result<bool, StoreError> {
+        let now = h.tx.now();
+        let escalations = h.tx.escalation_parties(client.id).await?;
+        let caller = Caller::staff_member(member.id);
+        Ok(client_access(&caller, client.assigned_staff_id, &escalations, now).may_relay())
     }
 
     async fn handle_unknown(&self, h: &mut Handling<'_>) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::access::{SERVICE_ACTOR, insert_escalation_audit};
 use super::inbound::{AckOutcome, acknowledge, reference};
 use super::{NewText, Result, Store, optional_instant, outbox::insert_text, unix};
+use crate::access::{EscalationParties, HANDLER_FOLLOW_UP};
 
 /// An open escalation whose next step is due.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -67,7 +68,8 @@ pub struct EscalationPage {
 #[derive(Debug, Clone, Serialize)]
 pub struct EscalationView {
     pub id: i64,
-    pub code: String,
+    /// `None` for callers who may not see reply codes (viewers).
+    pub code: Option<String>,
     pub client_id: Option<i64>,
     pub status: String,
     pub step: i64,
@@ -81,6 +83,12 @@ pub struct EscalationView {
     pub exhausted_at: Option<String>,
     pub exhausted_reason: Option<String>,
     pub events: Vec<EventView>,
+    /// For the access rule: who was paged, who took it, when it was resolved.
+    #[serde(skip)]
+    pub parties: EscalationParties,
+    /// The client's assigned peer, for the access rule.
+    #[serde(skip)]
+    pub assigned_staff_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +108,15 @@ pub struct NoticeView {
     pub reason: String,
     pub created_at: String,
     pub seen_at: Option<String>,
+}
+
+/// The filter of a follow-up list (notices, signals, tasks) by the client's assigned peer, with the
+/// parameter `$flag` saying whether to filter (0 or 1) and the next one the staff id.
+pub(super) fn assigned_to_filter(flag: usize) -> String {
+    format!(
+        "(${flag} = 0 OR client_id IN (SELECT id FROM clients WHERE assigned_staff_id = ${}))",
+        flag + 1
+    )
 }
 
 fn rfc3339(seconds: Option<i64>) -> Option<String> {
@@ -325,11 +342,14 @@ impl Store {
             i64,
             Option<i64>,
             Option<String>,
+            Option<i64>,
+            Option<i64>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, code, client_id, status, step, round, next_action_at, acknowledged_by, acknowledged_at, \
-             created_at, exhausted_at, exhausted_reason FROM escalations WHERE ($1 = '' OR status = $1) \
-             ORDER BY id DESC LIMIT 500",
+            "SELECT e.id, e.code, e.client_id, e.status, e.step, e.round, e.next_action_at, e.acknowledged_by, \
+             e.acknowledged_at, e.created_at, e.exhausted_at, e.exhausted_reason, e.resolved_at, c.assigned_staff_id \
+             FROM escalations e LEFT JOIN clients c ON c.id = e.client_id WHERE ($1 = '' OR e.status = $1) \
+             ORDER BY e.id DESC LIMIT 500",
         )
         .bind(status.unwrap_or(""))
         .fetch_all(&self.pool)
@@ -348,6 +368,8 @@ impl Store {
             created_at,
             exhausted_at,
             exhausted_reason,
+            resolved_at,
+            assigned_staff_id,
         ) in rows
         {
             type EventRow = (String, Option<i64>, Option<i64>, String, i64);
@@ -357,9 +379,18 @@ impl Store {
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
+            let parties = EscalationParties {
+                paged: events
+                    .iter()
+                    .filter(|(kind, ..)| kind == "page")
+                    .filter_map(|(_, staff_id, ..)| *staff_id)
+                    .collect(),
+                acknowledged_by,
+                resolved_at: optional_instant(resolved_at),
+            };
             views.push(EscalationView {
                 id,
-                code,
+                code: Some(code),
                 client_id,
                 status,
                 step,
@@ -380,18 +411,54 @@ impl Store {
                         at: rfc3339(Some(at)).unwrap_or_default(),
                     })
                     .collect(),
+                parties,
+                assigned_staff_id,
             });
         }
         Ok(views)
     }
 
-    pub async fn notices(&self, unseen_only: bool) -> Result<Vec<NoticeView>> {
-        type NoticeRow = (i64, Option<i64>, Option<i64>, String, i64, Option<i64>);
-        let rows: Vec<NoticeRow> = sqlx::query_as(
-            "SELECT id, client_id, staff_id, reason, created_at, seen_at FROM notices \
-             WHERE ($1 = 0 OR seen_at IS NULL) ORDER BY id DESC LIMIT 500",
+    /// The parties to escalation `id` and its client's assigned peer, for the access rule; `None` if there
+    /// is no such escalation.
+    pub async fn escalation_with_parties(&self, id: i64) -> Result<Option<(EscalationParties, Option<i64>)>> {
+        /// acknowledged_by, resolved_at, the client's assigned peer, and one staff member paged (a row per page)
+        type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.acknowledged_by, e.resolved_at, c.assigned_staff_id, ev.staff_id FROM escalations e \
+             LEFT JOIN clients c ON c.id = e.client_id \
+             LEFT JOIN escalation_events ev ON ev.escalation_id = e.id AND ev.kind = 'page' WHERE e.id = $1",
         )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(&(acknowledged_by, resolved_at, assigned_staff_id, _)) = rows.first() else {
+            return Ok(None);
+        };
+        let parties = EscalationParties {
+            paged: rows.iter().filter_map(|row| row.3).collect(),
+            acknowledged_by,
+            resolved_at: optional_instant(resolved_at),
+        };
+        Ok(Some((parties, assigned_staff_id)))
+    }
+
+    /// The parties to the escalations about `client_id` that can still give anyone access to the client.
+    pub async fn escalation_parties(&self, client_id: i64, now: Timestamp) -> Result<Vec<EscalationParties>> {
+        let mut conn = self.pool.acquire().await?;
+        escalation_parties(&mut conn, client_id, now).await
+    }
+
+    /// Concern notices, newest first; with `assigned_to`, only those about that staff member's clients.
+    pub async fn notices(&self, unseen_only: bool, assigned_to: Option<i64>) -> Result<Vec<NoticeView>> {
+        type NoticeRow = (i64, Option<i64>, Option<i64>, String, i64, Option<i64>);
+        let rows: Vec<NoticeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, client_id, staff_id, reason, created_at, seen_at FROM notices \
+             WHERE ($1 = 0 OR seen_at IS NULL) AND {} ORDER BY id DESC LIMIT 500",
+            assigned_to_filter(2)
+        )))
         .bind(i64::from(unseen_only))
+        .bind(i64::from(assigned_to.is_some()))
+        .bind(assigned_to.unwrap_or_default())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -407,20 +474,67 @@ impl Store {
             .collect())
     }
 
-    /// Marks a notice seen. Returns false if there is no such notice.
-    pub async fn mark_notice_seen(&self, id: i64, now: Timestamp) -> Result<bool> {
-        self.mark_seen("notices", id, now).await
+    /// Marks a notice seen. Returns false if there is no such notice (about one of `assigned_to`'s clients).
+    pub async fn mark_notice_seen(&self, id: i64, assigned_to: Option<i64>, now: Timestamp) -> Result<bool> {
+        self.mark_seen("notices", id, assigned_to, now).await
     }
 
-    /// Marks a row of a follow-up list (notices, signals) seen; seeing it again keeps the first time.
-    pub(super) async fn mark_seen(&self, table: &'static str, id: i64, now: Timestamp) -> Result<bool> {
+    /// Marks a row of a follow-up list (notices, signals) seen; seeing it again keeps the first time. With
+    /// `assigned_to`, only a row about one of that staff member's clients.
+    pub(super) async fn mark_seen(
+        &self,
+        table: &'static str,
+        id: i64,
+        assigned_to: Option<i64>,
+        now: Timestamp,
+    ) -> Result<bool> {
         let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE {table} SET seen_at = COALESCE(seen_at, $1) WHERE id = $2"
+            "UPDATE {table} SET seen_at = COALESCE(seen_at, $1) WHERE id = $2 AND {}",
+            assigned_to_filter(3)
         )))
         .bind(unix(now))
         .bind(id)
+        .bind(i64::from(assigned_to.is_some()))
+        .bind(assigned_to.unwrap_or_default())
         .execute(&self.writer)
         .await?;
         Ok(updated.rows_affected() == 1)
     }
+}
+
+/// The parties to the escalations about `client_id` that are open, or resolved so recently that their
+/// handler may still follow up; the rule itself is [`crate::access::escalation_access`].
+pub(super) async fn escalation_parties(
+    conn: &mut sqlx::AnyConnection,
+    client_id: i64,
+    now: Timestamp,
+) -> Result<Vec<EscalationParties>> {
+    /// escalation id, acknowledged_by, resolved_at, and one staff member paged (a row per page)
+    type PartyRow = (i64, Option<i64>, Option<i64>, Option<i64>);
+    let rows: Vec<PartyRow> = sqlx::query_as(
+        "SELECT e.id, e.acknowledged_by, e.resolved_at, ev.staff_id FROM escalations e \
+         LEFT JOIN escalation_events ev ON ev.escalation_id = e.id AND ev.kind = 'page' \
+         WHERE e.client_id = $1 AND (e.resolved_at IS NULL OR e.resolved_at > $2) ORDER BY e.id",
+    )
+    .bind(client_id)
+    .bind(unix(now - HANDLER_FOLLOW_UP))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut parties: Vec<(i64, EscalationParties)> = Vec::new();
+    for (id, acknowledged_by, resolved_at, paged) in rows {
+        if parties.last().is_none_or(|(last, _)| *last != id) {
+            parties.push((
+                id,
+                EscalationParties {
+                    paged: Vec::new(),
+                    acknowledged_by,
+                    resolved_at: optional_instant(resolved_at),
+                },
+            ));
+        }
+        if let (Some((_, escalation)), Some(staff_id)) = (parties.last_mut(), paged) {
+            escalation.paged.push(staff_id);
+        }
+    }
+    Ok(parties.into_iter().map(|(_, escalation)| escalation).collect())
 }

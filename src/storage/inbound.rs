@@ -230,6 +230,11 @@ impl InboundTx<'_> {
         Ok(row.map(ClientRecord::from))
     }
 
+    /// The parties to this client's escalations, for the access rule (see [`Store::escalation_parties`]).
+    pub async fn escalation_parties(&mut self, client_id: i64) -> Result<Vec<crate::access::EscalationParties>> {
+        super::escalations::escalation_parties(self.tx, client_id, self.now).await
+    }
+
     /// Texts of `kind` planned to `phone` within `window`, for rate-limiting automatic replies.
     pub async fn recent_replies(&mut self, phone: &str, kind: MessageKind, window: SignedDuration) -> Result<i64> {
         let count =

@@ -327,11 +327,16 @@ impl Store {
     }
 
     /// Open tasks for staff: reschedule requests and replies that could not be matched for sure.
-    pub async fn open_tasks(&self) -> Result<Vec<serde_json::Value>> {
+    /// Tasks not done yet, oldest first; with `assigned_to`, only those about that staff member's clients.
+    pub async fn open_tasks(&self, assigned_to: Option<i64>) -> Result<Vec<serde_json::Value>> {
         type TaskRow = (i64, Option<i64>, String, Option<i64>, String, i64);
-        let rows: Vec<TaskRow> = sqlx::query_as(
-            "SELECT id, client_id, kind, appointment_id, detail, created_at FROM tasks WHERE done_at IS NULL ORDER BY id",
-        )
+        let rows: Vec<TaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, client_id, kind, appointment_id, detail, created_at FROM tasks \
+             WHERE done_at IS NULL AND {} ORDER BY id",
+            super::escalations::assigned_to_filter(1)
+        )))
+        .bind(i64::from(assigned_to.is_some()))
+        .bind(assigned_to.unwrap_or_default())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows

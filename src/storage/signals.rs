@@ -156,13 +156,17 @@ impl Store {
         Ok(true)
     }
 
-    pub async fn signals(&self, unseen_only: bool) -> Result<Vec<SignalView>> {
+    /// Early-warning signals, newest first; with `assigned_to`, only those about that staff member's clients.
+    pub async fn signals(&self, unseen_only: bool, assigned_to: Option<i64>) -> Result<Vec<SignalView>> {
         type Row = (i64, i64, String, String, Option<i64>, i64, Option<i64>);
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, client_id, rule, reason, staff_id, created_at, seen_at FROM signals \
-             WHERE ($1 = 0 OR seen_at IS NULL) ORDER BY id DESC LIMIT 500",
-        )
+             WHERE ($1 = 0 OR seen_at IS NULL) AND {} ORDER BY id DESC LIMIT 500",
+            super::escalations::assigned_to_filter(2)
+        )))
         .bind(i64::from(unseen_only))
+        .bind(i64::from(assigned_to.is_some()))
+        .bind(assigned_to.unwrap_or_default())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -183,7 +187,7 @@ impl Store {
             .collect())
     }
 
-    pub async fn mark_signal_seen(&self, id: i64, now: Timestamp) -> Result<bool> {
-        self.mark_seen("signals", id, now).await
+    pub async fn mark_signal_seen(&self, id: i64, assigned_to: Option<i64>, now: Timestamp) -> Result<bool> {
+        self.mark_seen("signals", id, assigned_to, now).await
     }
 }

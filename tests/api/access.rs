@@ -40,8 +40,9 @@ fn ids(list: &Value) -> Vec<i64> {
 }
 
 on_both_backends! {
-    /// A staff token sees and changes only its own clients and cannot edit a schedule; a viewer cannot
-    /// write and sees no words; no token is a 401. Every refusal is a 403 in the audit log, with who and what.
+    /// A staff token sees and changes only its own clients (another's is a 404) and cannot edit a schedule;
+    /// a viewer cannot write and sees no words; no token is a 401. Every refusal is in the audit log as
+    /// denied, with who and what.
     async fn each_role_gets_exactly_its_rights(backend) {
         let app = spawn_app(&backend).await;
         let (jordan, maya, pat) = two_caseloads(&app).await;
@@ -72,7 +73,7 @@ on_both_backends! {
             ("POST", format!("/api/v1/clients/{maya}/pause")),
         ] {
             let (status, error) = app.call(Some(&staff), method, &path, None).await;
-            assert_eq!(status, 403, "{method} {path}: {error}");
+            assert_eq!(status, 404, "{method} {path}: another's client is answered as absent: {error}");
         }
         assert_eq!(app.call(Some(&staff), "POST", &format!("/api/v1/clients/{jordan}/pause"), None).await.0, 200);
         let (status, schedule) = app.call(Some(&staff), "GET", "/api/v1/schedules/caring_contacts", None).await;

@@ -22,5 +22,6 @@ mod risk_corpus;
 mod sandbox;
 mod scenarios;
 mod scheduling;
+mod scoping;
 mod sending;
 mod webhooks;
