@@ -5,8 +5,11 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use reqwest::header::COOKIE;
+use serde_json::{Value, json};
 use sqlx::AnyPool;
 
+use crate::console::{cookie_named, sign_in};
 use crate::helpers::*;
 use crate::mock_provider::AUTH_TOKEN;
 use crate::on_both_backends;
@@ -206,5 +209,116 @@ on_both_backends! {
             assert_eq!(post_forgery(&app, &genuine).await, 200, "{path}");
         }
         assert_ne!(footprint(&pool).await, before);
+    }
+}
+
+/// Markup an attacker would plant in any value a page shows: a script, an attribute break-out with an
+/// event handler, and a `javascript:` URL.
+const MARKUP: &str = r#"<script>alert(1)</script>"><img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a>"#;
+
+/// Markup short enough for a name: a script, and an attribute break-out with an event handler.
+const SCRIPT: &str = "<script>alert(1)</script>";
+const BREAK_OUT: &str = "\"><img src=x onerror=alert(1)>";
+
+/// Whether `page` carries any of [`MARKUP`]'s pieces as live markup rather than escaped text.
+fn live_markup(page: &str) -> Option<&'static str> {
+    [
+        "<script>alert",
+        "<img src=x",
+        "\"><img",
+        "onerror=alert(1)>",
+        "href=\"javascript:",
+        "<a href=\"javascript",
+    ]
+    .into_iter()
+    .find(|piece| page.contains(piece))
+}
+
+/// A console session cookie for `token`.
+async fn console_cookie(app: &TestApp, token: &str) -> String {
+    let http = crate::console::no_redirects();
+    let signed_in = sign_in(&app.address, &http, token).await;
+    assert_eq!(signed_in.status(), 303);
+    let session = cookie_named(&signed_in, "tether_session").unwrap();
+    session.split(';').next().unwrap().to_owned()
+}
+
+on_both_backends! {
+    /// The markup planted in a client's name and consent source, a staff member's and a rotation's name, a
+    /// template's body, an escalation note and a client's text comes back escaped on every console page that
+    /// shows it, and never as markup on any of the eight pages that show stored values.
+    async fn markup_in_every_shown_value_is_escaped_on_every_console_page(backend) {
+        let app = spawn_app(&backend).await;
+        let created = app
+            .post(
+                "/api/v1/clients",
+                json!({
+                    "phone": CLIENT_PHONE, "first_name": BREAK_OUT, "language": "en", "timezone": "America/New_York",
+                    "consented_at": "2026-03-06T18:00:00Z", "consent_source": MARKUP,
+                }),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+        let client = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        app.enroll(client, "caring_contacts", "2026-03-06T15:00:00-05:00").await;
+        let staff = app.create_staff(SCRIPT, "+14155550171").await;
+        let rotation = app
+            .post(
+                "/api/v1/rotations",
+                json!({"name": MARKUP, "timezone": "America/New_York", "shift_hours": 24, "handoff_time": "08:00",
+                       "start_date": "2026-03-01", "members": [staff]}),
+            )
+            .await;
+        assert_eq!(rotation.status(), 201, "{}", rotation.text().await.unwrap());
+        let policy = json!({"steps": [{"target": {"rotation": 1}, "delay_minutes": 10}], "repeat": 0});
+        assert_eq!(app.put("/api/v1/escalation-policy", policy).await.status(), 200);
+        let template = app
+            .put("/api/v1/templates/en/caring/first", json!({"body": format!("Hi {{{{ first_name }}}} {MARKUP}")}))
+            .await;
+        assert_eq!(template.status(), 200, "{}", template.text().await.unwrap());
+        assert_eq!(app.text_in(CLIENT_PHONE, &format!("I want to die {MARKUP}")).await, 200);
+        app.scheduler.tick().await.unwrap();
+        let escalations: Value = app.get("/api/v1/escalations").await.json().await.unwrap();
+        let escalation = escalations.as_array().map_or(&escalations["escalations"][0], |list| &list[0])["id"]
+            .as_i64()
+            .unwrap();
+        let note = app
+            .post(&format!("/api/v1/escalations/{escalation}/notes"), json!({ "text": MARKUP }))
+            .await;
+        assert_eq!(note.status(), 201, "{}", note.text().await.unwrap());
+
+        let cookie = console_cookie(&app, ADMIN_TOKEN).await;
+        let pages = [
+            "/console/clients".to_owned(),
+            format!("/console/clients/{client}"),
+            "/console/schedules".to_owned(),
+            "/console/schedules/caring_contacts".to_owned(),
+            "/console/templates".to_owned(),
+            "/console/escalations".to_owned(),
+            "/console/on-call".to_owned(),
+            "/console/dashboard".to_owned(),
+        ];
+        let mut showing = Vec::new();
+        for path in &pages {
+            let response = app
+                .http
+                .get(format!("{}{path}", app.address))
+                .header(COOKIE, &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let page = response.text().await.unwrap();
+            assert_eq!(live_markup(&page), None, "{path} shows planted markup live");
+            if ["&lt;script&gt;alert(1)", "&lt;img src=x"].iter().any(|escaped| page.contains(escaped)) {
+                showing.push(path.as_str());
+            }
+        }
+        let client_page = format!("/console/clients/{client}");
+        assert_eq!(
+            showing,
+            ["/console/clients", client_page.as_str(), "/console/templates", "/console/escalations", "/console/on-call"],
+            "the planted values are on the pages that show them, escaped"
+        );
     }
 }
