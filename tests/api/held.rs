@@ -11,7 +11,7 @@ use sqlx::AnyPool;
 
 use crate::console::{cookie_named, sign_in};
 use crate::helpers::*;
-use crate::mock_provider::AUTH_TOKEN;
+use crate::mock_provider::{AUTH_TOKEN, MockProvider};
 use crate::on_both_backends;
 
 const CLIENT_PHONE: &str = "+14155550142";
@@ -402,5 +402,107 @@ on_both_backends! {
             without_audit(before),
             "no catalog version or other row was written"
         );
+    }
+}
+
+/// Every phone number in the log test shares these digits, so any number logged in any form is found.
+const LOGGED_DIGITS: &str = "415555";
+
+on_both_backends! {
+    /// The real binary at its default log level (INFO), through enrolment, a crisis text that pages on-call
+    /// staff, a relay from staff and a STOP: no phone number and no message's words reach the log.
+    async fn the_log_at_info_carries_no_phone_number_and_no_words(backend) {
+        let mock = MockProvider::start().await.unwrap();
+        let database = TestDatabase::create(&backend).await;
+        let log_dir = tempfile::tempdir().unwrap();
+        let log_path = log_dir.path().join("tether.log");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let address = format!("http://127.0.0.1:{port}");
+        let mut service = tether(&["serve"])
+            .env("DATABASE_URL", &database.url)
+            .env("TETHER_BIND", format!("127.0.0.1:{port}"))
+            .env("TETHER_PUBLIC_URL", PUBLIC_URL)
+            .env("TETHER_TEMPLATES_DIR", shipped_templates())
+            .env("TETHER_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("TWILIO_ACCOUNT_SID", crate::mock_provider::ACCOUNT_SID)
+            .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+            .env("TWILIO_FROM", crate::mock_provider::FROM)
+            .env("TWILIO_API_BASE", &mock.base_url)
+            .env("TETHER_SEND_RATE_PER_SECOND", "0")
+            .env_remove("RUST_LOG")
+            .stdout(std::fs::File::create(&log_path).unwrap())
+            .stderr(std::fs::File::options().append(true).open(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        let mut up = false;
+        for _ in 0..200 {
+            if http.get(format!("{address}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "the service answered /healthz");
+        let call = |path: &str, body: Value| {
+            http.post(format!("{address}{path}")).bearer_auth(ADMIN_TOKEN).json(&body).send()
+        };
+        let staff_phone = "+14155550161";
+        let created = call("/api/v1/staff", json!({"name": "Primary", "phone": staff_phone})).await.unwrap();
+        assert_eq!(created.status(), 201);
+        let rotation = call(
+            "/api/v1/rotations",
+            json!({"name": "primary", "timezone": "America/New_York", "shift_hours": 24, "handoff_time": "08:00",
+                   "start_date": "2026-01-01", "members": [1]}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(rotation.status(), 201);
+        let policy = http
+            .put(format!("{address}/api/v1/escalation-policy"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({"steps": [{"target": {"rotation": 1}, "delay_minutes": 10}], "repeat": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(policy.status(), 200);
+        let consented_at = jiff::Timestamp::now().to_string();
+        let created = call(
+            "/api/v1/clients",
+            json!({"phone": CLIENT_PHONE, "first_name": "Jordan", "language": "en", "timezone": "America/New_York",
+                   "consented_at": consented_at, "consent_source": "discharge form v2"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(created.status(), 201);
+        let client = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let enrolled = call(
+            &format!("/api/v1/clients/{client}/enrollments"),
+            json!({"schedule": "caring_contacts", "discharged_at": consented_at}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(enrolled.status(), 201);
+
+        let crisis = "I want to die tonight, the pills are on the table";
+        assert_eq!(mock.send_inbound(&address, PUBLIC_URL, CLIENT_PHONE, crisis).await.unwrap(), 200);
+        let paged = mock.wait_for_accepted(2, std::time::Duration::from_secs(30)).await;
+        assert!(paged.is_some_and(|texts| texts.iter().any(|t| t.to == staff_phone)), "staff were paged");
+        let relay = format!("R {client} Sitting with you on the phone in five minutes");
+        assert_eq!(mock.send_inbound(&address, PUBLIC_URL, staff_phone, &relay).await.unwrap(), 200);
+        assert_eq!(mock.send_inbound(&address, PUBLIC_URL, CLIENT_PHONE, "STOP").await.unwrap(), 200);
+        let relayed = mock.wait_for_accepted(4, std::time::Duration::from_secs(30)).await;
+        assert!(relayed.is_some(), "the relay and the opt-out answer went out: {:?}", mock.accepted());
+        service.kill().unwrap();
+        service.wait().unwrap();
+
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        assert!(log.lines().count() >= 3, "the service logged at info: {log}");
+        for line in log.lines() {
+            assert!(!line.contains(LOGGED_DIGITS), "a phone number in the log: {line}");
+            for words in ["want to die", "pills", "Sitting with you", "Jordan"] {
+                assert!(!line.contains(words), "a message's words in the log: {line}");
+            }
+        }
     }
 }
