@@ -506,3 +506,44 @@ on_both_backends! {
         }
     }
 }
+
+/// A provider that takes every request and answers with a body that is not the JSON it promised.
+async fn garbling_provider(status: u16, body: &'static str) -> String {
+    let answer = move || async move {
+        (
+            axum::http::StatusCode::from_u16(status).unwrap(),
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+    };
+    let router = axum::Router::new().fallback(answer);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+on_both_backends! {
+    /// A provider answering malformed JSON never fails a dispatcher pass nor takes the service down. As an
+    /// error (5xx, 429) the text waits for another attempt; as an acceptance (201) the provider may have taken
+    /// it, so it is recorded as failed rather than sent a second time.
+    async fn malformed_json_from_the_provider_loses_no_text(backend) {
+        for (status, body, outcome) in [
+            (201, r#"{"sid": "SM12"#, "failed"),
+            (500, "<html>Bad gateway</html>", "pending"),
+            (429, "", "pending"),
+        ] {
+            let base = garbling_provider(status, body).await;
+            let app = spawn_app_with(&backend, |settings| settings.twilio.api_base = base.clone()).await;
+            let now = app.clock.now();
+            let text = due_text("garbled:1".to_owned(), CLIENT_PHONE.to_owned(), now);
+            app.store.enqueue_many(&[text], now).await.unwrap();
+            app.scheduler.tick().await.unwrap();
+            let pool = app.database_pool().await;
+            let text: (String, i64, Option<String>) =
+                sqlx::query_as("SELECT status, attempts, provider_sid FROM outbox").fetch_one(&pool).await.unwrap();
+            assert_eq!(text, (outcome.to_owned(), 1, None), "provider answered {status} {body}");
+            assert_eq!(app.get("/healthz").await.status(), 200);
+        }
+    }
+}
