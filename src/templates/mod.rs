@@ -139,6 +139,12 @@ pub struct Program {
     pub blocked_terms: Vec<String>,
 }
 
+/// Template engine steps one render may take: a text's template needs a few hundred, while two nested
+/// `range(10000)` loops would take 10 s and 420 MB (docs/templates.md).
+pub const RENDER_FUEL: u64 = 100_000;
+/// The most a render may write: ten times Twilio's 1,600-character limit in the widest UTF-8.
+pub const MAX_RENDERED_BYTES: usize = 16 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("no template `{template}` in language `{language}`")]
@@ -149,6 +155,31 @@ pub enum RenderError {
         #[source]
         source: minijinja::Error,
     },
+    #[error("template `{template}` writes more than {MAX_RENDERED_BYTES} bytes; a text is at most 1,600 characters")]
+    TooLong { template: String },
+}
+
+/// A rendered text that refuses to grow past [`MAX_RENDERED_BYTES`], so a runaway template stops early
+/// instead of filling memory.
+#[derive(Default)]
+struct CappedOutput {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for CappedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDERED_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the rendered text is too long"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Catalog {
@@ -204,15 +235,24 @@ impl Catalog {
             template: template.to_owned(),
             language: language.to_owned(),
         })?;
-        compiled
-            .render(minijinja::context! {
+        let mut output = CappedOutput::default();
+        let rendered = compiled.render_captured_to(
+            minijinja::context! {
                 program_name => &self.program.program_name,
                 ..context
-            })
-            .map_err(|source| RenderError::Failed {
+            },
+            &mut output,
+        );
+        match rendered {
+            Ok(_) => Ok(String::from_utf8_lossy(&output.bytes).into_owned()),
+            Err(_) if output.overflowed => Err(RenderError::TooLong {
+                template: template.to_owned(),
+            }),
+            Err(source) => Err(RenderError::Failed {
                 template: template.to_owned(),
                 source,
-            })
+            }),
+        }
     }
 }
 
