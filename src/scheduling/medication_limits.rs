@@ -251,3 +251,97 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::scheduling::test_time::local;
+
+    /// One cron field: `*`, a value, a range, a step or a list, some of them out of range.
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("*".to_owned()),
+            (0u32..70).prop_map(|n| n.to_string()),
+            (0u32..70, 0u32..70).prop_map(|(a, b)| format!("{a}-{b}")),
+            (1u32..30).prop_map(|n| format!("*/{n}")),
+            prop::collection::vec(0u32..70, 1..5).prop_map(|v| v
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")),
+            "[A-Z?LW#0-9]{1,4}",
+        ]
+    }
+
+    /// Five fields, mostly shaped like real medication times (a minute, a few hours) so that many are
+    /// accepted, the rest anything.
+    fn pattern() -> impl Strategy<Value = String> {
+        let minute = prop_oneof![3 => (0u32..60).prop_map(|n| n.to_string()), 1 => field()];
+        let hour = prop_oneof![
+            2 => prop::collection::vec(0u32..24, 1..8)
+                .prop_map(|v| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
+            1 => (1u32..12).prop_map(|n| format!("*/{n}")),
+            1 => field(),
+        ];
+        let calendar = || prop_oneof![3 => Just("*".to_owned()), 1 => field()];
+        (minute, hour, calendar(), calendar(), calendar())
+            .prop_map(|(m, h, dom, month, dow)| format!("{m} {h} {dom} {month} {dow}"))
+    }
+
+    fn zone() -> impl Strategy<Value = TimeZone> {
+        prop::sample::select(vec![
+            "America/New_York",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+            "UTC",
+        ])
+        .prop_map(|name| TimeZone::get(name).expect("bundled zone"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Arbitrary text never panics the parser or the check.
+        #[test]
+        fn any_text_is_parsed_or_refused_without_panicking(text in "\\PC{0,40}") {
+            if let Ok(recurrence) = text.parse::<Recurrence>() {
+                let _ = check_pattern(&recurrence, &TimeZone::UTC, &QuietHours::default(), true,
+                    &MedicationLimits::default(), local("2026-03-06T12:00"));
+            }
+        }
+
+        /// A pattern the check accepts keeps the limits over its real firings, checked here on their own
+        /// across both changes of clock of 2026.
+        #[test]
+        fn accepted_patterns_keep_the_limits(
+            text in pattern(),
+            zone in zone(),
+            night_ok in any::<bool>(),
+        ) {
+            let Ok(recurrence) = text.parse::<Recurrence>() else { return Ok(()) };
+            let now: Timestamp = "2026-03-01T00:00:00Z".parse().expect("instant");
+            let limits = MedicationLimits::default();
+            let quiet = QuietHours::default();
+            let Ok(first) = check_pattern(&recurrence, &zone, &quiet, night_ok, &limits, now) else { return Ok(()) };
+            prop_assert!(first <= now + HORIZON);
+            let mut per_day: std::collections::BTreeMap<Date, u32> = std::collections::BTreeMap::new();
+            let mut at = first;
+            let mut previous: Option<Timestamp> = None;
+            while at <= now + SignedDuration::from_hours(300 * 24) {
+                let local = at.to_zoned_datetime(zone.clone());
+                prop_assert!(night_ok || !quiet.contains(local.time()), "{local} is in quiet hours");
+                *per_day.entry(local.date()).or_default() += 1;
+                if let Some(before) = previous {
+                    prop_assert!(at.duration_since(before) >= limits.min_gap, "{before} then {at}");
+                }
+                previous = Some(at);
+                let Some(next) = recurrence.next_after(at, &zone) else { break };
+                at = next;
+            }
+            prop_assert!(per_day.values().all(|&count| count <= limits.max_per_day), "{per_day:?}");
+        }
+    }
+}

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use jiff::SignedDuration;
-use minijinja::{Environment, UndefinedBehavior};
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
     Catalog, CatalogError, MessageContext, Problem, Program, REMINDER_TEMPLATES, RENDER_FUEL, REQUIRED_TEMPLATES,
-    ReminderContext, STAFF_TEMPLATES, Severity, StaffContext, template_key,
+    ReminderContext, STAFF_TEMPLATES, Severity, StaffContext, bounded_environment, template_key,
 };
 use crate::domain::{MessageKind, segments};
 use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
@@ -41,9 +40,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
     };
     check_program(&program, &program_path, &mut problems);
 
-    let mut templates = Environment::new();
-    templates.set_undefined_behavior(UndefinedBehavior::Strict);
-    templates.set_fuel(Some(RENDER_FUEL));
+    let mut templates = bounded_environment();
     let mut names_by_language: BTreeMap<String, BTreeMap<String, PathBuf>> = BTreeMap::new();
     for language in &program.languages {
         let language_dir = dir.join("sms").join(language);

@@ -235,24 +235,41 @@ impl Catalog {
             template: template.to_owned(),
             language: language.to_owned(),
         })?;
-        let mut output = CappedOutput::default();
-        let rendered = compiled.render_captured_to(
+        render_capped(
+            template,
+            &compiled,
             minijinja::context! {
                 program_name => &self.program.program_name,
                 ..context
             },
-            &mut output,
-        );
-        match rendered {
-            Ok(_) => Ok(String::from_utf8_lossy(&output.bytes).into_owned()),
-            Err(_) if output.overflowed => Err(RenderError::TooLong {
-                template: template.to_owned(),
-            }),
-            Err(source) => Err(RenderError::Failed {
-                template: template.to_owned(),
-                source,
-            }),
-        }
+        )
+    }
+}
+
+/// An environment whose every render is bounded by [`RENDER_FUEL`], failing on undefined variables.
+pub(crate) fn bounded_environment() -> minijinja::Environment<'static> {
+    let mut templates = minijinja::Environment::new();
+    templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    templates.set_fuel(Some(RENDER_FUEL));
+    templates
+}
+
+/// Renders `compiled` (named `template` in errors) into a buffer capped at [`MAX_RENDERED_BYTES`].
+pub(crate) fn render_capped(
+    template: &str,
+    compiled: &minijinja::Template<'_, '_>,
+    context: minijinja::Value,
+) -> Result<String, RenderError> {
+    let mut output = CappedOutput::default();
+    match compiled.render_captured_to(context, &mut output) {
+        Ok(_) => Ok(String::from_utf8_lossy(&output.bytes).into_owned()),
+        Err(_) if output.overflowed => Err(RenderError::TooLong {
+            template: template.to_owned(),
+        }),
+        Err(source) => Err(RenderError::Failed {
+            template: template.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -301,5 +318,47 @@ impl fmt::Display for ProblemList<'_> {
             writeln!(f, "{problem}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Template text from pieces that make loops, repetition, conditions and output, nested any way, and
+    /// some arbitrary text between them.
+    fn template_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            (0u32..100_000).prop_map(|n| format!("{{% for i in range({n}) %}}")),
+            Just("{% endfor %}".to_owned()),
+            (0u32..1_000_000).prop_map(|n| format!("{{{{ 'ab' * {n} }}}}")),
+            Just("{{ first_name }}".to_owned()),
+            Just("{{ i }}".to_owned()),
+            Just("{% if first_name %}".to_owned()),
+            Just("{% endif %}".to_owned()),
+            Just("{{ nickname }}".to_owned()),
+            "\\PC{0,12}",
+        ];
+        prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever an admin types, checking it never panics, and a render either fails with a reason or
+        /// writes at most the cap, within the fuel.
+        #[test]
+        fn any_template_text_renders_within_the_budget_or_is_refused(text in template_text()) {
+            let mut environment = bounded_environment();
+            if environment.add_template_owned("edited", text).is_ok() {
+                let compiled = environment.get_template("edited").expect("just added");
+                let context = minijinja::context! { first_name => "Alexandria", program_name => "Care Team" };
+                if let Ok(body) = render_capped("edited", &compiled, context) {
+                    prop_assert!(body.len() <= MAX_RENDERED_BYTES);
+                }
+            }
+        }
     }
 }
