@@ -336,3 +336,44 @@ on_both_backends! {
         );
     }
 }
+
+on_both_backends! {
+    /// Medication reminders stored before migration 0009 were promised at their time, night or not: they
+    /// migrate with `night_ok = 1`, while a new row's default is 0.
+    async fn medication_reminders_from_before_night_ok_keep_their_time(backend) {
+        let database = TestDatabase::create(&backend).await;
+        let folder = match backend {
+            TestBackend::Sqlite => "migrations/sqlite",
+            TestBackend::Postgres(_) => "migrations/postgres",
+        };
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let mut before_0009 = sqlx::migrate::Migrator::new(folder).await.unwrap();
+        before_0009.migrations = before_0009.migrations.iter().filter(|m| m.version < 9).cloned().collect::<Vec<_>>().into();
+        // Creates the SQLite file; migrates nothing.
+        let store = tether::storage::Store::connect(&database.url).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
+        before_0009.run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO clients (phone, first_name, language, timezone, created_at, updated_at) VALUES ($1, 'Jordan', 'en', 'America/New_York', 1, 1)")
+            .bind(JORDAN)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO medications (client_id, schedule, consented_at, consent_source, created_at, updated_at) VALUES (1, '0 22 * * *', 1, 'form', 1, 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+
+        store.migrate().await.unwrap();
+        sqlx::query("INSERT INTO medications (client_id, schedule, consented_at, consent_source, created_at, updated_at) VALUES (1, '0 9 * * *', 1, 'form', 1, 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let night_ok: Vec<(String, i64)> = sqlx::query_as("SELECT schedule, night_ok FROM medications ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(night_ok, [("0 22 * * *".to_owned(), 1), ("0 9 * * *".to_owned(), 0)]);
+        pool.close().await;
+    }
+}
