@@ -140,6 +140,7 @@ impl Application {
             inbound,
             verify_signatures,
             quiet_hours: settings.quiet_hours,
+            medication_limits: settings.medication_limits(),
             appointment_reminders: settings.appointment_reminders.0.clone(),
             admin_token: settings.admin_token.clone(),
             webhook_key: settings.twilio.auth_token.clone(),

@@ -16,6 +16,9 @@ use crate::templates::{self, Catalog, CatalogError, CatalogFiles, Problem, Sever
 
 /// Enrolments moved onto a new schedule version per transaction.
 const REPLAN_BATCH: i64 = 500;
+/// How long checking an edited catalog may take. Every render is bounded by fuel already; this bounds the
+/// rest (the files written to a scratch folder, the risk rules compiled) so an edit never holds a request.
+const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -26,6 +29,9 @@ pub enum SaveError {
     Stale { expected: i64, latest: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The check of the edited files stopped without an answer (it panicked).
+    #[error("checking the catalog failed: {0}")]
+    Check(#[from] tokio::task::JoinError),
 }
 
 /// What a save did.
@@ -117,7 +123,7 @@ impl CatalogService {
     /// Checks `files` as a whole and saves them as the version after `based_on`; then puts it in use and
     /// moves active enrolments of every edited schedule onto it. Nothing is written unless all of it is valid.
     pub async fn save(&self, based_on: i64, files: &CatalogFiles, by: &str, summary: &str) -> Result<Saved, SaveError> {
-        let loaded = templates::load_files(files)?;
+        let loaded = check_off_runtime(files.clone()).await?;
         let previous = self.current_catalog_of(based_on).await?;
         let edited = edited_schedules(&previous, &loaded.catalog)?;
         check_schedules_in_use(&self.store, &loaded.catalog).await?;
@@ -223,6 +229,24 @@ impl CatalogService {
                 Ok(false)
             }
         }
+    }
+}
+
+/// Loads and checks `files` on a blocking thread: an admin's template runs the template engine, which must
+/// not hold up the async runtime that answers `/healthz` and webhooks.
+async fn check_off_runtime(files: CatalogFiles) -> Result<templates::Loaded, SaveError> {
+    let check = tokio::task::spawn_blocking(move || templates::load_files(&files));
+    match tokio::time::timeout(CHECK_TIMEOUT, check).await {
+        Ok(loaded) => Ok(loaded??),
+        Err(_) => Err(SaveError::Invalid(CatalogError(vec![Problem {
+            path: PathBuf::from("sms"),
+            line: None,
+            severity: Severity::Error,
+            message: format!(
+                "took more than {} s to check; simplify the templates",
+                CHECK_TIMEOUT.as_secs()
+            ),
+        }]))),
     }
 }
 

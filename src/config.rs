@@ -13,6 +13,7 @@ use crate::inbound::InboundSettings;
 use crate::outbox::{DispatchSettings, LivenessSettings};
 use crate::provider::{Provider, Sender, TwilioClient, TwilioCredentials};
 use crate::scheduling::QuietHours;
+use crate::scheduling::medication_limits::MedicationLimits;
 use crate::signals::Thresholds;
 use crate::telemetry::LogFormat;
 
@@ -54,6 +55,14 @@ pub struct Settings {
     /// Early warning: medication reminders in a row with no TAKEN.
     #[arg(long, env = "TETHER_SIGNAL_MISSED_DOSES", default_value_t = 3)]
     pub signal_missed_doses: u32,
+
+    /// Most medication reminders one pattern may send on a client's day.
+    #[arg(long, env = "TETHER_MEDICATION_MAX_PER_DAY", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=48))]
+    pub medication_max_per_day: u32,
+
+    /// Fewest minutes between two reminders of one medication pattern, changes of clock included.
+    #[arg(long, env = "TETHER_MEDICATION_MIN_GAP_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub medication_min_gap_minutes: u32,
 
     /// Log output: pretty for a terminal, json for a log pipeline.
     #[arg(long, env = "TETHER_LOG_FORMAT", value_enum, default_value = "pretty")]
@@ -184,6 +193,8 @@ impl Settings {
             fallback_page_to: FallbackNumbers::default(),
             signal_silent_after: 3,
             signal_missed_doses: 3,
+            medication_max_per_day: 6,
+            medication_min_gap_minutes: 60,
             reply_to_unknown: true,
             insecure_skip_webhook_signature: false,
             twilio: TwilioSettings {
@@ -272,6 +283,13 @@ impl Settings {
         Thresholds {
             silent_after: i64::from(self.signal_silent_after.max(1)),
             missed_doses: i64::from(self.signal_missed_doses.max(1)),
+        }
+    }
+
+    pub fn medication_limits(&self) -> MedicationLimits {
+        MedicationLimits {
+            max_per_day: self.medication_max_per_day,
+            min_gap: SignedDuration::from_mins(i64::from(self.medication_min_gap_minutes)),
         }
     }
 

@@ -131,6 +131,7 @@ fn save_error(err: SaveError) -> ApiError {
         }
         SaveError::Stale { .. } => ApiError::Conflict(FieldError::new("version", err.to_string())),
         SaveError::Store(err) => err.into(),
+        SaveError::Check(err) => ApiError::Internal(err.into()),
     }
 }
 

@@ -48,6 +48,8 @@ pub struct AppState {
     /// False only when explicitly configured for local trials with the log provider.
     pub verify_signatures: bool,
     pub quiet_hours: QuietHours,
+    /// What a medication reminder pattern may ask for.
+    pub medication_limits: crate::scheduling::medication_limits::MedicationLimits,
     /// How long before an appointment its reminders go.
     pub appointment_reminders: Vec<jiff::SignedDuration>,
     /// The bootstrap admin token (`TETHER_ADMIN_TOKEN`), beside the tokens in the database.

@@ -16,6 +16,7 @@ use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::parse_instant;
 use crate::domain::{ClientStatus, ConsentSource, FieldError};
+use crate::scheduling::medication_limits::check_pattern;
 use crate::scheduling::recurrence::Recurrence;
 use crate::scheduling::reminders::{describe_when, reminder_times};
 use crate::storage::{AppointmentView, ClientRecord, NewMedication, ReminderDraft, SignalView};
@@ -200,6 +201,10 @@ struct MedicationInput {
     consented_at: Option<String>,
     #[serde(default)]
     consent_source: Option<String>,
+    /// The client's explicit consent to reminders inside quiet hours; without it such a pattern is refused,
+    /// never moved.
+    #[serde(default)]
+    night_ok: bool,
 }
 
 async fn create_medication(
@@ -246,14 +251,23 @@ async fn create_medication(
     }
     let client = reachable_client(&state, &caller, client_id).await?;
     let zone = jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ApiError::Internal(err.into()))?;
-    let first_at = recurrence.next_after(now, &zone);
+    let first_at = check_pattern(
+        &recurrence,
+        &zone,
+        &state.quiet_hours,
+        input.night_ok,
+        &state.medication_limits,
+        now,
+    )
+    .map_err(|refusal| invalid("schedule", format!("`{}` {refusal}", recurrence.as_str())))?;
     let medication = NewMedication {
         client_id,
         schedule: recurrence.as_str().to_owned(),
         phrase: phrase.map(str::to_owned),
         consented_at,
         consent_source: consent_source.as_str().to_owned(),
-        first_at,
+        night_ok: input.night_ok,
+        first_at: Some(first_at),
     };
     let id = state.store.insert_medication(&medication, now).await?;
     state.scheduler.nudge();
@@ -261,7 +275,7 @@ async fn create_medication(
         StatusCode::CREATED,
         Json(json!({
             "id": id, "client_id": client_id, "schedule": medication.schedule, "describes": recurrence.describe(),
-            "first_at": first_at.map(|t| t.to_string()),
+            "night_ok": medication.night_ok, "first_at": first_at.to_string(),
         })),
     ))
 }

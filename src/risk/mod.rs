@@ -587,3 +587,30 @@ mod lexicon_table {
         assert!(!own.someone_else, "{own:?}");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any Unicode, far past a text's length, is read without panicking, and only its first
+        /// `MAX_CHARS` characters count: the cost of a text is bounded whatever is sent.
+        #[test]
+        fn any_text_is_read_and_only_its_first_characters_count(
+            head in "\\PC{0,200}",
+            filler in prop::sample::select(vec!["kill myself ", "\u{1F48A}", "a", " ", ".", "\u{0301}"]),
+            tail in "\\PC{0,200}",
+        ) {
+            static CLASSIFIER: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
+            let classifier = CLASSIFIER.get_or_init(lexicon_table::classifier);
+            let text = format!("{head}{}{tail}", filler.repeat(MAX_CHARS));
+            let whole = classifier.assess(&text);
+            let read = classifier.assess(&text.chars().take(MAX_CHARS).collect::<String>());
+            prop_assert_eq!(whole, read);
+        }
+    }
+}

@@ -259,3 +259,29 @@ mod tests {
         assert_eq!(words("line one\nline two"), ["line", "one", ".", "line", "two"]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any Unicode splits into at most one token per character (after lowercasing), none of them empty
+        /// and none wider than the text.
+        #[test]
+        fn any_text_splits_into_bounded_tokens(text in "\\PC{0,300}") {
+            let folded = text.chars().flat_map(char::to_lowercase).count();
+            let tokens = tokenize(&text);
+            prop_assert!(tokens.len() <= folded);
+            for token in &tokens {
+                prop_assert!(token.text.chars().count() <= folded);
+                if matches!(token.kind, TokenKind::Word | TokenKind::Number | TokenKind::Emoji) {
+                    prop_assert!(!token.text.is_empty(), "{tokens:?}");
+                }
+            }
+        }
+    }
+}

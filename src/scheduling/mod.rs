@@ -3,6 +3,7 @@
 
 pub mod cadence;
 pub mod clock;
+pub mod medication_limits;
 pub mod planner;
 pub mod quiet_hours;
 pub mod recurrence;

@@ -1,9 +1,14 @@
 //! Recurring reminders from cron patterns (medication times), evaluated in the client's own time zone.
 //!
-//! croner matches the pattern; this module gives it jiff's zone rules through croner's `CronDateTime`
-//! trait, so a daily 02:30 fires once on the spring-forward day (at 03:00, when the clock shows the first
-//! minute after the gap) and a daily 01:30 fires once on the fall-back day (the first 01:30). The `cron`
-//! crate gets both wrong (rust-stack.md §4).
+//! croner searches the wall clock only (a time zone never enters its walk); this module then places the
+//! wall-clock time it found on the time line with jiff's zone rules. So every firing is one wall-clock time
+//! sent once:
+//! - in a fall-back fold the earlier instant is the firing and the repeated one is never a firing, for any
+//!   pattern. croner's own zoned search treats a pattern with more than one hour or minute as an interval job
+//!   that runs on both instants of a repeated time, so `30 1,3 * * *` in New York sent 01:30 twice on
+//!   1 November 2026 (docs/medication-reminders.md);
+//! - a time inside a spring-forward gap is sent once, at the first instant after the gap (a daily 02:30 goes
+//!   at 03:00 that night), for any pattern; croner's zoned search dropped it for interval patterns.
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -11,7 +16,7 @@ use std::str::FromStr;
 use croner::errors::CronError;
 use croner::{CivilDate, CivilDateTime, CivilTime, Cron, CronDateTime, Resolution, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
-use jiff::{SignedDuration, Timestamp, ZonedDateTime, civil::DateTime};
+use jiff::{SignedDuration, Timestamp, civil::DateTime};
 
 /// A validated 5-field cron pattern (`minute hour day-of-month month day-of-week`), like `30 8 * * *`.
 #[derive(Debug, Clone)]
@@ -34,14 +39,25 @@ impl FromStr for Recurrence {
     }
 }
 
+/// The most wall-clock matches that can fall behind `after` in a row: every minute of the longest fold
+/// (an hour) that has already been sent once, and the match that ends it.
+const MAX_MATCHES_BEHIND: usize = 61;
+
 impl Recurrence {
-    /// The first occurrence strictly after `after`, in `zone`.
+    /// The first firing strictly after `after`, in `zone`.
     pub fn next_after(&self, after: Timestamp, zone: &TimeZone) -> Option<Timestamp> {
-        let start = Local(after.to_zoned_datetime(zone.clone()));
-        self.pattern
-            .find_next_occurrence(&start, false)
-            .ok()
-            .map(|found| found.0.timestamp())
+        let mut wall = WallClock(after.to_zoned_datetime(zone.clone()).datetime());
+        for _ in 0..MAX_MATCHES_BEHIND {
+            let found = self.pattern.find_next_occurrence(&wall, false).ok()?;
+            let at = place_on_time_line(found.0, zone)?;
+            // Only in the repeated half of a fold is a wall-clock time ahead of `after` already past: its
+            // firing was the earlier instant, so the search goes on from that wall-clock time.
+            if at > after {
+                return Some(at);
+            }
+            wall = found;
+        }
+        None
     }
 
     /// The pattern in words, like "At 08:30", for previews.
@@ -54,9 +70,29 @@ impl Recurrence {
     }
 }
 
-/// jiff 1.0's zoned time, as croner's search type.
+/// The instant a wall-clock firing stands for in `zone`: the earlier one in a fold, the first instant after
+/// the gap in a gap.
+fn place_on_time_line(wall: DateTime, zone: &TimeZone) -> Option<Timestamp> {
+    let ambiguous = zone.to_ambiguous_timestamp(wall);
+    match ambiguous.offset() {
+        AmbiguousOffset::Unambiguous { offset } | AmbiguousOffset::Fold { before: offset, .. } => {
+            offset.to_timestamp(wall).ok()
+        }
+        AmbiguousOffset::Gap { after, .. } => {
+            // Read with the offset after the gap, the wall-clock time lies before the change of clock, so
+            // the change is the first transition following it.
+            let before_the_change = after.to_timestamp(wall).ok()?;
+            zone.following(before_the_change)
+                .next()
+                .map(|transition| transition.timestamp())
+        }
+    }
+}
+
+/// A wall-clock time without a zone, as croner's search type: croner finds the next matching wall-clock
+/// time and [`place_on_time_line`] decides which instant it is.
 #[derive(Debug, Clone)]
-struct Local(ZonedDateTime);
+struct WallClock(DateTime);
 
 fn to_civil(datetime: DateTime) -> CivilDateTime {
     CivilDateTime::new(
@@ -87,9 +123,9 @@ fn to_jiff(civil: CivilDateTime) -> Result<DateTime, CronError> {
     .map_err(|_| CronError::InvalidDate)
 }
 
-impl CronDateTime for Local {
+impl CronDateTime for WallClock {
     fn to_civil(&self) -> CivilDateTime {
-        to_civil(self.0.datetime())
+        to_civil(self.0)
     }
 
     fn civil_weekday(&self) -> Weekday {
@@ -97,27 +133,18 @@ impl CronDateTime for Local {
     }
 
     fn resolve_civil(&self, civil: CivilDateTime) -> Result<Resolution<Self>, CronError> {
-        let datetime = to_jiff(civil)?;
-        let ambiguous = self.0.time_zone().to_ambiguous_zoned_datetime(datetime);
-        Ok(match ambiguous.offset() {
-            AmbiguousOffset::Unambiguous { .. } => {
-                Resolution::Single(Local(ambiguous.unambiguous().map_err(|_| CronError::InvalidTime)?))
-            }
-            AmbiguousOffset::Fold { .. } => {
-                let earlier = ambiguous.clone().earlier().map_err(|_| CronError::InvalidTime)?;
-                let later = ambiguous.later().map_err(|_| CronError::InvalidTime)?;
-                Resolution::Ambiguous(Local(earlier), Local(later))
-            }
-            AmbiguousOffset::Gap { .. } => Resolution::Gap,
-        })
+        Ok(Resolution::Single(WallClock(to_jiff(civil)?)))
     }
 
     fn checked_add_seconds(&self, seconds: i64) -> Option<Self> {
-        self.0.checked_add(SignedDuration::from_secs(seconds)).ok().map(Local)
+        self.0
+            .checked_add(SignedDuration::from_secs(seconds))
+            .ok()
+            .map(WallClock)
     }
 
     fn cmp_instant(&self, other: &Self) -> Ordering {
-        self.0.timestamp().cmp(&other.0.timestamp())
+        self.0.cmp(&other.0)
     }
 }
 
@@ -188,5 +215,76 @@ mod tests {
                 .contains("not a cron pattern")
         );
         assert!("daily".parse::<Recurrence>().is_err());
+    }
+
+    #[test]
+    fn a_repeated_hour_is_sent_once_whatever_the_pattern() {
+        // The bug this replaces: croner's zoned search sent the repeated 01:30 after the first one.
+        assert_eq!(
+            occurrences("30 1,3 * * *", "America/New_York", "2026-10-31T12:00:00Z", 4),
+            [
+                "2026-11-01T01:30:00-04:00[America/New_York]",
+                "2026-11-01T03:30:00-05:00[America/New_York]",
+                "2026-11-02T01:30:00-05:00[America/New_York]",
+                "2026-11-02T03:30:00-05:00[America/New_York]",
+            ]
+        );
+        assert_eq!(
+            occurrences("0,30 1 * * *", "Europe/London", "2026-10-24T12:00:00Z", 4),
+            [
+                "2026-10-25T01:00:00+01:00[Europe/London]",
+                "2026-10-25T01:30:00+01:00[Europe/London]",
+                "2026-10-26T01:00:00+00:00[Europe/London]",
+                "2026-10-26T01:30:00+00:00[Europe/London]",
+            ]
+        );
+        // Lord Howe goes back half an hour, from 02:00 to 01:30, on 5 April 2026.
+        assert_eq!(
+            occurrences("45 1,9 * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00Z", 3),
+            [
+                "2026-04-05T01:45:00+11:00[Australia/Lord_Howe]",
+                "2026-04-05T09:45:00+10:30[Australia/Lord_Howe]",
+                "2026-04-06T01:45:00+10:30[Australia/Lord_Howe]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_search_from_inside_the_repeated_half_does_not_go_back_to_the_first() {
+        // 01:10 EST on 1 November 2026 is after the first 01:30 (EDT): the next firing is the next day's.
+        let zone = TimeZone::get("America/New_York").unwrap();
+        let recurrence: Recurrence = "30 1 * * *".parse().unwrap();
+        let inside_repeat: Timestamp = "2026-11-01T06:10:00Z".parse().unwrap();
+        assert_eq!(
+            recurrence.next_after(inside_repeat, &zone).unwrap().to_string(),
+            "2026-11-02T06:30:00Z"
+        );
+        let every_quarter: Recurrence = "*/15 * * * *".parse().unwrap();
+        assert_eq!(
+            every_quarter.next_after(inside_repeat, &zone).unwrap().to_string(),
+            "2026-11-01T07:00:00Z",
+            "02:00 EST, the first wall-clock time not already sent"
+        );
+    }
+
+    #[test]
+    fn a_time_in_a_gap_is_sent_once_after_the_gap_whatever_the_pattern() {
+        assert_eq!(
+            occurrences("0,30 2,12 * * *", "America/New_York", "2026-03-08T05:00:00Z", 3),
+            [
+                "2026-03-08T03:00:00-04:00[America/New_York]",
+                "2026-03-08T12:00:00-04:00[America/New_York]",
+                "2026-03-08T12:30:00-04:00[America/New_York]",
+            ]
+        );
+        // Lord Howe goes forward half an hour, from 02:00 to 02:30, on 4 October 2026.
+        assert_eq!(
+            occurrences("15 2,9 * * *", "Australia/Lord_Howe", "2026-10-03T12:00:00Z", 3),
+            [
+                "2026-10-04T02:30:00+11:00[Australia/Lord_Howe]",
+                "2026-10-04T09:15:00+11:00[Australia/Lord_Howe]",
+                "2026-10-05T02:15:00+11:00[Australia/Lord_Howe]",
+            ]
+        );
     }
 }

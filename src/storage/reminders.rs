@@ -51,6 +51,8 @@ pub struct NewMedication {
     pub phrase: Option<String>,
     pub consented_at: Timestamp,
     pub consent_source: String,
+    /// The client consented to reminders inside quiet hours.
+    pub night_ok: bool,
     pub first_at: Option<Timestamp>,
 }
 
@@ -227,14 +229,15 @@ impl Store {
 
     pub async fn insert_medication(&self, medication: &NewMedication, now: Timestamp) -> Result<i64> {
         let id = sqlx::query_scalar(
-            "INSERT INTO medications (client_id, schedule, phrase, consented_at, consent_source, status, next_at, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7) RETURNING id",
+            "INSERT INTO medications (client_id, schedule, phrase, consented_at, consent_source, night_ok, status, \
+             next_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8) RETURNING id",
         )
         .bind(medication.client_id)
         .bind(&medication.schedule)
         .bind(medication.phrase.as_deref())
         .bind(unix(medication.consented_at))
         .bind(&medication.consent_source)
+        .bind(i64::from(medication.night_ok))
         .bind(medication.first_at.map(unix))
         .bind(unix(now))
         .fetch_one(&self.writer)

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use jiff::SignedDuration;
-use minijinja::{Environment, UndefinedBehavior};
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Catalog, CatalogError, MessageContext, Problem, Program, REMINDER_TEMPLATES, REQUIRED_TEMPLATES, ReminderContext,
-    STAFF_TEMPLATES, Severity, StaffContext, template_key,
+    Catalog, CatalogError, MessageContext, Problem, Program, REMINDER_TEMPLATES, RENDER_FUEL, REQUIRED_TEMPLATES,
+    ReminderContext, STAFF_TEMPLATES, Severity, StaffContext, bounded_environment, template_key,
 };
 use crate::domain::{MessageKind, segments};
 use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
@@ -41,8 +40,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
     };
     check_program(&program, &program_path, &mut problems);
 
-    let mut templates = Environment::new();
-    templates.set_undefined_behavior(UndefinedBehavior::Strict);
+    let mut templates = bounded_environment();
     let mut names_by_language: BTreeMap<String, BTreeMap<String, PathBuf>> = BTreeMap::new();
     for language in &program.languages {
         let language_dir = dir.join("sms").join(language);
@@ -58,6 +56,9 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
         for path in text_files(&language_dir, &mut problems) {
             let name = template_name(&language_dir, &path);
             match fs::read_to_string(&path) {
+                Ok(source) if source.trim().is_empty() => {
+                    problems.error(&path, None, "is empty; a template holds the words of its text");
+                }
                 Ok(source) => {
                     if let Err(err) = templates.add_template_owned(template_key(language, &name), source) {
                         problems.error(&path, err.line(), describe(&err));
@@ -210,6 +211,11 @@ fn template_name(language_dir: &Path, path: &Path) -> String {
 }
 
 fn describe(err: &minijinja::Error) -> String {
+    if err.kind() == minijinja::ErrorKind::OutOfFuel {
+        return format!(
+            "takes more than {RENDER_FUEL} steps to render; a text needs no large loops (two nested `range(10000)` would stall the service)"
+        );
+    }
     match err.detail() {
         Some(detail) => format!("{}: {detail}", err.kind()),
         None => err.kind().to_string(),
@@ -263,6 +269,10 @@ fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, 
 }
 
 fn check_body(catalog: &Catalog, path: &Path, body: &str, problems: &mut Problems) {
+    if body.trim().is_empty() {
+        problems.error(path, None, "renders an empty text");
+        return;
+    }
     let lowered = body.to_lowercase();
     for term in &catalog.program.blocked_terms {
         if contains_word(&lowered, &term.to_lowercase()) {

@@ -139,6 +139,12 @@ pub struct Program {
     pub blocked_terms: Vec<String>,
 }
 
+/// Template engine steps one render may take: a text's template needs a few hundred, while two nested
+/// `range(10000)` loops would take 10 s and 420 MB (docs/templates.md).
+pub const RENDER_FUEL: u64 = 100_000;
+/// The most a render may write: ten times Twilio's 1,600-character limit in the widest UTF-8.
+pub const MAX_RENDERED_BYTES: usize = 16 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("no template `{template}` in language `{language}`")]
@@ -149,6 +155,31 @@ pub enum RenderError {
         #[source]
         source: minijinja::Error,
     },
+    #[error("template `{template}` writes more than {MAX_RENDERED_BYTES} bytes; a text is at most 1,600 characters")]
+    TooLong { template: String },
+}
+
+/// A rendered text that refuses to grow past [`MAX_RENDERED_BYTES`], so a runaway template stops early
+/// instead of filling memory.
+#[derive(Default)]
+struct CappedOutput {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for CappedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDERED_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the rendered text is too long"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Catalog {
@@ -204,15 +235,41 @@ impl Catalog {
             template: template.to_owned(),
             language: language.to_owned(),
         })?;
-        compiled
-            .render(minijinja::context! {
+        render_capped(
+            template,
+            &compiled,
+            minijinja::context! {
                 program_name => &self.program.program_name,
                 ..context
-            })
-            .map_err(|source| RenderError::Failed {
-                template: template.to_owned(),
-                source,
-            })
+            },
+        )
+    }
+}
+
+/// An environment whose every render is bounded by [`RENDER_FUEL`], failing on undefined variables.
+pub(crate) fn bounded_environment() -> minijinja::Environment<'static> {
+    let mut templates = minijinja::Environment::new();
+    templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    templates.set_fuel(Some(RENDER_FUEL));
+    templates
+}
+
+/// Renders `compiled` (named `template` in errors) into a buffer capped at [`MAX_RENDERED_BYTES`].
+pub(crate) fn render_capped(
+    template: &str,
+    compiled: &minijinja::Template<'_, '_>,
+    context: minijinja::Value,
+) -> Result<String, RenderError> {
+    let mut output = CappedOutput::default();
+    match compiled.render_captured_to(context, &mut output) {
+        Ok(_) => Ok(String::from_utf8_lossy(&output.bytes).into_owned()),
+        Err(_) if output.overflowed => Err(RenderError::TooLong {
+            template: template.to_owned(),
+        }),
+        Err(source) => Err(RenderError::Failed {
+            template: template.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -261,5 +318,47 @@ impl fmt::Display for ProblemList<'_> {
             writeln!(f, "{problem}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Template text from pieces that make loops, repetition, conditions and output, nested any way, and
+    /// some arbitrary text between them.
+    fn template_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            (0u32..100_000).prop_map(|n| format!("{{% for i in range({n}) %}}")),
+            Just("{% endfor %}".to_owned()),
+            (0u32..1_000_000).prop_map(|n| format!("{{{{ 'ab' * {n} }}}}")),
+            Just("{{ first_name }}".to_owned()),
+            Just("{{ i }}".to_owned()),
+            Just("{% if first_name %}".to_owned()),
+            Just("{% endif %}".to_owned()),
+            Just("{{ nickname }}".to_owned()),
+            "\\PC{0,12}",
+        ];
+        prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever an admin types, checking it never panics, and a render either fails with a reason or
+        /// writes at most the cap, within the fuel.
+        #[test]
+        fn any_template_text_renders_within_the_budget_or_is_refused(text in template_text()) {
+            let mut environment = bounded_environment();
+            if environment.add_template_owned("edited", text).is_ok() {
+                let compiled = environment.get_template("edited").expect("just added");
+                let context = minijinja::context! { first_name => "Alexandria", program_name => "Care Team" };
+                if let Ok(body) = render_capped("edited", &compiled, context) {
+                    prop_assert!(body.len() <= MAX_RENDERED_BYTES);
+                }
+            }
+        }
     }
 }

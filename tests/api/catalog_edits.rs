@@ -122,6 +122,50 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    /// Two nested `range(10000)` loops (10 s and 420 MB before fuel) are refused within seconds while
+    /// `/healthz` keeps answering; a template writing more than 16 KiB and an empty one are refused too,
+    /// each on `body` with the reason, and no version is saved.
+    async fn runaway_and_empty_templates_are_refused_quickly(backend) {
+        let app = spawn_app(&backend).await;
+        let path = "/api/v1/templates/en/caring/first";
+        let versions_before: Vec<Value> = app.get("/api/v1/catalog/versions").await.json().await.unwrap();
+        let nested = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}Hi";
+        let started = std::time::Instant::now();
+        let edit = {
+            let http = app.http.clone();
+            let url = format!("{}{path}", app.address);
+            tokio::spawn(async move {
+                let response = http.put(url).bearer_auth(ADMIN_TOKEN).json(&json!({"body": nested})).send().await.unwrap();
+                (response.status().as_u16(), response.json::<Value>().await.unwrap())
+            })
+        };
+        for _ in 0..5 {
+            let asked = std::time::Instant::now();
+            let health = app.http.get(format!("{}/healthz", app.address)).send().await.unwrap();
+            assert_eq!(health.status(), 200);
+            assert!(asked.elapsed() < std::time::Duration::from_secs(1), "/healthz took {:?}", asked.elapsed());
+        }
+        let (status, error) = edit.await.unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert_eq!((status, error["error"]["field"].as_str()), (422, Some("body")), "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("steps to render"), "{error}");
+
+        let long = "{% for i in range(2000) %}Hi {{ first_name }}. {% endfor %}";
+        let (status, error) = app.call(Some(ADMIN_TOKEN), "PUT", path, Some(json!({"body": long}))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (422, Some("body")), "{error}");
+        assert!(error["error"]["message"].as_str().unwrap().contains("more than 16384 bytes"), "{error}");
+
+        for empty in ["", "  \n", "{% if false %}Hi{% endif %}"] {
+            let (status, error) = app.call(Some(ADMIN_TOKEN), "PUT", path, Some(json!({"body": empty}))).await;
+            assert_eq!((status, error["error"]["field"].as_str()), (422, Some("body")), "{empty:?}: {error}");
+            assert!(error["error"]["message"].as_str().unwrap().contains("empty"), "{empty:?}: {error}");
+        }
+        let versions_after: Vec<Value> = app.get("/api/v1/catalog/versions").await.json().await.unwrap();
+        assert_eq!(versions_after.len(), versions_before.len(), "nothing saved");
+    }
+}
+
 /// Export, edit a file, import: the new version is live, with its summary in the history; a broken folder
 /// is refused with file and line and saves nothing.
 #[tokio::test]

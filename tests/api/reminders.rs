@@ -90,8 +90,9 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    /// A daily 02:30 medication reminder in New York fires once on the spring-forward night, at 03:00; the
-    /// text names no drug; recurring reminders without recorded consent are refused.
+    /// A daily 02:30 medication reminder in New York (the client consented to reminders at night) fires once
+    /// on the spring-forward night, at 03:00; the text names no drug; recurring reminders without recorded
+    /// consent are refused.
     async fn medication_reminders_follow_the_clients_clock(backend) {
         let app = spawn_app(&backend).await;
         let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
@@ -105,7 +106,7 @@ on_both_backends! {
         assert_eq!(named.json::<Value>().await.unwrap()["error"]["field"], "phrase");
 
         let created = app
-            .post(&path, json!({"schedule": "30 2 * * *", "consented_at": "2026-03-06T18:00:00Z", "consent_source": "intake form"}))
+            .post(&path, json!({"schedule": "30 2 * * *", "consented_at": "2026-03-06T18:00:00Z", "consent_source": "intake form", "night_ok": true}))
             .await;
         assert_eq!(created.status(), 201);
         app.run_until("2026-03-09T12:00:00Z".parse().unwrap()).await;
@@ -221,5 +222,158 @@ on_both_backends! {
         assert!(last.starts_with("Gracias, Jordan. Alguien del equipo"), "{last}");
         let shown: Value = app.get(&format!("/api/v1/appointments/{visit}")).await.json().await.unwrap();
         assert!(shown["reschedule_requested_at"].is_string());
+    }
+}
+
+async fn medications_stored(app: &TestApp) -> i64 {
+    let pool = app.database_pool().await;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM medications")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    count
+}
+
+fn medication(schedule: &str, night_ok: bool) -> Value {
+    json!({"schedule": schedule, "consented_at": "2026-03-06T18:00:00Z", "consent_source": "intake form", "night_ok": night_ok})
+}
+
+on_both_backends! {
+    /// Every minute however it is written, more than six a day, a day that never comes and a night-time dose
+    /// without consent are each refused on `schedule` with the limit explained, and nothing is written.
+    async fn medication_patterns_beyond_the_limits_are_refused_with_the_reason(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let path = format!("/api/v1/clients/{jordan}/medications");
+        let cases = [
+            ("* * * * *", true, "at least 60 minutes apart"),
+            ("*/1 * * * *", true, "at least 60 minutes apart"),
+            ("0-59 * * * *", true, "at least 60 minutes apart"),
+            ("1,2,3,4,5,6,7,8,9,10 * * * *", false, "at least 60 minutes apart"),
+            ("0 8,10,12,14,16,18,20 * * *", false, "at most 6 medication reminders a day"),
+            ("0 0 31 2 *", true, "never fires within a year"),
+            ("0 22 * * *", false, "inside quiet hours (21:00-08:00)"),
+            ("30 1,2 * * *", true, "30 minutes later"),
+        ];
+        for (schedule, night_ok, reason) in cases {
+            let response = app.post(&path, medication(schedule, night_ok)).await;
+            assert_eq!(response.status(), 422, "{schedule}");
+            let error: Value = response.json().await.unwrap();
+            assert_eq!(error["error"]["field"], "schedule", "{schedule}: {error}");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains(reason), "{schedule}: {message}");
+            assert!(message.contains(schedule), "{schedule}: {message}");
+        }
+        assert_eq!(medications_stored(&app).await, 0);
+        app.run_until("2026-03-08T12:00:00Z".parse().unwrap()).await;
+        assert!(app.mock.accepted().is_empty());
+    }
+}
+
+on_both_backends! {
+    /// A 22:00 bedtime dose is refused without the client's consent to reminders at night, and with it is
+    /// sent at 22:00, never moved to the morning.
+    async fn a_bedtime_dose_needs_night_ok_and_stays_at_its_time(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let path = format!("/api/v1/clients/{jordan}/medications");
+        assert_eq!(app.post(&path, medication("0 22 * * *", false)).await.status(), 422);
+        let created = app.post(&path, medication("0 22 * * *", true)).await;
+        assert_eq!(created.status(), 201);
+        let created: Value = created.json().await.unwrap();
+        assert_eq!(created["night_ok"], true);
+        assert_eq!(medications_stored(&app).await, 1);
+        app.run_until("2026-03-08T12:00:00Z".parse().unwrap()).await;
+        assert_eq!(
+            reminders_sent(&app, jordan, "medication_reminder").await,
+            ["Fri 2026-03-06 22:00", "Sat 2026-03-07 22:00"]
+        );
+    }
+}
+
+/// The medication reminders a client was sent, on their own clock with its offset.
+async fn doses_sent(app: &TestApp, client: i64, zone: &str) -> Vec<String> {
+    let zone = TimeZone::get(zone).unwrap();
+    app.messages(client)
+        .await
+        .iter()
+        .filter(|m| m["kind"] == "medication_reminder" && m["status"] == "sent")
+        .map(|m| {
+            let at: Timestamp = m["sent_at"].as_str().unwrap().parse().unwrap();
+            at.to_zoned_datetime(zone.clone())
+                .strftime("%a %d %H:%M %z")
+                .to_string()
+        })
+        .collect()
+}
+
+on_both_backends! {
+    /// `30 1,3 * * *` in New York on the fall-back night of 1 November 2026 sends 01:30 once (the first,
+    /// EDT), not again when the clock shows 01:30 a second time; London on 25 October 2026 likewise.
+    async fn a_repeated_hour_on_a_fall_back_night_is_sent_once(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let alex = app.create_client("+447700900123", "Alex", "en", "Europe/London").await;
+        app.clock.set("2026-10-24T12:00:00Z".parse().unwrap());
+        let created = app.post(&format!("/api/v1/clients/{jordan}/medications"), medication("30 1,3 * * *", true)).await;
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+        let refused = app.post(&format!("/api/v1/clients/{alex}/medications"), medication("0,30 1 * * *", true)).await;
+        assert_eq!(refused.status(), 422, "01:00 and 01:30 are half an hour apart");
+        let created = app.post(&format!("/api/v1/clients/{alex}/medications"), medication("30 1,9 * * *", true)).await;
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+
+        app.run_until("2026-10-26T12:00:00Z".parse().unwrap()).await;
+        assert_eq!(
+            doses_sent(&app, alex, "Europe/London").await,
+            ["Sun 25 01:30 +0100", "Sun 25 09:30 +0000", "Mon 26 01:30 +0000", "Mon 26 09:30 +0000"]
+        );
+        app.run_until("2026-11-02T12:00:00Z".parse().unwrap()).await;
+        let new_york = doses_sent(&app, jordan, "America/New_York").await;
+        assert_eq!(
+            new_york[new_york.len() - 4..],
+            ["Sun 01 01:30 -0400", "Sun 01 03:30 -0500", "Mon 02 01:30 -0500", "Mon 02 03:30 -0500"]
+        );
+    }
+}
+
+on_both_backends! {
+    /// Medication reminders stored before migration 0009 were promised at their time, night or not: they
+    /// migrate with `night_ok = 1`, while a new row's default is 0.
+    async fn medication_reminders_from_before_night_ok_keep_their_time(backend) {
+        let database = TestDatabase::create(&backend).await;
+        let folder = match backend {
+            TestBackend::Sqlite => "migrations/sqlite",
+            TestBackend::Postgres(_) => "migrations/postgres",
+        };
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let mut before_0009 = sqlx::migrate::Migrator::new(folder).await.unwrap();
+        before_0009.migrations = before_0009.migrations.iter().filter(|m| m.version < 9).cloned().collect::<Vec<_>>().into();
+        // Creates the SQLite file; migrates nothing.
+        let store = tether::storage::Store::connect(&database.url).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
+        before_0009.run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO clients (phone, first_name, language, timezone, created_at, updated_at) VALUES ($1, 'Jordan', 'en', 'America/New_York', 1, 1)")
+            .bind(JORDAN)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO medications (client_id, schedule, consented_at, consent_source, created_at, updated_at) VALUES (1, '0 22 * * *', 1, 'form', 1, 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+
+        store.migrate().await.unwrap();
+        sqlx::query("INSERT INTO medications (client_id, schedule, consented_at, consent_source, created_at, updated_at) VALUES (1, '0 9 * * *', 1, 'form', 1, 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let night_ok: Vec<(String, i64)> = sqlx::query_as("SELECT schedule, night_ok FROM medications ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(night_ok, [("0 22 * * *".to_owned(), 1), ("0 9 * * *".to_owned(), 0)]);
+        pool.close().await;
     }
 }
