@@ -138,6 +138,7 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             webhook_key: settings.twilio.auth_token.clone(),
             public_url: settings.public_url.clone(),
+            trusted_proxy: settings.http.trusted_proxy,
             fallback_page_to: settings.fallback_page_to.clone(),
             sign_in_limiter: crate::console::sign_in_limiter(),
             sandbox: None,

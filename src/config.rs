@@ -84,6 +84,36 @@ pub struct Settings {
 
     #[command(flatten)]
     pub sending: SendingSettings,
+
+    #[command(flatten)]
+    pub http: HttpSettings,
+}
+
+/// What the HTTP server trusts and how long it waits; see docs/http-limits.md.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HttpSettings {
+    /// The proxy in front of the service whose client-address header is believed (`fly`: `Fly-Client-IP`);
+    /// `none` keys the console's sign-in limit on the TCP peer.
+    #[arg(long, env = "TETHER_TRUSTED_PROXY", value_enum, default_value = "none")]
+    pub trusted_proxy: TrustedProxy,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            trusted_proxy: TrustedProxy::None,
+        }
+    }
+}
+
+/// Whose word the service takes for a client's address.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrustedProxy {
+    /// The TCP peer: no proxy, or one whose headers anyone could forge.
+    #[default]
+    None,
+    /// Fly.io's edge, which sets `Fly-Client-IP` and overwrites any value the client sent.
+    Fly,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -188,6 +218,7 @@ impl Settings {
                 provider_timeout_seconds: 5,
                 plan_ahead_hours: 24,
             },
+            http: HttpSettings::default(),
         }
     }
 

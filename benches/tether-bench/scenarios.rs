@@ -155,6 +155,7 @@ fn settings(database_url: &str, provider: &str, rate: u32, concurrency: usize) -
             provider_timeout_seconds: 10,
             plan_ahead_hours: 24,
         },
+        http: Default::default(),
     }
 }
 

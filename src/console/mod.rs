@@ -2,7 +2,7 @@
 //! preview), served by the same binary, no front-end build.
 //!
 //! Sign-in takes an API token (the role comes with it) and opens a session: an HttpOnly, SameSite=Strict
-//! cookie, Secure except on localhost, with a CSRF token that every form and script request must carry.
+//! cookie, Secure when `TETHER_PUBLIC_URL` is https, with a CSRF token that every form and script request must carry.
 //! The console works through the same rules and audit trail as the API ([`crate::http::auth`]).
 
 mod pages;
@@ -249,15 +249,20 @@ impl ConsoleSession {
     }
 }
 
-async fn sign_in_page(headers: HeaderMap) -> Result<Response, ConsoleError> {
-    sign_in_form(&headers, None, StatusCode::OK)
+async fn sign_in_page(State(state): State<Arc<AppState>>) -> Result<Response, ConsoleError> {
+    sign_in_form(&state, None, StatusCode::OK)
 }
 
 /// The sign-in page with a fresh double-submit token in a cookie and a hidden field.
-fn sign_in_form(headers: &HeaderMap, error: Option<&str>, status: StatusCode) -> Result<Response, ConsoleError> {
+fn sign_in_form(state: &AppState, error: Option<&str>, status: StatusCode) -> Result<Response, ConsoleError> {
     let token = session::random_token().map_err(|_| ConsoleError::Internal(anyhow::anyhow!("no randomness")))?;
     let page = render("sign_in.html", minijinja::context! { csrf => token.clone(), error })?;
-    let cookie = session::set_cookie(headers, SIGN_IN_COOKIE, &token, jiff::SignedDuration::from_hours(1));
+    let cookie = session::set_cookie(
+        state.cookies_secure(),
+        SIGN_IN_COOKIE,
+        &token,
+        jiff::SignedDuration::from_hours(1),
+    );
     Ok((status, [(header::SET_COOKIE, cookie)], page).into_response())
 }
 
@@ -288,10 +293,11 @@ async fn sign_in(
             store.record_audit(&entry, now).await
         }
     };
-    if state.sign_in_limiter.check_key(&peer.ip()).is_err() {
+    let address = crate::http::security::client_address(&headers, peer, state.trusted_proxy);
+    if state.sign_in_limiter.check_key(&address).is_err() {
         audit("rate_limited", StatusCode::TOO_MANY_REQUESTS, "anonymous".into()).await?;
         return sign_in_form(
-            &headers,
+            &state,
             Some("Too many attempts from this address; wait a minute and try again."),
             StatusCode::TOO_MANY_REQUESTS,
         );
@@ -304,7 +310,7 @@ async fn sign_in(
     let Some(caller) = caller else {
         audit("unauthenticated", StatusCode::UNAUTHORIZED, "anonymous".into()).await?;
         return sign_in_form(
-            &headers,
+            &state,
             Some("That token is not valid, or it was revoked."),
             StatusCode::UNAUTHORIZED,
         );
@@ -330,7 +336,7 @@ async fn sign_in(
         )
         .await?;
     audit("ok", StatusCode::SEE_OTHER, caller.name.clone()).await?;
-    let cookie = session::set_cookie(&headers, SESSION_COOKIE, &cookie_value, SESSION_LIFETIME);
+    let cookie = session::set_cookie(state.cookies_secure(), SESSION_COOKIE, &cookie_value, SESSION_LIFETIME);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/clients")).into_response())
 }
 
@@ -349,7 +355,7 @@ async fn sign_out(
     if let Some(value) = session::cookie(&headers, SESSION_COOKIE) {
         state.store.delete_session(&session::session_hash(value)).await?;
     }
-    let cookie = session::set_cookie(&headers, SESSION_COOKIE, "", jiff::SignedDuration::ZERO);
+    let cookie = session::set_cookie(state.cookies_secure(), SESSION_COOKIE, "", jiff::SignedDuration::ZERO);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/sign-in")).into_response())
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 mod extract;
 pub mod oncall;
 pub mod reminders;
+pub mod security;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -60,8 +61,22 @@ pub struct AppState {
     pub sandbox: Option<Arc<crate::sandbox::serve::Phones>>,
     /// `TETHER_PUBLIC_URL`, the base of the URL the provider signs.
     pub public_url: Option<String>,
+    /// Whose header names the caller's address (`TETHER_TRUSTED_PROXY`).
+    pub trusted_proxy: crate::config::TrustedProxy,
     /// `TETHER_FALLBACK_PAGE_TO`, for the readiness check behind the console's banner and `/healthz`.
     pub fallback_page_to: crate::config::FallbackNumbers,
+}
+
+impl AppState {
+    /// Cookies are `Secure` when the service's public address is https, whatever `Host` a request names.
+    /// The sandbox's public address is made up (its browser talks plain HTTP to this machine), so not there.
+    pub fn cookies_secure(&self) -> bool {
+        self.sandbox.is_none()
+            && self
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -80,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::console::router(state.clone()))
         .merge(webhooks::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::map_response(security::add_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -16,6 +16,7 @@ mod console;
 mod contract;
 mod crash;
 mod fallback;
+mod http_hardening;
 mod inbound;
 mod reminders;
 mod risk_corpus;
