@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,10 +11,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{AdminOnly, Writer, audited, visible_client};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::{NewClientInput, parse_instant};
+use crate::domain::limits;
 use crate::domain::{ClientStatus, FieldError, FirstName, PhoneNumber, TimeZoneName};
 use crate::storage::{ClientRecord, NewEnrollment, StaffRecord, StoreError, TextRecord};
 
@@ -256,6 +257,7 @@ pub(crate) async fn enroll_as(
     })?;
     let discharged_at =
         parse_instant(&input.discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
+    limits::not_before_earliest(discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
     if discharged_at > now + MAX_DISCHARGE_AHEAD {
         return Err(ApiError::Invalid(FieldError::new(
             "discharged_at",

@@ -95,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::console::router(state.clone()))
         .merge(webhooks::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(error::api_errors_as_json))
         .layer(middleware::map_response(security::add_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -2,9 +2,11 @@
 //! documented shape, typed conflicts, sessions tied to their token, and connection limits.
 
 use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
 
 use crate::console::{cookie_named, no_redirects};
 use crate::helpers::*;
+use crate::on_both_backends;
 
 fn assert_security_headers(response: &reqwest::Response, what: &str) {
     let headers = response.headers();
@@ -160,4 +162,132 @@ async fn without_a_trusted_proxy_the_proxy_header_is_ignored() {
         statuses.extend(wrong_sign_ins(&app, &format!("203.0.113.{attempt}"), 1).await);
     }
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+}
+
+/// Asserts a 4xx in the documented shape naming `field`, and answers the message.
+fn assert_refused(status: u16, body: &Value, expected: (u16, &str), what: &str) -> String {
+    assert_eq!(status, expected.0, "{what}: {body}");
+    assert_eq!(body["error"]["field"].as_str(), Some(expected.1), "{what}: {body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(!message.is_empty(), "{what}: {body}");
+    message
+}
+
+on_both_backends! {
+    /// Unparseable ids and queries, a look-alike JSON type and values outside the sane ranges are refused
+    /// in the documented shape, naming the field, and write nothing.
+    async fn bad_input_is_refused_in_the_documented_shape(backend) {
+        let app = spawn_app(&backend).await;
+        let client = app.create_client("+14155550142", "Jordan", "en", "America/New_York").await;
+        let token = Some(ADMIN_TOKEN);
+
+        let (status, body) = app.call(token, "GET", "/api/v1/clients/abc", None).await;
+        let message = assert_refused(status, &body, (422, "id"), "path id");
+        assert!(message.contains("abc"), "{message}");
+        let (status, body) = app.call(token, "GET", "/api/v1/audit?limit=lots", None).await;
+        assert_refused(status, &body, (422, "limit"), "query");
+        let (status, body) = app.call(token, "GET", "/api/v1/rotations/1/on-call?at=1&x=2", None).await;
+        assert!(status >= 400 && status < 500 && body["error"]["code"].is_string(), "{status} {body}");
+
+        let look_alike = app
+            .http
+            .post(format!("{}/api/v1/clients", app.address))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/jsonfoo")
+            .body(r#"{"phone":"+14155550143"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(look_alike.status(), 415);
+        let charset = app
+            .http
+            .get(format!("{}/api/v1/clients/{client}", app.address))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "Application/JSON; charset=utf-8")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(charset.status(), 200);
+
+        let (status, body) = app.call(token, "GET", "/api/v1/nowhere", None).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+        let (status, body) = app.call(token, "DELETE", "/api/v1/clients", None).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
+        let huge = json!({ "phone": "x".repeat(70_000) });
+        let (status, body) = app.call(token, "POST", "/api/v1/clients", Some(huge)).await;
+        assert_refused(status, &body, (413, "body"), "huge body");
+
+        let consent = |at: &str| json!({
+            "phone": "+14155550144", "first_name": "Sam", "language": "en", "timezone": "America/New_York",
+            "consented_at": at, "consent_source": "discharge form v2",
+        });
+        let (status, body) = app.call(token, "POST", "/api/v1/clients", Some(consent("1900-01-01T00:00:00Z"))).await;
+        assert_refused(status, &body, (422, "consented_at"), "consent in 1900");
+        let (status, body) = app.call(token, "POST", "/api/v1/clients", Some(consent("2027-01-01T00:00:00Z"))).await;
+        assert_refused(status, &body, (422, "consented_at"), "consent in the future");
+
+        let enrollments = format!("/api/v1/clients/{client}/enrollments");
+        let (status, body) = app
+            .call(token, "POST", &enrollments, Some(json!({"schedule": "caring_contacts", "discharged_at": "1900-03-06T12:00:00Z"})))
+            .await;
+        assert_refused(status, &body, (422, "discharged_at"), "discharge in 1900");
+
+        let appointments = format!("/api/v1/clients/{client}/appointments");
+        let (status, body) = app.call(token, "POST", &appointments, Some(json!({"starts_at": "2200-01-01T15:00:00Z"}))).await;
+        assert_refused(status, &body, (422, "starts_at"), "appointment in 2200");
+
+        let medications = format!("/api/v1/clients/{client}/medications");
+        for phrase in ["blue pill\nnow", "see https://evil.example", "tap evil.example"] {
+            let (status, body) = app
+                .call(token, "POST", &medications, Some(json!({
+                    "schedule": "0 16 * * *", "phrase": phrase,
+                    "consented_at": "2026-03-06T18:00:00Z", "consent_source": "intake form",
+                })))
+                .await;
+            assert_refused(status, &body, (422, "phrase"), phrase);
+        }
+        let (status, body) = app
+            .call(token, "POST", &medications, Some(json!({
+                "schedule": "0 16 * * *", "consented_at": "1900-03-06T18:00:00Z", "consent_source": "intake form",
+            })))
+            .await;
+        assert_refused(status, &body, (422, "consented_at"), "medication consent in 1900");
+
+        let staff = app.create_staff("Riley", "+14155550201").await;
+        let rotation = |name: &str, start: &str| json!({
+            "name": name, "timezone": "America/New_York", "shift_hours": 24, "handoff_time": "08:00",
+            "start_date": start, "members": [staff],
+        });
+        let (status, body) = app.call(token, "POST", "/api/v1/rotations", Some(rotation("Nights", "9999-01-01"))).await;
+        assert_refused(status, &body, (422, "start_date"), "rotation start 9999");
+        let long_name = "n".repeat(60_000);
+        let (status, body) = app.call(token, "POST", "/api/v1/rotations", Some(rotation(&long_name, "2026-03-01"))).await;
+        assert_refused(status, &body, (422, "name"), "60,000-character name");
+
+        let steps: Vec<Value> = (0..1000).map(|_| json!({"target": {"staff": staff}, "delay_minutes": 5})).collect();
+        let (status, body) = app.call(token, "PUT", "/api/v1/escalation-policy", Some(json!({"steps": steps}))).await;
+        assert_refused(status, &body, (422, "steps"), "1,000-step policy");
+
+        let schedule: Value = app.get("/api/v1/schedules/caring_contacts").await.json().await.unwrap();
+        for id in ["", "../../etc/passwd"] {
+            let mut edited = schedule.clone();
+            edited["steps"][0]["id"] = json!(id);
+            let (status, body) = app.call(token, "PUT", "/api/v1/schedules/caring_contacts", Some(edited)).await;
+            assert_refused(status, &body, (422, "steps[0].id"), id);
+        }
+        let (status, body) = app
+            .call(token, "PUT", "/api/v1/templates/en/caring/first", Some(json!({"body": "  \n"})))
+            .await;
+        assert_refused(status, &body, (422, "body"), "empty template");
+
+        // Nothing of the above was written.
+        let clients: Value = app.get("/api/v1/clients").await.json().await.unwrap();
+        assert_eq!(clients.as_array().map(Vec::len), Some(1), "{clients}");
+        let rotations: Value = app.get("/api/v1/rotations").await.json().await.unwrap();
+        assert_eq!(rotations, json!([]));
+        let versions: Value = app.get("/api/v1/catalog/versions").await.json().await.unwrap();
+        assert_eq!(versions.as_array().map(Vec::len), Some(1), "{versions}");
+        assert_eq!(app.get("/api/v1/escalation-policy").await.status(), 404);
+        assert!(app.messages(client).await.is_empty());
+    }
 }
