@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod error;
 mod extract;
+pub mod limits;
 pub mod oncall;
 pub mod reminders;
 pub mod security;
@@ -21,6 +22,7 @@ use axum::{Json, Router, middleware};
 use secrecy::SecretString;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::CatalogService;
@@ -32,6 +34,7 @@ use crate::storage::Store;
 use crate::templates::SharedCatalog;
 
 pub use error::ApiError;
+pub use limits::HttpLimits;
 
 /// Bodies larger than this are refused with 413: Twilio's own webhook limit, and far above any real request.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -79,7 +82,7 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     // route_layer: only matched routes are authenticated and audited, so a 404 is not an audit entry.
     let api = Router::new()
         .merge(admin::router())
@@ -88,12 +91,32 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(oncall::router())
         .merge(reminders::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
-    Router::new()
-        .route("/healthz", get(health))
+    // The API and the console are shed when busy and cut short when slow (see `limits`). Live-update
+    // streams, when they come, merge beside the webhooks below: outside the whole-request timeout, each
+    // behind a cap of its own.
+    let people = Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .merge(api)
         .merge(crate::console::router(state.clone()))
+        .layer(middleware::from_fn_with_state(
+            limits::InFlight::new(limits),
+            limits::shed,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ));
+    Router::new()
+        .route(
+            "/healthz",
+            get(health).layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                limits.request_timeout,
+            )),
+        )
+        .merge(people)
         .merge(webhooks::router())
+        .layer(RequestBodyDeadlineLayer::new(limits.body_timeout))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(error::api_errors_as_json))
         .layer(middleware::map_response(security::add_headers))

@@ -291,3 +291,116 @@ on_both_backends! {
         assert!(app.messages(client).await.is_empty());
     }
 }
+
+/// Sends a whole keep-alive request on a raw connection and reads the answer's head, so the connection is
+/// known to be accepted and now sits idle holding its slot.
+async fn idle_after_one_request(address: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: tether.test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0_u8; 1024];
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\nok") {
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(read > 0, "closed before answering");
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    stream
+}
+
+/// Whether the provider's text with `sid` is stored.
+async fn stored(app: &TestApp, sid: &str) -> bool {
+    let pool = app.database_pool().await;
+    let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM inbound_messages WHERE message_sid = '{sid}'"
+    )))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    count == 1
+}
+
+on_both_backends! {
+    /// With the general connections all taken, the API is shed with 503 and Retry-After, while a signed
+    /// webhook still comes in on the band kept for webhooks and is stored.
+    async fn webhooks_keep_their_own_connections_when_the_rest_are_taken(backend) {
+        let app = spawn_app_with(&backend, |settings| {
+            settings.http.max_connections = 4;
+            settings.http.webhook_connections = 2;
+            settings.http.header_timeout_seconds = 60;
+        })
+        .await;
+        let _held = [idle_after_one_request(&app.address).await, idle_after_one_request(&app.address).await];
+
+        let shed = reqwest::Client::new()
+            .get(format!("{}/api/v1/clients", app.address))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(shed.status(), 503);
+        assert_eq!(shed.headers()["retry-after"], "1");
+        let body: Value = shed.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+
+        let sid = "SM0000000000000000000000000000aa01";
+        assert_eq!(app.text_in_with_sid("+14155550142", "I want to end it tonight", sid).await, 200);
+        assert!(stored(&app, sid).await);
+    }
+}
+
+on_both_backends! {
+    /// Many idle and half-sent connections against a low cap: each is closed after the header timeout,
+    /// and the health check and a signed webhook keep answering; the webhook is stored.
+    async fn idle_and_half_sent_connections_are_closed_and_the_service_keeps_answering(backend) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let app = spawn_app_with(&backend, |settings| {
+            settings.http.max_connections = 6;
+            settings.http.webhook_connections = 2;
+            settings.http.header_timeout_seconds = 1;
+        })
+        .await;
+        let target = app.address.trim_start_matches("http://").to_owned();
+        let mut attackers = Vec::new();
+        for index in 0..24 {
+            let mut stream = tokio::net::TcpStream::connect(&target).await.unwrap();
+            if index % 2 == 0 {
+                // Half-sent: a request line and one header, then nothing.
+                stream.write_all(b"POST /api/v1/clients HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+            }
+            attackers.push(stream);
+        }
+        let started = std::time::Instant::now();
+        let health = reqwest::Client::new()
+            .get(format!("{}/healthz", app.address))
+            .timeout(std::time::Duration::from_secs(15))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200);
+        let sid = "SM0000000000000000000000000000bb02";
+        assert_eq!(app.text_in_with_sid("+14155550142", "help me please", sid).await, 200);
+        assert!(stored(&app, sid).await);
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "{:?}", started.elapsed());
+
+        // Every attacker was closed by the server, none left holding a slot.
+        for mut stream in attackers {
+            let mut buffer = [0_u8; 256];
+            let closed = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+                loop {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => continue,
+                    }
+                }
+            })
+            .await;
+            assert!(closed.is_ok(), "a connection was left open");
+        }
+    }
+}
