@@ -182,7 +182,11 @@ async fn with_session(State(state): State<Arc<AppState>>, mut request: Request, 
     let session = match session::cookie(request.headers(), SESSION_COOKIE) {
         Some(value) => match state
             .store
-            .session(&session::session_hash(value), state.clock.now())
+            .session(
+                &session::session_hash(value),
+                bootstrap_fingerprint(&state).as_deref(),
+                state.clock.now(),
+            )
             .await
         {
             Ok(session) => session,
@@ -207,6 +211,15 @@ async fn with_session(State(state): State<Arc<AppState>>, mut request: Request, 
         paging_problems,
     });
     run_audited(&state, Some(&caller), request, next).await
+}
+
+/// The hash of today's `TETHER_ADMIN_TOKEN`, which a bootstrap session must have been opened with.
+fn bootstrap_fingerprint(state: &AppState) -> Option<String> {
+    use secrecy::ExposeSecret;
+    state
+        .admin_token
+        .as_ref()
+        .map(|token| crate::access::hash_secret(token.expose_secret()))
 }
 
 /// The readiness check's problems, as the banner says them; a check that cannot run says so instead of
@@ -315,11 +328,11 @@ async fn sign_in(
             StatusCode::UNAUTHORIZED,
         );
     };
+    let fingerprint = crate::access::hash_secret(form.token.trim());
     let token_id = if caller == Caller::bootstrap() {
         None
     } else {
-        let hash = crate::access::hash_secret(form.token.trim());
-        state.store.token_caller(&hash).await?.map(|(id, _)| id)
+        state.store.token_caller(&fingerprint).await?.map(|(id, _)| id)
     };
     let no_randomness = |_| ConsoleError::Internal(anyhow::anyhow!("the random generator failed"));
     let cookie_value = session::random_token().map_err(no_randomness)?;
@@ -330,6 +343,7 @@ async fn sign_in(
         .insert_session(
             &session::session_hash(&cookie_value),
             token_id,
+            &fingerprint,
             &csrf,
             now,
             now + SESSION_LIFETIME,

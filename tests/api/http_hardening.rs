@@ -404,3 +404,64 @@ on_both_backends! {
         }
     }
 }
+
+/// Starts a second instance on `app`'s database with `admin_token`, serving HTTP; answers its address.
+async fn restart_with_admin_token(app: &TestApp, admin_token: &str) -> (String, tokio_util::sync::CancellationToken) {
+    let mut settings = test_settings(&app.database_url, &app.mock.base_url);
+    settings.admin_token = Some(secrecy::SecretString::from(admin_token));
+    restart_with(settings, app).await
+}
+
+async fn restart_without_admin_token(app: &TestApp) -> (String, tokio_util::sync::CancellationToken) {
+    let mut settings = test_settings(&app.database_url, &app.mock.base_url);
+    settings.admin_token = None;
+    restart_with(settings, app).await
+}
+
+async fn restart_with(
+    settings: tether::config::Settings,
+    app: &TestApp,
+) -> (String, tokio_util::sync::CancellationToken) {
+    let restarted = tether::app::Application::build(&settings, tether::scheduling::Clock::Manual(app.clock.clone()))
+        .await
+        .unwrap();
+    let address = format!("http://{}", restarted.local_addr());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(restarted.run_http_until_stopped(shutdown.clone()));
+    (address, shutdown)
+}
+
+async fn clients_page_status(address: &str, session_cookie: &str) -> u16 {
+    no_redirects()
+        .get(format!("{address}/console/clients"))
+        .header(COOKIE, session_cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+on_both_backends! {
+    /// A console session opened with the bootstrap token ends when TETHER_ADMIN_TOKEN changes (a leaked
+    /// token is rotated) or is unset, and lives on while it stays the same.
+    async fn a_session_ends_when_the_token_that_opened_it_changes(backend) {
+        let app = spawn_app(&backend).await;
+        let signed_in = crate::console::sign_in(&app.address, &no_redirects(), ADMIN_TOKEN).await;
+        let set_cookie = cookie_named(&signed_in, "tether_session").unwrap();
+        let session = set_cookie.split(';').next().unwrap().to_owned();
+        assert_eq!(clients_page_status(&app.address, &session).await, 200);
+
+        let (same, same_shutdown) = restart_with_admin_token(&app, ADMIN_TOKEN).await;
+        assert_eq!(clients_page_status(&same, &session).await, 200, "same token, same session");
+        same_shutdown.cancel();
+
+        let (rotated, rotated_shutdown) = restart_with_admin_token(&app, "a-new-admin-token").await;
+        assert_eq!(clients_page_status(&rotated, &session).await, 303, "the old token's session is over");
+        rotated_shutdown.cancel();
+
+        let (unset, unset_shutdown) = restart_without_admin_token(&app).await;
+        assert_eq!(clients_page_status(&unset, &session).await, 303, "no bootstrap token, no bootstrap session");
+        unset_shutdown.cancel();
+    }
+}
