@@ -204,7 +204,7 @@ fn migrate_creates_the_database() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(
-        stdout(&output).contains("database is at migration 7"),
+        stdout(&output).contains("database is at migration 10"),
         "{}",
         stdout(&output)
     );
