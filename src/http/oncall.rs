@@ -21,7 +21,7 @@ use crate::domain::limits;
 use crate::domain::{FieldError, MessageKind, TimeZoneName};
 use crate::escalation::oncall::{self, Override, Policy, Target};
 use crate::scheduling::quiet_hours::parse_clock_time;
-use crate::storage::{AckOutcome, EscalationView, NewRotation, NewText, NoticeView, StoreError};
+use crate::storage::{AckOutcome, EscalationView, NewRotation, NewText, NoticeView, StoreError, UniqueConstraint};
 use crate::templates::StaffContext;
 
 /// Longer than a day between pages is no escalation at all; zero would page every step at once.
@@ -168,7 +168,7 @@ async fn create_rotation(
     };
     let id = match state.store.insert_rotation(&rotation, state.clock.now()).await {
         Ok(id) => id,
-        Err(StoreError::Conflict("rotations_name_key")) => {
+        Err(StoreError::Conflict(UniqueConstraint::RotationName)) => {
             return Err(ApiError::Conflict(FieldError::new(
                 "name",
                 "a rotation with this name exists",

@@ -187,7 +187,7 @@ on_both_backends! {
         let (status, body) = app.call(token, "GET", "/api/v1/audit?limit=lots", None).await;
         assert_refused(status, &body, (422, "limit"), "query");
         let (status, body) = app.call(token, "GET", "/api/v1/rotations/1/on-call?at=1&x=2", None).await;
-        assert!(status >= 400 && status < 500 && body["error"]["code"].is_string(), "{status} {body}");
+        assert!((400..500).contains(&status) && body["error"]["code"].is_string(), "{status} {body}");
 
         let look_alike = app
             .http
@@ -463,5 +463,47 @@ on_both_backends! {
         let (unset, unset_shutdown) = restart_without_admin_token(&app).await;
         assert_eq!(clients_page_status(&unset, &session).await, 303, "no bootstrap token, no bootstrap session");
         unset_shutdown.cancel();
+    }
+}
+
+on_both_backends! {
+    /// Unique rules answer 409 naming the field: a repeated rotation name, a client's number for a staff
+    /// member and the other way round; and a staff member is not told that a number is another's client.
+    async fn conflicts_are_typed_and_tell_staff_nothing_about_other_clients(backend) {
+        let app = spawn_app(&backend).await;
+        let token = Some(ADMIN_TOKEN);
+        let riley = app.create_staff("Riley", "+14155550201").await;
+        let rotation = json!({
+            "name": "Nights", "timezone": "America/New_York", "shift_hours": 24, "handoff_time": "08:00",
+            "start_date": "2026-03-01", "members": [riley],
+        });
+        assert_eq!(app.post("/api/v1/rotations", rotation.clone()).await.status(), 201);
+        let (status, body) = app.call(token, "POST", "/api/v1/rotations", Some(rotation)).await;
+        assert_refused(status, &body, (409, "name"), "repeated rotation name");
+
+        app.create_client("+14155550142", "Jordan", "en", "America/New_York").await;
+        let (status, body) = app
+            .call(token, "POST", "/api/v1/staff", Some(json!({"name": "Sam", "phone": "+14155550142"})))
+            .await;
+        assert_refused(status, &body, (409, "phone"), "staff with a client's number");
+        let client = |phone: &str| json!({
+            "phone": phone, "first_name": "Alex", "language": "en", "timezone": "America/New_York",
+            "consented_at": "2026-03-06T18:00:00Z", "consent_source": "discharge form v2",
+        });
+        let (status, body) = app.call(token, "POST", "/api/v1/clients", Some(client("+14155550201"))).await;
+        assert_refused(status, &body, (409, "phone"), "client with a staff member's number");
+
+        let staff_token = app.token("staff", "riley", Some(riley));
+        let (status, taken) = app.call(Some(&staff_token), "POST", "/api/v1/clients", Some(client("+14155550142"))).await;
+        let taken_message = assert_refused(status, &taken, (409, "phone"), "another program's client");
+        let (status, staff) = app.call(Some(&staff_token), "POST", "/api/v1/clients", Some(client("+14155550201"))).await;
+        let staff_message = assert_refused(status, &staff, (409, "phone"), "a staff number");
+        assert_eq!(taken_message, staff_message, "staff cannot tell a client's number from anyone else's");
+        assert!(!taken_message.contains("client with this number"), "{taken_message}");
+
+        let staff_list: Value = app.get("/api/v1/staff").await.json().await.unwrap();
+        assert_eq!(staff_list.as_array().map(Vec::len), Some(1), "{staff_list}");
+        let clients: Value = app.get("/api/v1/clients").await.json().await.unwrap();
+        assert_eq!(clients.as_array().map(Vec::len), Some(1), "{clients}");
     }
 }
