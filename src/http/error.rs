@@ -53,6 +53,7 @@ pub async fn api_errors_as_json(request: axum::extract::Request, next: axum::mid
         StatusCode::NOT_FOUND => ("not_found", "no such resource"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is larger than 64 KiB"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long; try again"),
         _ => ("bad_request", "the request could not be read"),
     };
     let mut body = json!({ "error": { "code": code, "message": message } });
