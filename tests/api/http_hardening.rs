@@ -507,3 +507,33 @@ on_both_backends! {
         assert_eq!(clients.as_array().map(Vec::len), Some(1), "{clients}");
     }
 }
+
+/// A body that stops half-way is answered once the body deadline passes, in the documented shape, and
+/// nothing is written.
+#[tokio::test]
+async fn a_body_that_stops_half_way_is_refused_after_the_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&TestBackend::Sqlite, |settings| {
+        settings.http.body_timeout_seconds = 1;
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/clients HTTP/1.1\r\nHost: tether.test\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"phone\": \"+1415"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(
+        read.is_ok(),
+        "the server waited for the rest of the body past the deadline"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    assert!(answer.contains("\"field\":\"body\""), "{answer}");
+    let clients: Value = app.get("/api/v1/clients").await.json().await.unwrap();
+    assert_eq!(clients, json!([]));
+}
