@@ -26,6 +26,7 @@ use crate::templates;
 pub struct Application {
     listener: TcpListener,
     state: Arc<AppState>,
+    limits: http::HttpLimits,
 }
 
 impl Application {
@@ -145,11 +146,17 @@ impl Application {
             admin_token: settings.admin_token.clone(),
             webhook_key: settings.twilio.auth_token.clone(),
             public_url: settings.public_url.clone(),
+            trusted_proxy: settings.http.trusted_proxy,
             fallback_page_to: settings.fallback_page_to.clone(),
             sign_in_limiter: crate::console::sign_in_limiter(),
             sandbox: None,
         });
-        Ok(Self { listener, state })
+        let limits = http::HttpLimits::from(&settings.http);
+        Ok(Self {
+            listener,
+            state,
+            limits,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -188,14 +195,9 @@ impl Application {
 
     /// Serves HTTP only; the caller drives the scheduler (tests do, pass by pass, on a virtual clock).
     pub async fn run_http_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let router = http::router(self.state);
-        // The peer address keys the console's sign-in rate limit.
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .context("HTTP server failed")
+        let router = http::router(self.state, &self.limits);
+        http::limits::serve(self.listener, router, &self.limits, shutdown)
+            .await
+            .context("HTTP server failed")
     }
 }

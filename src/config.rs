@@ -93,6 +93,66 @@ pub struct Settings {
 
     #[command(flatten)]
     pub sending: SendingSettings,
+
+    #[command(flatten)]
+    pub http: HttpSettings,
+}
+
+/// What the HTTP server trusts and how long it waits; see docs/http-limits.md.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HttpSettings {
+    /// The proxy in front of the service whose client-address header is believed (`fly`: `Fly-Client-IP`);
+    /// `none` keys the console's sign-in limit on the TCP peer.
+    #[arg(long, env = "TETHER_TRUSTED_PROXY", value_enum, default_value = "none")]
+    pub trusted_proxy: TrustedProxy,
+
+    /// Open connections at most; beyond them new ones wait in the kernel's queue.
+    #[arg(long, env = "TETHER_HTTP_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+
+    /// Of those, kept for the provider's webhooks: a connection in this band serves only webhooks.
+    #[arg(long, env = "TETHER_HTTP_WEBHOOK_CONNECTIONS", default_value_t = 64)]
+    pub webhook_connections: usize,
+
+    /// API and console requests handled at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "TETHER_HTTP_MAX_IN_FLIGHT", default_value_t = 128)]
+    pub max_in_flight: usize,
+
+    /// Seconds a connection may take to send a request's headers, or sit idle between requests.
+    #[arg(long, env = "TETHER_HTTP_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+
+    /// Seconds a request may take to send its whole body.
+    #[arg(long, env = "TETHER_HTTP_BODY_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub body_timeout_seconds: u64,
+
+    /// Seconds an API or console request may take in all (webhooks are never cut short).
+    #[arg(long, env = "TETHER_HTTP_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            trusted_proxy: TrustedProxy::None,
+            max_connections: 512,
+            webhook_connections: 64,
+            max_in_flight: 128,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            request_timeout_seconds: 30,
+        }
+    }
+}
+
+/// Whose word the service takes for a client's address.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrustedProxy {
+    /// The TCP peer: no proxy, or one whose headers anyone could forge.
+    #[default]
+    None,
+    /// Fly.io's edge, which sets `Fly-Client-IP` and overwrites any value the client sent.
+    Fly,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -214,6 +274,7 @@ impl Settings {
                 instance_heartbeat_seconds: 5,
                 instance_silence_seconds: 15,
             },
+            http: HttpSettings::default(),
         }
     }
 

@@ -2,6 +2,12 @@
 // the unsaved edit (debounced), and saves it. Everything else in the console is plain HTML forms.
 "use strict";
 
+// Forms that only hold inputs for the scripts below never submit; a handler here rather than an inline
+// onsubmit, which the Content-Security-Policy forbids.
+document.querySelectorAll("form[data-no-submit]").forEach((form) => {
+  form.addEventListener("submit", (event) => event.preventDefault());
+});
+
 (function () {
   const editor = document.getElementById("schedule-editor");
   if (!editor) return;

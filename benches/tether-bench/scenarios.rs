@@ -159,6 +159,7 @@ fn settings(database_url: &str, provider: &str, rate: u32, concurrency: usize) -
             instance_heartbeat_seconds: 5,
             instance_silence_seconds: 15,
         },
+        http: Default::default(),
     }
 }
 

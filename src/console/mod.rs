@@ -2,7 +2,7 @@
 //! preview), served by the same binary, no front-end build.
 //!
 //! Sign-in takes an API token (the role comes with it) and opens a session: an HttpOnly, SameSite=Strict
-//! cookie, Secure except on localhost, with a CSRF token that every form and script request must carry.
+//! cookie, Secure when `TETHER_PUBLIC_URL` is https, with a CSRF token that every form and script request must carry.
 //! The console works through the same rules and audit trail as the API ([`crate::http::auth`]).
 
 mod pages;
@@ -191,7 +191,11 @@ async fn with_session(State(state): State<Arc<AppState>>, mut request: Request, 
     let session = match session::cookie(request.headers(), SESSION_COOKIE) {
         Some(value) => match state
             .store
-            .session(&session::session_hash(value), state.clock.now())
+            .session(
+                &session::session_hash(value),
+                bootstrap_fingerprint(&state).as_deref(),
+                state.clock.now(),
+            )
             .await
         {
             Ok(session) => session,
@@ -216,6 +220,15 @@ async fn with_session(State(state): State<Arc<AppState>>, mut request: Request, 
         paging_problems,
     });
     run_audited(&state, Some(&caller), request, next).await
+}
+
+/// The hash of today's `TETHER_ADMIN_TOKEN`, which a bootstrap session must have been opened with.
+fn bootstrap_fingerprint(state: &AppState) -> Option<String> {
+    use secrecy::ExposeSecret;
+    state
+        .admin_token
+        .as_ref()
+        .map(|token| crate::access::hash_secret(token.expose_secret()))
 }
 
 /// The readiness check's problems, as the banner says them; a check that cannot run says so instead of
@@ -258,15 +271,20 @@ impl ConsoleSession {
     }
 }
 
-async fn sign_in_page(headers: HeaderMap) -> Result<Response, ConsoleError> {
-    sign_in_form(&headers, None, StatusCode::OK)
+async fn sign_in_page(State(state): State<Arc<AppState>>) -> Result<Response, ConsoleError> {
+    sign_in_form(&state, None, StatusCode::OK)
 }
 
 /// The sign-in page with a fresh double-submit token in a cookie and a hidden field.
-fn sign_in_form(headers: &HeaderMap, error: Option<&str>, status: StatusCode) -> Result<Response, ConsoleError> {
+fn sign_in_form(state: &AppState, error: Option<&str>, status: StatusCode) -> Result<Response, ConsoleError> {
     let token = session::random_token().map_err(|_| ConsoleError::Internal(anyhow::anyhow!("no randomness")))?;
     let page = render("sign_in.html", minijinja::context! { csrf => token.clone(), error })?;
-    let cookie = session::set_cookie(headers, SIGN_IN_COOKIE, &token, jiff::SignedDuration::from_hours(1));
+    let cookie = session::set_cookie(
+        state.cookies_secure(),
+        SIGN_IN_COOKIE,
+        &token,
+        jiff::SignedDuration::from_hours(1),
+    );
     Ok((status, [(header::SET_COOKIE, cookie)], page).into_response())
 }
 
@@ -297,10 +315,11 @@ async fn sign_in(
             store.record_audit(&entry, now).await
         }
     };
-    if state.sign_in_limiter.check_key(&peer.ip()).is_err() {
+    let address = crate::http::security::client_address(&headers, peer, state.trusted_proxy);
+    if state.sign_in_limiter.check_key(&address).is_err() {
         audit("rate_limited", StatusCode::TOO_MANY_REQUESTS, "anonymous".into()).await?;
         return sign_in_form(
-            &headers,
+            &state,
             Some("Too many attempts from this address; wait a minute and try again."),
             StatusCode::TOO_MANY_REQUESTS,
         );
@@ -313,16 +332,16 @@ async fn sign_in(
     let Some(caller) = caller else {
         audit("unauthenticated", StatusCode::UNAUTHORIZED, "anonymous".into()).await?;
         return sign_in_form(
-            &headers,
+            &state,
             Some("That token is not valid, or it was revoked."),
             StatusCode::UNAUTHORIZED,
         );
     };
+    let fingerprint = crate::access::hash_secret(form.token.trim());
     let token_id = if caller == Caller::bootstrap() {
         None
     } else {
-        let hash = crate::access::hash_secret(form.token.trim());
-        state.store.token_caller(&hash).await?.map(|(id, _)| id)
+        state.store.token_caller(&fingerprint).await?.map(|(id, _)| id)
     };
     let no_randomness = |_| ConsoleError::Internal(anyhow::anyhow!("the random generator failed"));
     let cookie_value = session::random_token().map_err(no_randomness)?;
@@ -333,13 +352,14 @@ async fn sign_in(
         .insert_session(
             &session::session_hash(&cookie_value),
             token_id,
+            &fingerprint,
             &csrf,
             now,
             now + SESSION_LIFETIME,
         )
         .await?;
     audit("ok", StatusCode::SEE_OTHER, caller.name.clone()).await?;
-    let cookie = session::set_cookie(&headers, SESSION_COOKIE, &cookie_value, SESSION_LIFETIME);
+    let cookie = session::set_cookie(state.cookies_secure(), SESSION_COOKIE, &cookie_value, SESSION_LIFETIME);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/clients")).into_response())
 }
 
@@ -358,7 +378,7 @@ async fn sign_out(
     if let Some(value) = session::cookie(&headers, SESSION_COOKIE) {
         state.store.delete_session(&session::session_hash(value)).await?;
     }
-    let cookie = session::set_cookie(&headers, SESSION_COOKIE, "", jiff::SignedDuration::ZERO);
+    let cookie = session::set_cookie(state.cookies_secure(), SESSION_COOKIE, "", jiff::SignedDuration::ZERO);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/sign-in")).into_response())
 }
 

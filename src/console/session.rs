@@ -46,24 +46,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
-/// Whether the console is being reached on this machine, where plain HTTP is normal and a Secure cookie
-/// would never be sent back.
-fn is_local(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    let name = host.rsplit_once(':').map_or(host, |(name, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            name
-        } else {
-            host
-        }
-    });
-    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
-}
-
 /// A `Set-Cookie` value: HttpOnly so scripts cannot read it, SameSite=Strict so other sites cannot send
-/// it, Secure everywhere but localhost.
-pub fn set_cookie(request_headers: &HeaderMap, name: &str, value: &str, max_age: SignedDuration) -> HeaderValue {
-    let secure = if is_local(request_headers) { "" } else { "; Secure" };
+/// it, Secure when the service's public address is https ([`crate::http::AppState::cookies_secure`]): the
+/// request's `Host` header is the caller's to choose, so it cannot decide.
+pub fn set_cookie(secure: bool, name: &str, value: &str, max_age: SignedDuration) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
     let cookie = format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         max_age.as_secs().max(0)
@@ -94,16 +81,12 @@ mod tests {
     }
 
     #[test]
-    fn cookies_are_secure_except_on_localhost() {
-        let local = headers(&[(header::HOST, "127.0.0.1:8080")]);
-        let remote = headers(&[(header::HOST, "tether.example.org")]);
+    fn cookies_are_secure_when_asked() {
         let day = SignedDuration::from_hours(24);
-        let local_cookie = set_cookie(&local, "s", "v", day);
-        let remote_cookie = set_cookie(&remote, "s", "v", day);
         assert_eq!(
-            local_cookie.to_str().unwrap(),
+            set_cookie(false, "s", "v", day).to_str().unwrap(),
             "s=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=86400"
         );
-        assert!(remote_cookie.to_str().unwrap().ends_with("; Secure"));
+        assert!(set_cookie(true, "s", "v", day).to_str().unwrap().ends_with("; Secure"));
     }
 }

@@ -171,6 +171,7 @@ impl NewClientInput {
         if consented_at > now + jiff::SignedDuration::from_mins(5) {
             return Err(FieldError::new("consented_at", "is in the future"));
         }
+        super::limits::not_before_earliest(consented_at).map_err(|m| FieldError::new("consented_at", m))?;
         let consent_source =
             ConsentSource::parse(&self.consent_source).map_err(|m| FieldError::new("consent_source", m))?;
         Ok(NewClient {

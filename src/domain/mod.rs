@@ -1,6 +1,7 @@
 //! Validated domain types: each parses once at the edge and is trusted everywhere after.
 
 pub mod client;
+pub mod limits;
 pub mod message;
 pub mod phone;
 pub mod segments;

@@ -138,3 +138,37 @@ mod tests {
         assert_eq!(phone.masked().to_string(), "…0123");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::PhoneNumber;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        /// Whatever is typed, parsing answers (never panics), and a number it accepts is E.164 and parses
+        /// to itself again.
+        #[test]
+        fn any_input_parses_to_e164_or_a_reason(input in any::<String>()) {
+            match PhoneNumber::parse(&input) {
+                Ok(number) => {
+                    let text = number.as_str();
+                    prop_assert!(text.starts_with('+'));
+                    prop_assert!((9..=16).contains(&text.len()), "{text}");
+                    prop_assert!(text[1..].chars().all(|c| c.is_ascii_digit()), "{text}");
+                    prop_assert_eq!(PhoneNumber::parse(text), Ok(number.clone()));
+                }
+                Err(reason) => prop_assert!(!reason.is_empty()),
+            }
+        }
+
+        /// Numbers typed with the punctuation people use parse; a few hundred characters of it stays quick.
+        #[test]
+        fn typed_numbers_with_punctuation_parse(digits in "[2-9][0-9]{2}[2-9][0-9]{6}", noise in "[ .()-]{0,300}") {
+            let typed = format!("+1 {noise}{}{noise}", digits);
+            prop_assert_eq!(PhoneNumber::parse(&typed).map(|n| n.as_str().to_owned()), Ok(format!("+1{digits}")));
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,12 +11,13 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{AdminOnly, Writer, audited, client_access, managed_client, visible_client};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::{NewClientInput, parse_instant};
+use crate::domain::limits;
 use crate::domain::{ClientStatus, FieldError, FirstName, PhoneNumber, TimeZoneName};
-use crate::storage::{ClientRecord, NewEnrollment, StaffRecord, StoreError, TextRecord};
+use crate::storage::{ClientRecord, NewEnrollment, StaffRecord, StoreError, TextRecord, UniqueConstraint};
 
 /// Discharge can be planned a little ahead (enrolment at the bedside); further out is more likely a typo.
 const MAX_DISCHARGE_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -97,11 +98,14 @@ pub(crate) async fn create_client_as(
     }
     let id = match state.store.insert_client(&client, now).await {
         Ok(id) => id,
-        Err(StoreError::Conflict("clients_phone_key")) => {
-            return Err(ApiError::Conflict(FieldError::new(
-                "phone",
-                "a client with this number already exists",
-            )));
+        Err(StoreError::Conflict(rule @ (UniqueConstraint::ClientPhone | UniqueConstraint::PhoneOfTheOtherKind))) => {
+            // Staff see only their own clients, so they are not told whose the number is.
+            let message = match rule {
+                _ if !caller.is_admin() => "this number cannot be used for a new client; an administrator can tell why",
+                UniqueConstraint::ClientPhone => "a client with this number already exists",
+                _ => "this number is a staff member's; a client needs a number of their own",
+            };
+            return Err(ApiError::Conflict(FieldError::new("phone", message)));
         }
         Err(err) => return Err(err.into()),
     };
@@ -257,6 +261,7 @@ pub(crate) async fn enroll_as(
     })?;
     let discharged_at =
         parse_instant(&input.discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
+    limits::not_before_earliest(discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
     if discharged_at > now + MAX_DISCHARGE_AHEAD {
         return Err(ApiError::Invalid(FieldError::new(
             "discharged_at",
@@ -279,7 +284,7 @@ pub(crate) async fn enroll_as(
     };
     let id = match state.store.insert_enrollment(&enrollment, now).await {
         Ok(id) => id,
-        Err(StoreError::Conflict("enrollments_one_active_per_schedule")) => {
+        Err(StoreError::Conflict(UniqueConstraint::OneActiveEnrollmentPerSchedule)) => {
             return Err(ApiError::Conflict(FieldError::new(
                 "schedule",
                 format!("client is already enrolled in `{}`", schedule.name),
@@ -520,10 +525,16 @@ async fn create_staff(
     let now = state.clock.now();
     let id = match state.store.insert_staff(&name, &phone, now).await {
         Ok(id) => id,
-        Err(StoreError::Conflict("staff_phone_key")) => {
+        Err(StoreError::Conflict(UniqueConstraint::StaffPhone)) => {
             return Err(ApiError::Conflict(FieldError::new(
                 "phone",
                 "a staff member with this number already exists",
+            )));
+        }
+        Err(StoreError::Conflict(UniqueConstraint::PhoneOfTheOtherKind)) => {
+            return Err(ApiError::Conflict(FieldError::new(
+                "phone",
+                "this number is a client's; a staff member needs a number of their own",
             )));
         }
         Err(err) => return Err(err.into()),

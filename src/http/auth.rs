@@ -214,7 +214,7 @@ struct AuditQuery {
 async fn audit_log(
     AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,
-    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+    super::extract::Query(query): super::extract::Query<AuditQuery>,
 ) -> Result<axum::Json<Vec<crate::storage::AuditEntry>>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {

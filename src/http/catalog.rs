@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::auth::AdminOnly;
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::catalog::SaveError;
@@ -214,6 +214,9 @@ pub(crate) async fn save_template(
     let path = format!("sms/{language}/{name}.txt");
     if !files.contains_key(&path) {
         return Err(ApiError::NotFound("template"));
+    }
+    if body.trim().is_empty() {
+        return Err(ApiError::Invalid(FieldError::new("body", "must not be empty")));
     }
     files.insert(path.clone(), body.to_owned());
     let saved = state

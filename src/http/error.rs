@@ -39,6 +39,40 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Client errors the API's handlers never see (an unknown route, a wrong method, a body over the limit)
+/// are answered by axum and tower-http in plain text; under `/api/` they get the documented JSON shape too.
+pub async fn api_errors_as_json(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_api || !status.is_client_error() || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is larger than 64 KiB"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long; try again"),
+        _ => ("bad_request", "the request could not be read"),
+    };
+    let mut body = json!({ "error": { "code": code, "message": message } });
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        body["error"]["field"] = json!("body");
+    }
+    let mut replaced = (status, Json(body)).into_response();
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
+        if let Some(value) = response.headers().get(&name) {
+            replaced.headers_mut().insert(name, value.clone());
+        }
+    }
+    replaced
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, field, message) = match &self {

@@ -6,8 +6,10 @@ pub mod auth;
 pub mod catalog;
 pub mod error;
 mod extract;
+pub mod limits;
 pub mod oncall;
 pub mod reminders;
+pub mod security;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use axum::{Json, Router, middleware};
 use secrecy::SecretString;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::CatalogService;
@@ -31,6 +34,7 @@ use crate::storage::Store;
 use crate::templates::SharedCatalog;
 
 pub use error::ApiError;
+pub use limits::HttpLimits;
 
 /// Bodies larger than this are refused with 413: Twilio's own webhook limit, and far above any real request.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -62,11 +66,25 @@ pub struct AppState {
     pub sandbox: Option<Arc<crate::sandbox::serve::Phones>>,
     /// `TETHER_PUBLIC_URL`, the base of the URL the provider signs.
     pub public_url: Option<String>,
+    /// Whose header names the caller's address (`TETHER_TRUSTED_PROXY`).
+    pub trusted_proxy: crate::config::TrustedProxy,
     /// `TETHER_FALLBACK_PAGE_TO`, for the readiness check behind the console's banner and `/healthz`.
     pub fallback_page_to: crate::config::FallbackNumbers,
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+impl AppState {
+    /// Cookies are `Secure` when the service's public address is https, whatever `Host` a request names.
+    /// The sandbox's public address is made up (its browser talks plain HTTP to this machine), so not there.
+    pub fn cookies_secure(&self) -> bool {
+        self.sandbox.is_none()
+            && self
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
+pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     // route_layer: only matched routes are authenticated and audited, so a 404 is not an audit entry.
     let api = Router::new()
         .merge(admin::router())
@@ -75,13 +93,35 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(oncall::router())
         .merge(reminders::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
-    Router::new()
-        .route("/healthz", get(health))
+    // The API and the console are shed when busy and cut short when slow (see `limits`). Live-update
+    // streams, when they come, merge beside the webhooks below: outside the whole-request timeout, each
+    // behind a cap of its own.
+    let people = Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .merge(api)
         .merge(crate::console::router(state.clone()))
+        .layer(middleware::from_fn_with_state(
+            limits::InFlight::new(limits),
+            limits::shed,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ));
+    Router::new()
+        .route(
+            "/healthz",
+            get(health).layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                limits.request_timeout,
+            )),
+        )
+        .merge(people)
         .merge(webhooks::router())
+        .layer(RequestBodyDeadlineLayer::new(limits.body_timeout))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(error::api_errors_as_json))
+        .layer(middleware::map_response(security::add_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -14,14 +14,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::{AdminOnly, Writer};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Path, Query};
 use super::{ApiError, AppState};
 use crate::access::{Caller, EscalationAccess, escalation_access};
 use crate::domain::client::parse_instant;
+use crate::domain::limits;
 use crate::domain::{FieldError, MessageKind, TimeZoneName};
 use crate::escalation::oncall::{self, Override, Policy, Target};
 use crate::scheduling::quiet_hours::parse_clock_time;
-use crate::storage::{AckOutcome, EscalationView, NewRotation, NewText, NoticeView, StoreError};
+use crate::storage::{AckOutcome, EscalationView, NewRotation, NewText, NoticeView, StoreError, UniqueConstraint};
 use crate::templates::StaffContext;
 
 /// Longer than a day between pages is no escalation at all; zero would page every step at once.
@@ -61,6 +62,12 @@ async fn set_policy(
 ) -> Result<Json<Policy>, ApiError> {
     if policy.steps.is_empty() {
         return Err(invalid("steps", "must list at least one step"));
+    }
+    if policy.steps.len() > limits::MAX_POLICY_STEPS {
+        return Err(invalid(
+            "steps",
+            format!("must list at most {} steps", limits::MAX_POLICY_STEPS),
+        ));
     }
     if policy.repeat > MAX_REPEAT {
         return Err(invalid("repeat", format!("must be at most {MAX_REPEAT}")));
@@ -122,6 +129,12 @@ async fn create_rotation(
     if name.is_empty() {
         return Err(invalid("name", "must not be empty"));
     }
+    if name.chars().count() > limits::MAX_NAME_CHARS {
+        return Err(invalid(
+            "name",
+            format!("must be at most {} characters", limits::MAX_NAME_CHARS),
+        ));
+    }
     let zone = TimeZoneName::parse(&input.timezone).map_err(|m| invalid("timezone", m))?;
     if !(1..=24 * 28).contains(&input.shift_hours) {
         return Err(invalid("shift_hours", "must be between 1 and 672 (four weeks)"));
@@ -133,6 +146,13 @@ async fn create_rotation(
             format!("`{}` is not a date like 2026-03-01", input.start_date),
         )
     })?;
+    let latest_start = (state.clock.now() + limits::MAX_PLANNED_AHEAD)
+        .in_tz("UTC")
+        .map_err(|err| ApiError::Internal(err.into()))?
+        .date();
+    if start_date > latest_start {
+        return Err(invalid("start_date", "must be at most 2 years ahead"));
+    }
     if input.members.is_empty() {
         return Err(invalid("members", "must list at least one staff member"));
     }
@@ -149,7 +169,7 @@ async fn create_rotation(
     };
     let id = match state.store.insert_rotation(&rotation, state.clock.now()).await {
         Ok(id) => id,
-        Err(StoreError::Conflict("rotations_name_key")) => {
+        Err(StoreError::Conflict(UniqueConstraint::RotationName)) => {
             return Err(ApiError::Conflict(FieldError::new(
                 "name",
                 "a rotation with this name exists",

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,10 +11,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{Writer, managed_client, visible_client};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Path, Query};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::parse_instant;
+use crate::domain::limits;
 use crate::domain::{ClientStatus, ConsentSource, FieldError};
 use crate::scheduling::medication_limits::check_pattern;
 use crate::scheduling::recurrence::Recurrence;
@@ -69,6 +70,7 @@ fn parse_start(input: &AppointmentInput, now: Timestamp) -> Result<Timestamp, Ap
     if starts_at <= now {
         return Err(invalid("starts_at", "is in the past"));
     }
+    limits::within_planning_horizon(starts_at, now).map_err(|m| invalid("starts_at", m))?;
     Ok(starts_at)
 }
 
@@ -225,6 +227,7 @@ async fn create_medication(
     if consented_at > now {
         return Err(invalid("consented_at", "is in the future"));
     }
+    limits::not_before_earliest(consented_at).map_err(|m| invalid("consented_at", m))?;
     let consent_source = ConsentSource::parse(input.consent_source.as_deref().unwrap_or(""))
         .map_err(|m| invalid("consent_source", m))?;
     let phrase = input.phrase.as_deref().map(str::trim).filter(|p| !p.is_empty());
@@ -232,6 +235,7 @@ async fn create_medication(
         if phrase.chars().count() > 60 {
             return Err(invalid("phrase", "must be at most 60 characters"));
         }
+        limits::check_phrase(phrase).map_err(|m| invalid("phrase", m))?;
         let lowered = phrase.to_lowercase();
         if let Some(term) = state
             .catalog

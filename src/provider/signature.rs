@@ -219,3 +219,26 @@ mod tests {
         assert!(!verify(TOKEN, V1_URL, &default_params(), ""));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{compute, verify};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+        /// Any webhook body, however malformed, parses into pairs and is checked without a panic; a forged
+        /// signature over it never passes, and the real one always does.
+        #[test]
+        fn any_form_body_is_parsed_and_checked(body in proptest::collection::vec(any::<u8>(), 0..2048), forged in ".{0,64}") {
+            let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+            let url = "https://tether.test/webhooks/twilio/sms";
+            let real = compute("auth-token", url, &params);
+            prop_assert!(verify("auth-token", url, &params, &real));
+            prop_assert!(forged == real || !verify("auth-token", url, &params, &forged));
+            prop_assert!(!verify("another-token", url, &params, &real));
+        }
+    }
+}

@@ -47,7 +47,8 @@ pub struct Session {
 /// id, name, role, staff_id, created_at, revoked_at
 type TokenRow = (i64, String, String, Option<i64>, i64, Option<i64>);
 /// bootstrap, csrf_token, and the token's name, role and staff_id (NULL for a bootstrap session)
-type SessionRow = (i64, String, Option<String>, Option<String>, Option<i64>);
+/// bootstrap, csrf_token, token_fingerprint, name, role, staff_id
+type SessionRow = (i64, String, Option<String>, Option<String>, Option<String>, Option<i64>);
 /// id, at, actor, role, action, target, outcome, status
 type AuditRow = (i64, i64, String, Option<String>, String, String, String, i64);
 
@@ -127,11 +128,13 @@ impl Store {
         Ok(row.and_then(|(id, name, role, staff_id)| caller_from_row(name, &role, staff_id).map(|c| (id, c))))
     }
 
-    /// Opens a console session for a token (`None` for the bootstrap admin token).
+    /// Opens a console session for a token (`None` for the bootstrap admin token), remembering the hash of
+    /// the token itself so that the session ends when the token changes or is revoked.
     pub async fn insert_session(
         &self,
         id_hash: &str,
         token_id: Option<i64>,
+        token_fingerprint: &str,
         csrf_token: &str,
         now: Timestamp,
         expires_at: Timestamp,
@@ -143,8 +146,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO console_sessions (id_hash, token_id, bootstrap, csrf_token, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO console_sessions (id_hash, token_id, bootstrap, csrf_token, created_at, expires_at, \
+             token_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id_hash)
         .bind(token_id)
@@ -152,31 +155,44 @@ impl Store {
         .bind(csrf_token)
         .bind(unix(now))
         .bind(unix(expires_at))
+        .bind(token_fingerprint)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The unexpired session with this hash; a revoked token's sessions are gone with it.
-    pub async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Option<Session>> {
+    /// The unexpired session with this hash, while the token that opened it is still the one in force: a
+    /// database token unrevoked with the same hash, or for the bootstrap token, `bootstrap_fingerprint`
+    /// (the hash of today's `TETHER_ADMIN_TOKEN`; `None` when it is unset).
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        bootstrap_fingerprint: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Session>> {
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT s.bootstrap, s.csrf_token, t.name, t.role, t.staff_id \
-             FROM console_sessions s LEFT JOIN api_tokens t ON t.id = s.token_id AND t.revoked_at IS NULL \
+            "SELECT s.bootstrap, s.csrf_token, s.token_fingerprint, t.name, t.role, t.staff_id \
+             FROM console_sessions s LEFT JOIN api_tokens t \
+               ON t.id = s.token_id AND t.revoked_at IS NULL AND t.token_hash = s.token_fingerprint \
              WHERE s.id_hash = $1 AND s.expires_at > $2",
         )
         .bind(id_hash)
         .bind(unix(now))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|(bootstrap, csrf_token, name, role, staff_id)| {
-            let caller = if bootstrap == 1 {
-                Caller::bootstrap()
-            } else {
-                caller_from_row(name?, &role?, staff_id)?
-            };
-            Some(Session { caller, csrf_token })
-        }))
+        Ok(
+            row.and_then(|(bootstrap, csrf_token, fingerprint, name, role, staff_id)| {
+                let caller = if bootstrap == 1 {
+                    let opened_with_todays_token =
+                        fingerprint.is_some() && fingerprint.as_deref() == bootstrap_fingerprint;
+                    opened_with_todays_token.then(Caller::bootstrap)?
+                } else {
+                    caller_from_row(name?, &role?, staff_id)?
+                };
+                Some(Session { caller, csrf_token })
+            }),
+        )
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use super::{Result, Store, instant, optional_instant, unix};
+use super::{Result, Store, StoreError, UniqueConstraint, instant, optional_instant, unix};
 use crate::domain::{ClientStatus, FirstName, MessageKind, NewClient, OutboxStatus, TimeZoneName};
 
 #[derive(Debug, Clone)]
@@ -98,9 +98,11 @@ pub(super) const CLIENT_COLUMNS: &str = "id, phone, first_name, language, timezo
 
 impl Store {
     pub async fn insert_client(&self, client: &NewClient, now: Timestamp) -> Result<i64> {
-        let id = sqlx::query_scalar(
+        // One statement, so no staff member can take the number between a check and the insert.
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO clients (phone, first_name, language, timezone, consented_at, consent_source, status, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7) RETURNING id",
+             created_at, updated_at) SELECT $1, $2, $3, $4, $5, $6, 'active', $7, $7 \
+             WHERE NOT EXISTS (SELECT 1 FROM staff WHERE phone = $1) RETURNING id",
         )
         .bind(client.phone.as_str())
         .bind(client.first_name.as_str())
@@ -109,9 +111,9 @@ impl Store {
         .bind(unix(client.consented_at))
         .bind(client.consent_source.as_str())
         .bind(unix(now))
-        .fetch_one(&self.writer)
+        .fetch_optional(&self.writer)
         .await?;
-        Ok(id)
+        id.ok_or(StoreError::Conflict(UniqueConstraint::PhoneOfTheOtherKind))
     }
 
     pub async fn client(&self, id: i64) -> Result<Option<ClientRecord>> {

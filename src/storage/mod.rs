@@ -71,9 +71,9 @@ impl Backend {
 pub enum StoreError {
     #[error("DATABASE_URL must start with sqlite:// or postgres://")]
     UnsupportedUrl,
-    /// A unique constraint refused the write; the value names the constraint (same names on both backends).
-    #[error("conflicts with an existing row ({0})")]
-    Conflict(&'static str),
+    /// A unique rule refused the write.
+    #[error("conflicts with an existing row ({0:?})")]
+    Conflict(UniqueConstraint),
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
@@ -86,18 +86,42 @@ pub enum StoreError {
     GroupCommit(String),
 }
 
-/// Unique constraints callers may want to turn into a precise message. SQLite reports the columns, not the
-/// name, so each entry lists both spellings.
-const KNOWN_UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
-    ("clients_phone_key", "clients.phone"),
-    ("api_tokens_hash_key", "api_tokens.token_hash"),
-    ("catalog_versions_pkey", "catalog_versions.version"),
-    ("staff_phone_key", "staff.phone"),
-    (
-        "enrollments_one_active_per_schedule",
-        "enrollments.client_id, enrollments.schedule",
-    ),
-];
+/// The unique rules a write can break, so callers match on a type rather than on a constraint's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueConstraint {
+    ClientPhone,
+    ApiTokenHash,
+    CatalogVersion,
+    StaffPhone,
+    OneActiveEnrollmentPerSchedule,
+    RotationName,
+    /// A client's number is a staff member's, or the other way round: texts from it could not be told apart.
+    PhoneOfTheOtherKind,
+}
+
+impl UniqueConstraint {
+    /// The database constraints, with the name PostgreSQL reports and the columns SQLite reports instead.
+    const IN_THE_SCHEMA: [(UniqueConstraint, &'static str, &'static str); 6] = [
+        (UniqueConstraint::ClientPhone, "clients_phone_key", "clients.phone"),
+        (
+            UniqueConstraint::ApiTokenHash,
+            "api_tokens_hash_key",
+            "api_tokens.token_hash",
+        ),
+        (
+            UniqueConstraint::CatalogVersion,
+            "catalog_versions_pkey",
+            "catalog_versions.version",
+        ),
+        (UniqueConstraint::StaffPhone, "staff_phone_key", "staff.phone"),
+        (
+            UniqueConstraint::OneActiveEnrollmentPerSchedule,
+            "enrollments_one_active_per_schedule",
+            "enrollments.client_id, enrollments.schedule",
+        ),
+        (UniqueConstraint::RotationName, "rotations_name_key", "rotations.name"),
+    ];
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
@@ -106,9 +130,9 @@ impl From<sqlx::Error> for StoreError {
         {
             let message = db.message();
             let constraint = db.constraint();
-            for (name, sqlite_columns) in KNOWN_UNIQUE_CONSTRAINTS {
-                if constraint == Some(*name) || message.ends_with(sqlite_columns) {
-                    return StoreError::Conflict(name);
+            for (rule, name, sqlite_columns) in UniqueConstraint::IN_THE_SCHEMA {
+                if constraint == Some(name) || message.ends_with(sqlite_columns) {
+                    return StoreError::Conflict(rule);
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 
-use super::{Result, StaffMember, Store, instant, unix};
+use super::{Result, StaffMember, Store, StoreError, UniqueConstraint, instant, unix};
 use crate::domain::{FirstName, PhoneNumber};
 
 #[derive(Debug, Clone)]
@@ -39,13 +39,17 @@ impl Store {
     }
 
     pub async fn insert_staff(&self, name: &FirstName, phone: &PhoneNumber, now: Timestamp) -> Result<i64> {
-        let id = sqlx::query_scalar("INSERT INTO staff (name, phone, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(name.as_str())
-            .bind(phone.as_str())
-            .bind(unix(now))
-            .fetch_one(&self.writer)
-            .await?;
-        Ok(id)
+        // One statement, so no client can take the number between a check and the insert.
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO staff (name, phone, created_at) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM clients WHERE phone = $2) RETURNING id",
+        )
+        .bind(name.as_str())
+        .bind(phone.as_str())
+        .bind(unix(now))
+        .fetch_optional(&self.writer)
+        .await?;
+        id.ok_or(StoreError::Conflict(UniqueConstraint::PhoneOfTheOtherKind))
     }
 
     pub async fn staff(&self) -> Result<Vec<StaffRecord>> {

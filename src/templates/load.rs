@@ -421,6 +421,9 @@ fn build_schedule(
     let mut previous_day = None;
     for step in file.steps {
         let line = at(step.id.span());
+        if let Err(message) = crate::domain::limits::check_step_id(step.id.get_ref()) {
+            problems.error(path, line, message);
+        }
         if !ids.insert(step.id.get_ref().clone()) {
             problems.error(path, line, format!("step id `{}` is used twice", step.id.get_ref()));
         }

@@ -17,6 +17,7 @@ mod contract;
 mod crash;
 mod fallback;
 mod held;
+mod http_hardening;
 mod inbound;
 mod reminders;
 mod risk_corpus;
