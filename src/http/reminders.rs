@@ -67,9 +67,9 @@ struct AppointmentInput {
 
 fn parse_start(input: &AppointmentInput, now: Timestamp) -> Result<Timestamp, ApiError> {
     let starts_at = parse_instant(&input.starts_at).map_err(|m| invalid("starts_at", m))?;
-    if starts_at <= now {
-        return Err(invalid("starts_at", "is in the past"));
-    }
+    // A past appointment is recorded too, so attendance can be noted afterwards; it gets no reminder, since
+    // every reminder time is already behind it.
+    limits::not_before_earliest(starts_at).map_err(|m| invalid("starts_at", m))?;
     limits::within_planning_horizon(starts_at, now).map_err(|m| invalid("starts_at", m))?;
     Ok(starts_at)
 }

@@ -62,6 +62,28 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// An appointment that already took place is recorded (its attendance is noted afterwards) and gets no
+    /// reminder; one dated before 1990 is a typo, refused on its field.
+    async fn a_past_appointment_is_recorded_without_reminders(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let yesterday = app.clock.now() - jiff::SignedDuration::from_hours(24);
+        appointment(&app, jordan, &yesterday.to_string()).await;
+
+        let response = app
+            .post(&format!("/api/v1/clients/{jordan}/appointments"), json!({"starts_at": "1985-06-01T09:00:00Z"}))
+            .await;
+        assert_eq!(response.status(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "starts_at", "{body}");
+
+        app.run_until(app.clock.now() + jiff::SignedDuration::from_hours(48)).await;
+        assert!(reminders_sent(&app, jordan, "appointment_reminder").await.is_empty());
+        assert!(app.mock.accepted().iter().all(|text| !text.body.contains("confirm")));
+    }
+}
+
+on_both_backends! {
     /// Cancelled an hour before its 2-hour reminder, an appointment gets no more texts.
     async fn a_cancelled_appointment_gets_no_more_reminders(backend) {
         let app = spawn_app(&backend).await;
