@@ -136,6 +136,11 @@ pub async fn serve(
                 }
             },
         };
+        // Answers are small and go out whole: without this, Nagle's algorithm can hold one back for the
+        // client's delayed acknowledgement.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
         let connection = http.serve_connection(TokioIo::new(stream), connection_service(router.clone(), peer, slot.0));
         let shutdown = shutdown.clone();
         connections.spawn(run_connection(connection, slot.1, shutdown));
