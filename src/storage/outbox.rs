@@ -139,15 +139,15 @@ pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, 
 /// Splits acceptances into rounds in which no provider id appears twice. The rounds are written one
 /// after another, so a later round sees the ids an earlier one took and a repeat within one group is
 /// caught like a repeat of an older text's id.
-fn rounds_of_distinct_ids(records: &[SentRecord]) -> Vec<Vec<SentRecord>> {
-    let mut rounds: Vec<(std::collections::HashSet<&str>, Vec<SentRecord>)> = Vec::new();
+fn rounds_of_distinct_ids(records: &[SentRecord]) -> Vec<Vec<&SentRecord>> {
+    let mut rounds: Vec<(std::collections::HashSet<&str>, Vec<&SentRecord>)> = Vec::new();
     for record in records {
         match rounds.iter_mut().find(|(ids, _)| !ids.contains(record.sid.as_str())) {
             Some((ids, round)) => {
                 ids.insert(&record.sid);
-                round.push(record.clone());
+                round.push(record);
             }
-            None => rounds.push((std::iter::once(record.sid.as_str()).collect(), vec![record.clone()])),
+            None => rounds.push((std::iter::once(record.sid.as_str()).collect(), vec![record])),
         }
     }
     rounds.into_iter().map(|(_, round)| round).collect()
@@ -241,69 +241,51 @@ impl Store {
         // Nearly always every id is new, and one plain statement per chunk is the fastest write: a repeated
         // id breaks the unique rule on provider ids and undoes it, and the group is then written again
         // looking up each id's holder (that look-up cost about a tenth of the dispatch rate when always done).
-        match self.mark_sent_plainly(records).await {
+        match self.write_acceptances(records, false).await {
             Err(StoreError::Database(sqlx::Error::Database(ref db))) if db.is_unique_violation() => {
-                self.mark_sent_looking_for_repeats(records).await
+                self.write_acceptances(records, true).await
             }
-            written => written.map(|()| Vec::new()),
+            written => written,
         }
     }
 
-    async fn mark_sent_plainly(&self, records: &[SentRecord]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        for chunk in in_chunks(records) {
-            let sql = format!(
-                "WITH accepted (id, sid, at, rank, name) AS (VALUES {}) \
-                 UPDATE outbox SET provider_sid = accepted.sid, sent_at = accepted.at, updated_at = accepted.at, \
-                 lease_until = NULL, lease_owner = NULL, \
-                 status = CASE WHEN outbox.status = 'sending' THEN 'sent' ELSE outbox.status END, \
-                 provider_status = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.name \
-                   ELSE outbox.provider_status END, \
-                 provider_rank = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.rank \
-                   ELSE outbox.provider_rank END \
-                 FROM accepted WHERE outbox.id = accepted.id",
-                value_rows(chunk.len(), 5)
-            );
-            let mut update = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for record in chunk {
-                let (name, rank) = record.status.map_or((None, -1), |s| (Some(s.name), s.rank));
-                update = update
-                    .bind(record.id)
-                    .bind(&record.sid)
-                    .bind(unix(record.at))
-                    .bind(rank)
-                    .bind(name);
-            }
-            update.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// [`Store::mark_sent`] when some provider id is already taken: each is looked up before it is written.
-    async fn mark_sent_looking_for_repeats(&self, records: &[SentRecord]) -> Result<Vec<i64>> {
+    /// Writes acceptances in one transaction. With `look_for_repeats`, a provider id another text holds is
+    /// left out and noted, and the ids of those texts are returned.
+    async fn write_acceptances(&self, records: &[SentRecord], look_for_repeats: bool) -> Result<Vec<i64>> {
+        const TAKEN: &str = "EXISTS (SELECT 1 FROM outbox holder \
+                             WHERE holder.provider_sid = accepted.sid AND holder.id <> outbox.id)";
+        let (sid, reason, returning) = if look_for_repeats {
+            (
+                format!("CASE WHEN {TAKEN} THEN NULL ELSE accepted.sid END"),
+                format!(
+                    "CASE WHEN {TAKEN} THEN 'the provider answered with an id another text already has' \
+                     ELSE outbox.status_reason END"
+                ),
+                "RETURNING outbox.id, outbox.provider_sid",
+            )
+        } else {
+            ("accepted.sid".to_owned(), "outbox.status_reason".to_owned(), "")
+        };
+        // Two texts with one id in the same statement would both pass the look-up: rounds keep ids apart.
+        let rounds = if look_for_repeats {
+            rounds_of_distinct_ids(records)
+        } else {
+            vec![records.iter().collect()]
+        };
         let mut repeated = Vec::new();
         let mut tx = self.writer.begin().await?;
-        for round in rounds_of_distinct_ids(records) {
+        for round in rounds {
             for chunk in in_chunks(&round) {
                 let sql = format!(
                     "WITH accepted (id, sid, at, rank, name) AS (VALUES {}) \
-                     UPDATE outbox SET provider_sid = CASE WHEN EXISTS (SELECT 1 FROM outbox holder \
-                       WHERE holder.provider_sid = accepted.sid AND holder.id <> outbox.id) THEN NULL \
-                       ELSE accepted.sid END, \
-                     status_reason = CASE WHEN EXISTS (SELECT 1 FROM outbox holder \
-                       WHERE holder.provider_sid = accepted.sid AND holder.id <> outbox.id) \
-                       THEN 'the provider answered with an id another text already has' \
-                       ELSE outbox.status_reason END, \
-                     sent_at = accepted.at, updated_at = accepted.at, \
-                     lease_until = NULL, lease_owner = NULL, \
+                     UPDATE outbox SET provider_sid = {sid}, status_reason = {reason}, \
+                     sent_at = accepted.at, updated_at = accepted.at, lease_until = NULL, lease_owner = NULL, \
                      status = CASE WHEN outbox.status = 'sending' THEN 'sent' ELSE outbox.status END, \
                      provider_status = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.name \
                        ELSE outbox.provider_status END, \
                      provider_rank = CASE WHEN outbox.provider_rank < accepted.rank THEN accepted.rank \
                        ELSE outbox.provider_rank END \
-                     FROM accepted WHERE outbox.id = accepted.id \
-                     RETURNING outbox.id, outbox.provider_sid",
+                     FROM accepted WHERE outbox.id = accepted.id {returning}",
                     value_rows(chunk.len(), 5)
                 );
                 let mut update = sqlx::query_as::<_, (i64, Option<String>)>(sqlx::AssertSqlSafe(sql));
