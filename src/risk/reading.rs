@@ -164,6 +164,31 @@ impl Classifier {
         }
     }
 
+    /// A word read as another: the reading is kept, to be shown beside the matches, and the word is read as
+    /// what it stands for.
+    fn push_reading(
+        &self,
+        typed: String,
+        read_as: String,
+        how: ReadingKind,
+        words: &mut Vec<Word>,
+        readings: &mut Vec<Reading>,
+    ) {
+        let id = self.vocabulary.get(&read_as).copied();
+        readings.push(Reading {
+            typed,
+            read_as: read_as.clone(),
+            how,
+        });
+        words.push(Word {
+            text: read_as,
+            kind: TokenKind::Word,
+            id,
+            number: None,
+            masked: false,
+        });
+    }
+
     fn push_word(&self, text: String, stretched: bool, words: &mut Vec<Word>, readings: &mut Vec<Reading>) {
         let word = |text: String, id: Option<u32>| Word {
             text,
@@ -174,13 +199,7 @@ impl Classifier {
         };
         // Before the vocabulary: a pattern never needs to spell "killin" for "killing" to be read.
         if let Some(full) = with_clipped_ending(&text) {
-            readings.push(Reading {
-                typed: text,
-                read_as: full.clone(),
-                how: ReadingKind::Dropped,
-            });
-            let id = self.vocabulary.get(&full).copied();
-            words.push(word(full, id));
+            self.push_reading(text, full, ReadingKind::Dropped, words, readings);
             return;
         }
         if let Some(&id) = self.vocabulary.get(&text) {
@@ -189,23 +208,11 @@ impl Classifier {
         }
         if text.contains('*') {
             let read_as = self.fill_starred(&text).unwrap_or_else(|| text.replace('*', ""));
-            readings.push(Reading {
-                typed: text,
-                read_as: read_as.clone(),
-                how: ReadingKind::Letters,
-            });
-            let id = self.vocabulary.get(&read_as).copied();
-            words.push(word(read_as, id));
+            self.push_reading(text, read_as, ReadingKind::Letters, words, readings);
             return;
         }
         if let Some(single) = stretched.then(|| self.without_a_doubled_letter(&text)).flatten() {
-            readings.push(Reading {
-                typed: text,
-                read_as: single.clone(),
-                how: ReadingKind::Letters,
-            });
-            let id = self.vocabulary.get(&single).copied();
-            words.push(word(single, id));
+            self.push_reading(text, single, ReadingKind::Letters, words, readings);
             return;
         }
         if spelling::is_ordinary(&text) || text.chars().count() > self.longest_correctable {
@@ -213,13 +220,7 @@ impl Classifier {
             return;
         }
         if let Some(full) = with_ll_for_y(&text).filter(|full| self.vocabulary.contains_key(full)) {
-            readings.push(Reading {
-                typed: text,
-                read_as: full.clone(),
-                how: ReadingKind::Dropped,
-            });
-            let id = self.vocabulary.get(&full).copied();
-            words.push(word(full, id));
+            self.push_reading(text, full, ReadingKind::Dropped, words, readings);
             return;
         }
         if let Some(parts) = self.split(&text) {
@@ -240,13 +241,7 @@ impl Classifier {
             .or_else(|| self.swapped_letters(&text))
             .or_else(|| self.letter_left_out(&text));
         if let Some(target) = corrected {
-            readings.push(Reading {
-                typed: text,
-                read_as: target.clone(),
-                how: ReadingKind::Spelling,
-            });
-            let id = self.vocabulary.get(&target).copied();
-            words.push(word(target, id));
+            self.push_reading(text, target, ReadingKind::Spelling, words, readings);
             return;
         }
         words.push(word(text, None));
