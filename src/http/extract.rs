@@ -44,9 +44,17 @@ fn is_json_media_type(value: &str) -> bool {
 }
 
 fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let (field, message) = field_and_message(err, "body");
+    // Strip serde_json's position suffix: the field name says where.
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    FieldError::new(field, message)
+}
+
+/// The field a deserializing error is about, and its message; `whole` names the input when the error is
+/// about no field in particular.
+fn field_and_message<E: std::fmt::Display>(err: serde_path_to_error::Error<E>, whole: &str) -> (String, String) {
     let path = err.path().to_string();
-    let inner = err.into_inner();
-    let message = inner.to_string();
+    let message = err.into_inner().to_string();
     // serde reports missing and unknown fields at the parent; the name is in the message, in backticks.
     let named = if message.starts_with("missing field") || message.starts_with("unknown field") {
         message.split('`').nth(1).map(str::to_owned)
@@ -55,12 +63,10 @@ fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> FieldError
     };
     let field = match named {
         Some(name) => name,
-        None if path == "." => "body".to_owned(),
+        None if path == "." => whole.to_owned(),
         None => path,
     };
-    // Strip serde_json's position suffix: the field name says where.
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-    FieldError::new(field, message)
+    (field, message)
 }
 
 /// Path parameters. Unlike axum's `Path`, an id that does not parse is a 422 in the documented shape,
@@ -149,18 +155,7 @@ where
         serde_path_to_error::deserialize(deserializer)
             .map(Query)
             .map_err(|err| {
-                let path = err.path().to_string();
-                let message = err.into_inner().to_string();
-                let named = if message.starts_with("missing field") || message.starts_with("unknown field") {
-                    message.split('`').nth(1).map(str::to_owned)
-                } else {
-                    None
-                };
-                let field = match named {
-                    Some(name) => name,
-                    None if path == "." => "query".to_owned(),
-                    None => path,
-                };
+                let (field, message) = field_and_message(err, "query");
                 ApiError::Invalid(FieldError::new(field, message))
             })
     }
