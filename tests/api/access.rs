@@ -20,13 +20,7 @@ async fn two_caseloads(app: &TestApp) -> (i64, i64, i64) {
         .create_client("+14155550124", "Maya", "en", "America/New_York")
         .await;
     for (client, staff) in [(jordan, pat), (maya, sam)] {
-        let response = app
-            .put(
-                &format!("/api/v1/clients/{client}/assigned-staff"),
-                json!({ "staff_id": staff }),
-            )
-            .await;
-        assert_eq!(response.status(), 200);
+        app.assign_staff(client, staff).await;
     }
     (jordan, maya, pat)
 }

@@ -374,6 +374,17 @@ impl TestApp {
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
         response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
+
+    /// Makes `staff_id` the client's assigned peer.
+    pub async fn assign_staff(&self, client_id: i64, staff_id: i64) {
+        let response = self
+            .put(
+                &format!("/api/v1/clients/{client_id}/assigned-staff"),
+                json!({ "staff_id": staff_id }),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
 }
 
 /// Declares one test per backend: `name::sqlite` and `name::postgres`.

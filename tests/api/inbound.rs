@@ -43,13 +43,7 @@ pub(crate) async fn on_call_set_up(app: &TestApp) -> i64 {
     ], "repeat": 0});
     let response = app.put("/api/v1/escalation-policy", policy).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let response = app
-        .put(
-            &format!("/api/v1/clients/{maya}/assigned-staff"),
-            json!({"staff_id": 1}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    app.assign_staff(maya, 1).await;
     maya
 }
 

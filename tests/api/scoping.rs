@@ -28,13 +28,7 @@ async fn caseloads(app: &TestApp) -> (i64, i64) {
     let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
     let maya = app.create_client(MAYA, "Maya", "en", "America/New_York").await;
     for (client, staff) in [(jordan, 1), (maya, 2)] {
-        let response = app
-            .put(
-                &format!("/api/v1/clients/{client}/assigned-staff"),
-                json!({ "staff_id": staff }),
-            )
-            .await;
-        assert_eq!(response.status(), 200);
+        app.assign_staff(client, staff).await;
     }
     (jordan, maya)
 }
