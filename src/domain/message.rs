@@ -158,7 +158,7 @@ pub struct ProviderStatus {
 }
 
 impl ProviderStatus {
-    /// Known statuses (twilio-protocol.md §3.1 and SignalWire's); anything else is ignored by the caller.
+    /// Known statuses (docs/provider-protocol.md); anything else is ignored by the caller.
     pub fn parse(value: &str) -> Option<Self> {
         let (name, rank, outcome) = match value {
             "accepted" => ("accepted", 0, None),

@@ -1,5 +1,5 @@
 //! How many SMS segments a text costs: GSM-7 when every character is in the GSM alphabet, UCS-2 otherwise
-//! (twilio-protocol.md §6). Segments are billed one by one, so `tether check` and `tether preview` show them.
+//! (docs/provider-protocol.md). Segments are billed one by one, so `tether check` and `tether preview` show them.
 
 use unicode_segmentation::UnicodeSegmentation;
 

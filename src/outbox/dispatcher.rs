@@ -310,7 +310,7 @@ impl Dispatcher {
                 self.store.hand_back(text.id, retry_at, &err.to_string(), now).await?;
                 Ok(Outcome::Later)
             }
-            // A page is not retried: the next escalation step is its retry (anchors.md §1.7).
+            // A page is not retried: the next escalation step is its retry (docs/provider-protocol.md).
             Err(SendError::Retryable { reason, .. }) if text.kind == Some(MessageKind::Page) => {
                 self.end(&text, OutboxStatus::Failed, reason, None, now).await
             }

@@ -43,7 +43,7 @@ pub struct Accepted {
     pub status: Option<String>,
 }
 
-/// Why the provider did not take a text, sorted by what to do about it (twilio-protocol.md §1.5).
+/// Why the provider did not take a text, sorted by what to do about it (docs/provider-protocol.md).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     /// Worth trying again later: 429, 5xx, a timeout, a dropped connection.

@@ -1,5 +1,5 @@
 //! `X-Twilio-Signature`: HMAC-SHA1 over the public URL the provider called and the sorted form parameters,
-//! keyed with the auth token (twilio-protocol.md §4).
+//! keyed with the auth token (docs/provider-protocol.md).
 
 use base64::Engine;
 use hmac::{Hmac, Mac};

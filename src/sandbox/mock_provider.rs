@@ -274,7 +274,7 @@ impl MockProvider {
     }
 }
 
-/// The form Twilio posts for an inbound SMS (twilio-protocol.md §2.1).
+/// The form Twilio posts for an inbound SMS (docs/provider-protocol.md).
 pub fn inbound_params(from: &str, body: &str, sid: &str) -> Vec<(String, String)> {
     [
         ("ToCountry", "US"),
