@@ -178,6 +178,16 @@ struct TriageArgs {
     /// Also show each text's words as the rules read them and every class found in it.
     #[arg(long, conflicts_with = "eval")]
     explain: bool,
+    /// Learn the risk model from these labelled corpora (same format as --eval) and write it beside the
+    /// lexicons, as `risk/model.tsv` in the templates folder, or to --out.
+    #[arg(long, value_name = "FILE.tsv", num_args = 1.., conflicts_with_all = ["eval", "explain"])]
+    train: Vec<PathBuf>,
+    /// With --train: where to write the model.
+    #[arg(long, requires = "train")]
+    out: Option<PathBuf>,
+    /// Read with the lexicons' rules alone, without the model beside them: what the rules know by themselves.
+    #[arg(long, conflicts_with = "train")]
+    rules_only: bool,
 }
 
 fn parse_percent(value: &str) -> Result<f64, String> {
@@ -547,7 +557,15 @@ fn triage(args: &TriageArgs) -> anyhow::Result<ExitCode> {
     use std::io::{BufRead, Write};
 
     let mut problems = Vec::new();
-    let Some(classifier) = tether::risk::load(&args.templates_dir.join("risk"), &mut problems) else {
+    if !args.train.is_empty() {
+        return train_model(args);
+    }
+    let load = if args.rules_only {
+        tether::risk::load_rules
+    } else {
+        tether::risk::load
+    };
+    let Some(classifier) = load(&args.templates_dir.join("risk"), &mut problems) else {
         for problem in &problems {
             eprintln!("{problem}");
         }
@@ -602,6 +620,7 @@ fn triage(args: &TriageArgs) -> anyhow::Result<ExitCode> {
             "matches": assessment.matches,
             "readings": assessment.readings,
             "someone_else": assessment.someone_else,
+            "model": assessment.model,
         });
         if args.explain {
             row["explanation"] = serde_json::json!(classifier.explain(&text));
@@ -609,6 +628,32 @@ fn triage(args: &TriageArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{row}")?;
     }
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tether triage --train`: the model learnt from labelled corpora, read by the lexicons alone.
+fn train_model(args: &TriageArgs) -> anyhow::Result<ExitCode> {
+    let risk_dir = args.templates_dir.join("risk");
+    let mut problems = Vec::new();
+    let Some(rules) = tether::risk::load_rules(&risk_dir, &mut problems) else {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        return Ok(ExitCode::FAILURE);
+    };
+    let mut texts = Vec::new();
+    for path in &args.train {
+        let source = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        texts.extend(tether::risk::parse_corpus(&source).with_context(|| format!("{}", path.display()))?);
+    }
+    let trained = tether::risk::train(&rules, &texts);
+    let sources: Vec<String> = args.train.iter().map(|p| p.display().to_string()).collect();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| risk_dir.join(tether::risk::MODEL_FILE));
+    std::fs::write(&out, trained.to_file(&sources)).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("learnt from {} texts; wrote {}", trained.texts, out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -264,12 +264,22 @@ impl Evaluation {
                 if found.past {
                     flags.push_str(" past");
                 }
+                if found.doubted {
+                    flags.push_str(" doubted");
+                }
                 let _ = writeln!(
                     out,
                     "    {} ({}{flags}): {}",
                     found.entry,
                     found.tier.as_str(),
                     found.phrase
+                );
+            }
+            if let Some(model) = assessment.model {
+                let _ = writeln!(
+                    out,
+                    "    model: crisis {:.2}, concern {:.2}, none {:.2}",
+                    model.crisis, model.concern, model.none
                 );
             }
             for reading in &assessment.readings {

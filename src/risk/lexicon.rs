@@ -14,10 +14,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::model::Thresholds;
 use super::normalize::{TokenKind, tokenize};
 use super::pattern::{self, Element, FirstKey, Names};
 use super::reading::with_clipped_ending;
 use super::spelling::Speller;
+use super::training;
 use super::{Classifier, CompiledPattern, Idiom, Index, Rewrite, Rule, RuleKind, Tier};
 use crate::templates::{Problem, Severity, line_of};
 
@@ -38,6 +40,16 @@ struct LexiconFile {
     classes: BTreeMap<String, Spanned<Vec<String>>>,
     #[serde(default)]
     rules: Vec<RuleFile>,
+    /// Where the model's reading changes a text's tier (see `super::model::Thresholds`).
+    model: Option<Spanned<ModelFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    crisis: f32,
+    doubt_crisis: f32,
+    concern: f32,
 }
 
 #[derive(Deserialize)]
@@ -64,8 +76,36 @@ struct RuleFile {
     about: Option<String>,
 }
 
-/// Reads every `*.toml` in `dir` into one classifier; problems are pushed with file and line.
+/// The model file beside the lexicons; without it the rules decide alone.
+pub const MODEL_FILE: &str = "model.tsv";
+
+/// Reads every `*.toml` in `dir` into one classifier, with the model of [`MODEL_FILE`] if there is one;
+/// problems are pushed with file and line.
 pub fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
+    let mut classifier = load_rules(dir, problems)?;
+    let path = dir.join(MODEL_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Some(classifier),
+        Err(err) => {
+            problems.push(problem(&path, None, format!("cannot be read: {err}")));
+            return None;
+        }
+    };
+    match training::parse(&text, classifier.model_thresholds) {
+        Ok(model) => {
+            classifier.model = Some(model);
+            Some(classifier)
+        }
+        Err((line, message)) => {
+            problems.push(problem(&path, (line > 0).then_some(line), message));
+            None
+        }
+    }
+}
+
+/// Reads the lexicons alone: what a model is trained with.
+pub fn load_rules(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
     let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {
         Ok(entries) => entries
             .flatten()
@@ -144,6 +184,7 @@ struct Builder {
     /// Where the pattern being parsed is, for the first naming of a class.
     here: Option<(PathBuf, Option<usize>)>,
     protected: Vec<String>,
+    model_thresholds: Option<(PathBuf, Thresholds)>,
 }
 
 impl Names for Builder {
@@ -236,6 +277,9 @@ impl Builder {
     }
 
     fn add_file(&mut self, path: &Path, text: &str, file: LexiconFile, problems: &mut Vec<Problem>) {
+        if let Some(model) = &file.model {
+            self.add_model_thresholds(path, text, model, problems);
+        }
         let prefix = file
             .language
             .as_deref()
@@ -385,6 +429,48 @@ impl Builder {
         self.here = None;
     }
 
+    fn add_model_thresholds(
+        &mut self,
+        path: &Path,
+        text: &str,
+        model: &Spanned<ModelFile>,
+        problems: &mut Vec<Problem>,
+    ) {
+        let line = Some(line_of(text, model.span().start));
+        if let Some((first, _)) = &self.model_thresholds {
+            problems.push(problem(
+                path,
+                line,
+                format!("[model] is set already in {}; set it in one file", first.display()),
+            ));
+            return;
+        }
+        let m = model.get_ref();
+        for (name, value) in [
+            ("crisis", m.crisis),
+            ("doubt_crisis", m.doubt_crisis),
+            ("concern", m.concern),
+        ] {
+            // Above 1 is allowed: a probability never reaches it, so it turns that use of the model off.
+            if !(0.0..=1.01).contains(&value) {
+                problems.push(problem(
+                    path,
+                    line,
+                    format!("[model] {name} = {value} is no probability; write one from 0 to 1 (1.01 turns it off)"),
+                ));
+                return;
+            }
+        }
+        self.model_thresholds = Some((
+            path.to_owned(),
+            Thresholds {
+                crisis: m.crisis,
+                doubt_crisis: m.doubt_crisis,
+                concern: m.concern,
+            },
+        ));
+    }
+
     fn build(mut self, path: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
         for (class, defined) in self.class_defined.iter().enumerate() {
             if !defined {
@@ -454,6 +540,8 @@ impl Builder {
             negation,
             contrast,
             past,
+            model: None,
+            model_thresholds: self.model_thresholds.map(|(_, t)| t).unwrap_or_default(),
         })
     }
 

@@ -21,23 +21,31 @@
 //!    concern, not a crisis. Any other crisis match in the text still makes it a crisis.
 //! 7. A rule may name classes that undo it anywhere in the text ("see you Thursday" after a goodbye).
 //! 8. The text's tier is the highest of its matches.
+//! 9. When `model.tsv` is beside the lexicons, [`model`] reads the same words as a whole and may raise a text
+//!    the rules missed, or take the page from a rules' crisis it finds unlike any crisis it learnt (a person
+//!    still reads it today); it never overrules a negation or the past that a rule read. [`training`] learns
+//!    it from the labelled corpus (`tether triage --train`); `docs/risk-model.md` says why and how well.
 
 mod eval;
 mod lexicon;
 mod matching;
+mod model;
 mod normalize;
 mod pattern;
 mod reading;
 mod spelling;
+mod training;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
 pub use eval::{CorpusError, Evaluation, LabelledText, Thresholds, parse_corpus};
-pub use lexicon::load;
+pub use lexicon::{MODEL_FILE, load, load_rules};
 use normalize::{Token, TokenKind};
+pub use training::{Trained, train};
 
+use model::Decision;
 use pattern::Element;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -90,6 +98,18 @@ pub struct RiskMatch {
     pub negated: bool,
     /// The sentence places it in the distant past ("two years ago …").
     pub past: bool,
+    /// A crisis rule matched, but the model found the text very unlike every crisis text it learnt from: a
+    /// person reads it today as a concern, and nobody is paged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub doubted: bool,
+}
+
+/// How likely the model finds each tier for a text, from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ModelReading {
+    pub none: f32,
+    pub concern: f32,
+    pub crisis: f32,
 }
 
 /// A word read as another: a misspelling, letters spaced out or words run together.
@@ -131,7 +151,7 @@ pub struct Explanation {
     pub classes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {
     pub tier: Tier,
     pub matches: Vec<RiskMatch>,
@@ -141,6 +161,9 @@ pub struct Assessment {
     /// The crisis is about someone else in danger now ("my roommate won't wake up"): the sender is asked to
     /// call 911 and stay with them, rather than told where to get help for themselves.
     pub someone_else: bool,
+    /// The model's reading, when there is a model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelReading>,
 }
 
 /// A rule of the lexicons.
@@ -230,6 +253,10 @@ pub struct Classifier {
     negation: Option<u32>,
     contrast: Option<u32>,
     past: Option<u32>,
+    /// The second reader, when `model.tsv` is beside the lexicons.
+    model: Option<model::Model>,
+    /// Where the model's reading changes the tier: `[model]` in a lexicon file, or the defaults.
+    model_thresholds: model::Thresholds,
 }
 
 /// Words between a negation and what it negates, at most ("not going to kill myself": two).
@@ -290,15 +317,54 @@ impl Classifier {
                     tier,
                     negated,
                     past,
+                    doubted: false,
                 });
             }
         }
-        let tier = matches.iter().map(|m| m.tier).max().unwrap_or(Tier::None);
+        let mut tier = matches.iter().map(|m| m.tier).max().unwrap_or(Tier::None);
+        let mut model_reading = None;
+        if let Some(model) = &self.model {
+            let p = model.probabilities(&words);
+            // A rule that read a denial or the distant past has said what the model cannot read: the model
+            // raises nothing in that text.
+            let lowered = matches.iter().any(|m| m.negated || m.past);
+            match model.decide(tier, p, lowered) {
+                Decision::Agree => {}
+                Decision::Raise(raised) => {
+                    if raised == Tier::Crisis {
+                        someone_else = false;
+                    }
+                    matches.push(RiskMatch {
+                        entry: format!("model.{}", raised.as_str()),
+                        category: format!("worded like the {} texts the model learnt from", raised.as_str()),
+                        phrase: model.strongest_words(&words, raised, 3).join(", "),
+                        tier: raised,
+                        negated: false,
+                        past: false,
+                        doubted: false,
+                    });
+                    tier = raised;
+                }
+                Decision::DoubtCrisis => {
+                    for found in matches.iter_mut().filter(|m| m.tier == Tier::Crisis) {
+                        found.tier = Tier::Concern;
+                        found.doubted = true;
+                    }
+                    tier = Tier::Concern;
+                }
+            }
+            model_reading = Some(ModelReading {
+                none: p[0],
+                concern: p[1],
+                crisis: p[2],
+            });
+        }
         Assessment {
             tier,
             matches,
             readings,
             someone_else: tier == Tier::Crisis && someone_else,
+            model: model_reading,
         }
     }
 
@@ -411,16 +477,56 @@ fn phrase_of(words: &[reading::Word], start: usize, end: usize) -> String {
 
 #[cfg(test)]
 mod lexicon_table {
-    //! The shipped lexicons against texts written to pin down how each kind of rule behaves. The corpus in
-    //! `tests/fixtures/risk/` measures the lexicons as a whole; this table says what must never change.
+    //! The shipped lexicons against texts written to pin down how each kind of rule behaves, read by the
+    //! rules alone; then what the model beside them must never change. The corpus in `tests/fixtures/risk/`
+    //! measures the two as a whole; these tables say what must never change.
     use super::*;
 
-    pub(super) fn classifier() -> Classifier {
+    fn shipped(load: fn(&std::path::Path, &mut Vec<crate::templates::Problem>) -> Option<Classifier>) -> Classifier {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("message_templates/risk");
         let mut problems = Vec::new();
         let classifier = load(&dir, &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
         classifier.unwrap()
+    }
+
+    /// The shipped lexicons and model, as the service reads texts.
+    pub(super) fn classifier() -> Classifier {
+        shipped(load)
+    }
+
+    /// The shipped lexicons alone.
+    pub(super) fn rules() -> Classifier {
+        shipped(load_rules)
+    }
+
+    #[test]
+    fn the_model_never_overrules_a_denial_or_the_past_and_never_drops_below_concern() {
+        let classifier = classifier();
+        assert!(classifier.model.is_some(), "the model ships beside the lexicons");
+        for (text, tier) in [
+            ("I'm not going to kill myself", Tier::Concern),
+            ("i would never kill myself", Tier::Concern),
+            ("no me voy a matar", Tier::Concern),
+            ("I was suicidal two years ago, six months clean now", Tier::Concern),
+            ("I want to die", Tier::Crisis),
+            ("took all my pills", Tier::Crisis),
+            ("my roommate used and won't wake up", Tier::Crisis),
+            ("killing it at work today!", Tier::None),
+            ("me muero de hambre", Tier::None),
+            ("took one advil for my headache", Tier::None),
+            ("Thanks, see you Tuesday", Tier::None),
+        ] {
+            let got = classifier.assess(text);
+            assert_eq!(got.tier, tier, "{text:?}: {got:?}");
+            assert!(got.model.is_some(), "{text:?}: the model's reading is reported");
+        }
+        // Whatever the model makes of it, a text a rule matched stays at least a concern.
+        for text in ["feeling sucidal", "estoy consumiendo otra vez", "relapsed last night"] {
+            let rules_alone = rules().assess(text).tier;
+            assert!(rules_alone >= Tier::Concern, "{text:?}");
+            assert!(classifier.assess(text).tier >= Tier::Concern, "{text:?}");
+        }
     }
 
     #[test]
@@ -521,7 +627,7 @@ mod lexicon_table {
             ("C", None),
             ("", None),
         ];
-        let classifier = classifier();
+        let classifier = rules();
         let wrong: Vec<String> = rows
             .iter()
             .filter_map(|(text, tier)| {
@@ -535,7 +641,7 @@ mod lexicon_table {
 
     #[test]
     fn matches_name_their_rules_and_what_they_read() {
-        let classifier = classifier();
+        let classifier = rules();
         let negated = classifier.assess("not going to kill myself");
         assert!(negated.matches.iter().all(|m| m.negated), "{negated:?}");
         assert!(
@@ -579,7 +685,7 @@ mod lexicon_table {
 
     #[test]
     fn someone_else_in_danger_is_told_apart() {
-        let classifier = classifier();
+        let classifier = rules();
         let other = classifier.assess("my roommate used and won't wake up");
         assert_eq!(other.tier, Tier::Crisis, "{other:?}");
         assert!(other.someone_else, "{other:?}");

@@ -1,6 +1,7 @@
-//! The shipped lexicons scored on the labelled corpus in `tests/fixtures/risk/`, through `tether triage
-//! --eval` as a lexicon reviewer runs it: the development part (what the rules are built on) and the
-//! held-back part (never tuned against) side by side, so generalisation is visible in the test output.
+//! The shipped lexicons and model scored on the labelled corpus in `tests/fixtures/risk/`, through `tether
+//! triage --eval` as a lexicon reviewer runs it: the development part (what the rules are built on and the
+//! model learnt from) and the held-back part (never tuned against, never learnt from) side by side, and the
+//! rules alone beside the two together, so generalisation is visible in the test output.
 
 use std::path::PathBuf;
 
@@ -17,15 +18,9 @@ const TARGETS: Thresholds = Thresholds {
     everyday_alerted: 10.0,
 };
 
-/// What the held-back part is guaranteed today, below the targets: a rule change that loses ground on texts it
-/// was not written from fails here. Raise these as the rules improve; the closing notes of the risk issues
-/// record the gap to the targets.
-const HELD_BACK_FLOOR: Thresholds = Thresholds {
-    crisis_recall: 90.0,
-    concern_or_higher: 92.0,
-    everyday_paged: 2.5,
-    everyday_alerted: 3.8,
-};
+/// How far the development part's crisis recall may be above the held-back part's, in points: more means the
+/// rules and the model memorise their examples instead of generalising.
+const MAX_GENERALISATION_GAP: f64 = 3.0;
 
 struct Thresholds {
     crisis_recall: f64,
@@ -53,22 +48,30 @@ fn corpus(part: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/risk/{part}.tsv"))
 }
 
-/// What the rounds of further development texts (`tests/fixtures/risk/rounds/`) keep, taken together: the
-/// rules learnt from them, so they guard what was learnt; each round's first-pass score, before the rules
-/// learnt from it, is in the closing notes of the risk issues.
+/// What the rules alone keep on the rounds of further development texts (`tests/fixtures/risk/rounds/`), taken
+/// together: the rules learnt from them, so they guard what was learnt; each round's first-pass score, before
+/// the rules and the model learnt from it, is in the closing notes of the risk issues and in
+/// `docs/risk-model.md`. With the model, which learnt from them too, the rounds must meet the targets.
 const ROUNDS_FLOOR: Thresholds = Thresholds {
-    crisis_recall: 96.5,
-    concern_or_higher: 96.5,
-    everyday_paged: 0.5,
-    everyday_alerted: 1.0,
+    crisis_recall: 91.5,
+    concern_or_higher: 89.5,
+    everyday_paged: 1.5,
+    everyday_alerted: 2.5,
 };
 
-/// `tether triage --eval` on one part: whether it met the thresholds (its exit code), and its figures.
-fn evaluate(part: &str, thresholds: &Thresholds) -> (bool, Value) {
-    evaluate_file(&corpus(part), thresholds)
+/// Whether the rules are scored with the model beside them, as the service reads texts, or alone.
+#[derive(Clone, Copy, PartialEq)]
+enum Reader {
+    RulesAndModel,
+    RulesOnly,
 }
 
-fn evaluate_file(path: &std::path::Path, thresholds: &Thresholds) -> (bool, Value) {
+/// `tether triage --eval` on one part: whether it met the thresholds (its exit code), and its figures.
+fn evaluate(part: &str, thresholds: &Thresholds, reader: Reader) -> (bool, Value) {
+    evaluate_file(&corpus(part), thresholds, reader)
+}
+
+fn evaluate_file(path: &std::path::Path, thresholds: &Thresholds, reader: Reader) -> (bool, Value) {
     let part = path.display();
     let mut args = vec![
         "triage".to_owned(),
@@ -76,6 +79,9 @@ fn evaluate_file(path: &std::path::Path, thresholds: &Thresholds) -> (bool, Valu
         path.display().to_string(),
         "--json".to_owned(),
     ];
+    if reader == Reader::RulesOnly {
+        args.push("--rules-only".to_owned());
+    }
     args.extend(thresholds.args());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = tether(&args).output().unwrap();
@@ -125,14 +131,12 @@ fn the_corpus_is_large_and_balanced_enough_to_measure_with() {
 
 #[test]
 fn both_parts_are_scored_side_by_side_and_meet_their_thresholds() {
-    let (development_ok, development) = evaluate("development", &TARGETS);
-    let (held_back_ok, held_back) = evaluate("heldback", &HELD_BACK_FLOOR);
-    let held_back_on_target = percent(&held_back, "crisis_recall") >= TARGETS.crisis_recall
-        && percent(&held_back, "concern_or_higher") >= TARGETS.concern_or_higher
-        && percent(&held_back, "everyday_paged") <= TARGETS.everyday_paged
-        && percent(&held_back, "everyday_alerted") <= TARGETS.everyday_alerted;
+    let (development_ok, development) = evaluate("development", &TARGETS, Reader::RulesAndModel);
+    let (held_back_ok, held_back) = evaluate("heldback", &TARGETS, Reader::RulesAndModel);
+    let (_, held_back_rules) = evaluate("heldback", &TARGETS, Reader::RulesOnly);
+    let gap = percent(&development, "crisis_recall") - percent(&held_back, "crisis_recall");
 
-    eprintln!("                      development   held-back   target");
+    eprintln!("                      development   held-back   (rules alone)   target");
     for (figure, name, target) in [
         ("crisis_recall", "crisis recall", TARGETS.crisis_recall),
         ("concern_or_higher", "concern rated concern+", TARGETS.concern_or_higher),
@@ -140,20 +144,29 @@ fn both_parts_are_scored_side_by_side_and_meet_their_thresholds() {
         ("everyday_alerted", "everyday alerted", TARGETS.everyday_alerted),
     ] {
         eprintln!(
-            "{name:<22} {:>10.1}% {:>10.1}% {:>7.1}%",
+            "{name:<22} {:>10.1}% {:>10.1}% {:>14.1}% {:>7.1}%",
             percent(&development, figure),
             percent(&held_back, figure),
+            percent(&held_back_rules, figure),
             target
         );
     }
-    eprintln!("held-back meets the release targets: {held_back_on_target}");
+    eprintln!("development minus held-back crisis recall: {gap:.1} points (at most {MAX_GENERALISATION_GAP})");
 
     assert!(
         development_ok,
         "development part misses the targets: {}",
         development["failures"]
     );
-    assert!(held_back_ok, "held-back part lost ground: {}", held_back["failures"]);
+    assert!(
+        held_back_ok,
+        "held-back part misses the targets: {}",
+        held_back["failures"]
+    );
+    assert!(
+        gap <= MAX_GENERALISATION_GAP,
+        "development is {gap:.1} points above held-back"
+    );
 }
 
 #[test]
@@ -174,16 +187,20 @@ fn the_rounds_the_rules_learnt_from_keep_what_was_learnt() {
         .collect();
     std::fs::write(&all, joined).unwrap();
 
-    let (ok, report) = evaluate_file(&all, &ROUNDS_FLOOR);
-    eprintln!(
-        "rounds ({} files): crisis {:.1}%, concern+ {:.1}%, paged {:.1}%, alerted {:.1}%",
-        files.len(),
-        percent(&report, "crisis_recall"),
-        percent(&report, "concern_or_higher"),
-        percent(&report, "everyday_paged"),
-        percent(&report, "everyday_alerted"),
-    );
-    assert!(ok, "the rounds lost ground: {}", report["failures"]);
+    let (rules_ok, rules) = evaluate_file(&all, &ROUNDS_FLOOR, Reader::RulesOnly);
+    let (ok, report) = evaluate_file(&all, &TARGETS, Reader::RulesAndModel);
+    for (reader, report) in [("rules alone", &rules), ("rules and model", &report)] {
+        eprintln!(
+            "rounds ({} files), {reader}: crisis {:.1}%, concern+ {:.1}%, paged {:.1}%, alerted {:.1}%",
+            files.len(),
+            percent(report, "crisis_recall"),
+            percent(report, "concern_or_higher"),
+            percent(report, "everyday_paged"),
+            percent(report, "everyday_alerted"),
+        );
+    }
+    assert!(rules_ok, "the rules lost ground on the rounds: {}", rules["failures"]);
+    assert!(ok, "the rounds miss the targets: {}", report["failures"]);
 }
 
 #[test]
@@ -225,4 +242,93 @@ fn a_bad_corpus_line_is_named() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("line 3: tier `urgent`"), "{stderr}");
+}
+
+/// A templates folder holding a copy of the shipped lexicons (and no model).
+fn lexicons_only() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let risk = dir.path().join("risk");
+    std::fs::create_dir(&risk).unwrap();
+    let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("message_templates/risk");
+    for entry in std::fs::read_dir(shipped).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            std::fs::copy(&path, risk.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn a_model_trained_from_the_command_line_reads_beside_the_rules_and_names_its_words() {
+    let templates = lexicons_only();
+    let dir = templates.path().to_str().unwrap();
+    let corpus = templates.path().join("small.tsv");
+    // Words no rule knows: only a model learnt from these texts can rate a text of them a crisis.
+    let mut lines = String::new();
+    for (tier, text) in [
+        ("crisis", "glorp the zandle with the vorpish brim"),
+        ("crisis", "vorpish zandle glorp"),
+        ("crisis", "the brim is glorp and the zandle vorpish"),
+        ("everyday", "see you at group on monday"),
+        ("everyday", "thanks for the bus pass"),
+        ("everyday", "monday at ten works for me"),
+    ] {
+        lines.push_str(&format!("{tier}\ten\t{text}\tnote\n"));
+    }
+    std::fs::write(&corpus, lines).unwrap();
+    let trained = tether(&["triage", "--templates-dir", dir, "--train", corpus.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let model = std::fs::read_to_string(templates.path().join("risk/model.tsv")).unwrap();
+    assert!(
+        model.contains("learnt by\n# `tether triage --train` from 6 labelled"),
+        "{model}"
+    );
+
+    let read = |extra: &[&str]| -> Value {
+        let mut args = vec!["triage", "--templates-dir", dir];
+        args.extend_from_slice(extra);
+        let mut child = tether(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"zandle glorp brim\n").unwrap();
+        let output = child.wait_with_output().unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let with_model = read(&[]);
+    assert_eq!(with_model["tier"], "crisis", "{with_model}");
+    let found = &with_model["matches"][0];
+    assert_eq!(found["entry"], "model.crisis", "{with_model}");
+    assert!(
+        ["zandle", "glorp", "brim"]
+            .iter()
+            .any(|word| found["phrase"].as_str().unwrap().contains(word)),
+        "the match names the words that weighed: {with_model}"
+    );
+    assert!(with_model["model"]["crisis"].as_f64().unwrap() > 0.7, "{with_model}");
+    let rules_alone = read(&["--rules-only"]);
+    assert_eq!(rules_alone["tier"], "none", "{rules_alone}");
+    assert!(rules_alone.get("model").is_none_or(Value::is_null), "{rules_alone}");
+}
+
+#[test]
+fn a_broken_model_file_is_refused_with_its_line() {
+    let templates = lexicons_only();
+    std::fs::write(
+        templates.path().join("risk/model.tsv"),
+        "# a model\nbias\t0\t0\t0\nw:pills\t0.1\t0.2\n",
+    )
+    .unwrap();
+    let output = tether(&["triage", "--templates-dir", templates.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("model.tsv") && stderr.contains(":3"), "{stderr}");
+    assert!(stderr.contains("expected a feature and three weights"), "{stderr}");
 }

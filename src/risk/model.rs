@@ -1,0 +1,425 @@
+//! The second reader: a linear model of the words and letter groups of whole texts, learnt from the labelled
+//! corpus (`tests/fixtures/risk/`), that catches risk said in wordings no rule names yet. The rules name what
+//! they know; the model has read every labelled text and weighs how much a new text reads like the crisis,
+//! concern and everyday ones. Measured on rounds of texts neither had seen, the rules alone find about four
+//! crisis texts in five, the two together about nineteen in twenty (`docs/risk-model.md`).
+//!
+//! It stays explainable: a text's probabilities are a sum of weights of its features (each word, each pair
+//! of neighbouring words, and each group of three to five letters inside a word), and the match it adds
+//! names the words that weighed most. It lives in `message_templates/risk/model.tsv`, one feature per line,
+//! written by `tether triage --train` (see [`super::training`]); without that file the rules decide alone.
+//!
+//! How the two are combined is in [`Model::decide`]: the model can raise a text the rules missed, and can
+//! take a page from a rules' crisis it finds very unlike any crisis it learnt (the text still reaches a person
+//! as a concern); it never lowers a text below concern once a rule has matched.
+
+use std::hash::Hasher;
+
+use rustc_hash::{FxHashMap as HashMap, FxHasher};
+
+use super::Tier;
+use super::normalize::TokenKind;
+use super::reading::Word;
+
+/// Probabilities of none, concern and crisis, in that order.
+pub type Probabilities = [f32; 3];
+
+/// The learnt weights and the points at which the model's reading counts.
+pub struct Model {
+    weights: HashMap<u64, [f32; 3]>,
+    bias: [f32; 3],
+    pub thresholds: Thresholds,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("features", &self.weights.len())
+            .field("thresholds", &self.thresholds)
+            .finish()
+    }
+}
+
+/// Where the model's probabilities change a text's tier, written in the model file's `thresholds` line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// P(crisis) at which a text is a crisis whatever the rules found.
+    pub crisis: f32,
+    /// P(crisis) below which a rules' crisis pages nobody and is a concern instead.
+    pub doubt_crisis: f32,
+    /// P(concern) + P(crisis) at which a text is at least a concern.
+    pub concern: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            crisis: 0.7,
+            doubt_crisis: 0.2,
+            concern: 0.8,
+        }
+    }
+}
+
+/// What the model made of a text beside the rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decision {
+    /// The rules' tier stands.
+    Agree,
+    /// The text is at least this tier, which the rules did not reach.
+    Raise(Tier),
+    /// The rules' crisis reads like no crisis the model learnt: a person reads it as a concern.
+    DoubtCrisis,
+}
+
+impl Model {
+    pub(super) fn new(weights: HashMap<u64, [f32; 3]>, bias: [f32; 3], thresholds: Thresholds) -> Self {
+        Self {
+            weights,
+            bias,
+            thresholds,
+        }
+    }
+
+    pub fn probabilities(&self, words: &[Word]) -> Probabilities {
+        let mut scores = self.bias;
+        for_each_feature(words, |key, value| {
+            if let Some(weights) = self.weights.get(&key) {
+                for (score, weight) in scores.iter_mut().zip(weights) {
+                    *score += weight * value;
+                }
+            }
+        });
+        softmax(scores)
+    }
+
+    /// How the model's probabilities bear on the tier the rules gave; `lowered`: a rule's match was lowered
+    /// by a negation or the distant past, which the model does not read, so it raises nothing.
+    pub fn decide(&self, rules: Tier, p: Probabilities, lowered: bool) -> Decision {
+        let t = &self.thresholds;
+        let crisis = p[2];
+        if rules == Tier::Crisis {
+            return if crisis < t.doubt_crisis {
+                Decision::DoubtCrisis
+            } else {
+                Decision::Agree
+            };
+        }
+        if lowered {
+            return Decision::Agree;
+        }
+        if crisis >= t.crisis {
+            return Decision::Raise(Tier::Crisis);
+        }
+        if rules == Tier::None && p[1] + p[2] >= t.concern {
+            return Decision::Raise(Tier::Concern);
+        }
+        Decision::Agree
+    }
+
+    /// The words of a text that weighed most towards `tier`, strongest first, for the match the model adds:
+    /// a letter group is shown as the word it is part of.
+    pub fn strongest_words(&self, words: &[Word], tier: Tier, count: usize) -> Vec<String> {
+        let class = tier_slot(tier);
+        let mut weighed: Vec<(f32, String)> = Vec::new();
+        for_each_named_feature(words, |feature, value| {
+            let Some(weights) = self.weights.get(&feature.key) else {
+                return;
+            };
+            // What a feature adds to this tier over the others.
+            let others = weights.iter().enumerate().filter(|&(c, _)| c != class).map(|(_, w)| *w);
+            let lift = (weights[class] - others.fold(f32::MIN, f32::max)) * value;
+            let shown = feature.shown;
+            match weighed.iter_mut().find(|(_, s)| *s == shown) {
+                Some(entry) => entry.0 += lift,
+                None => weighed.push((lift, shown)),
+            }
+        });
+        weighed.retain(|(lift, _)| *lift > 0.0);
+        weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        weighed.into_iter().take(count).map(|(_, shown)| shown).collect()
+    }
+}
+
+pub(super) fn tier_slot(tier: Tier) -> usize {
+    match tier {
+        Tier::None => 0,
+        Tier::Concern => 1,
+        Tier::Crisis => 2,
+    }
+}
+
+fn softmax(scores: [f32; 3]) -> Probabilities {
+    let top = scores.iter().copied().fold(f32::MIN, f32::max);
+    let exp = scores.map(|s| (s - top).exp());
+    let sum: f32 = exp.iter().sum();
+    exp.map(|e| e / sum)
+}
+
+/// A letter group is padded with this at the word's edges, so `_ki` (a word starting so) differs from `ki`.
+const EDGE: u8 = b'_';
+const GROUP_SIZES: std::ops::RangeInclusive<usize> = 3..=5;
+
+/// Calls `emit(key, value)` for each feature occurrence of the text. Features fall in two blocks, words and
+/// pairs of words, and letter groups; each block is scaled to length one on its own (every occurrence carries
+/// `1 / sqrt(occurrences in its block)`), so a long text weighs no more than a short one and the many letter
+/// groups do not drown the few words.
+pub(super) fn for_each_feature(words: &[Word], mut emit: impl FnMut(u64, f32)) {
+    let (word_count, letter_count) = counts(words);
+    let word_value = scale(word_count);
+    let letter_value = scale(letter_count);
+    let mut previous: Option<&str> = None;
+    let mut padded = Vec::with_capacity(32);
+    for word in words {
+        if word.is_break() {
+            previous = None;
+            continue;
+        }
+        emit(word_key(&word.text), word_value);
+        if let Some(before) = previous {
+            emit(pair_key(before, &word.text), word_value);
+        }
+        previous = Some(&word.text);
+        if has_letter_groups(word) {
+            pad(&word.text, &mut padded);
+            for_each_group(&padded, |group| emit(letters_key(group), letter_value));
+        }
+    }
+}
+
+/// A feature with the name it is written under in the model file and the word it is shown as.
+pub(super) struct NamedFeature {
+    pub key: u64,
+    /// `w:kill`, `b:kill myself`, `c:_ki`.
+    pub name: String,
+    pub shown: String,
+}
+
+/// [`for_each_feature`] with names: for training and for explaining, where speed matters less.
+pub(super) fn for_each_named_feature(words: &[Word], mut emit: impl FnMut(NamedFeature, f32)) {
+    let (word_count, letter_count) = counts(words);
+    let mut previous: Option<&str> = None;
+    let mut padded = Vec::with_capacity(32);
+    for word in words {
+        if word.is_break() {
+            previous = None;
+            continue;
+        }
+        let text = word.text.as_str();
+        emit(
+            NamedFeature {
+                key: word_key(text),
+                name: format!("w:{text}"),
+                shown: text.to_owned(),
+            },
+            scale(word_count),
+        );
+        if let Some(before) = previous {
+            emit(
+                NamedFeature {
+                    key: pair_key(before, text),
+                    name: format!("b:{before} {text}"),
+                    shown: format!("{before} {text}"),
+                },
+                scale(word_count),
+            );
+        }
+        previous = Some(text);
+        if has_letter_groups(word) {
+            pad(text, &mut padded);
+            for_each_group(&padded, |group| {
+                emit(
+                    NamedFeature {
+                        key: letters_key(group),
+                        name: format!("c:{}", String::from_utf8_lossy(group)),
+                        shown: text.to_owned(),
+                    },
+                    scale(letter_count),
+                );
+            });
+        }
+    }
+}
+
+/// How many feature occurrences each block holds.
+fn counts(words: &[Word]) -> (usize, usize) {
+    let mut word_count = 0;
+    let mut letter_count = 0;
+    let mut after_word = false;
+    for word in words {
+        if word.is_break() {
+            after_word = false;
+            continue;
+        }
+        word_count += if after_word { 2 } else { 1 };
+        after_word = true;
+        if has_letter_groups(word) {
+            let padded = word.text.len() + 2;
+            letter_count += GROUP_SIZES.map(|size| padded.saturating_sub(size - 1)).sum::<usize>();
+        }
+    }
+    (word_count, letter_count)
+}
+
+fn scale(count: usize) -> f32 {
+    if count == 0 { 0.0 } else { 1.0 / (count as f32).sqrt() }
+}
+
+/// Letter groups are taken from words of plain letters: a word in another script or an emoji is a feature
+/// as a whole only.
+fn has_letter_groups(word: &Word) -> bool {
+    matches!(word.kind, TokenKind::Word | TokenKind::Number) && word.text.is_ascii()
+}
+
+fn pad(text: &str, padded: &mut Vec<u8>) {
+    padded.clear();
+    padded.push(EDGE);
+    padded.extend_from_slice(text.as_bytes());
+    padded.push(EDGE);
+}
+
+fn for_each_group(padded: &[u8], mut emit: impl FnMut(&[u8])) {
+    for size in GROUP_SIZES {
+        for group in padded.windows(size) {
+            emit(group);
+        }
+    }
+}
+
+fn word_key(word: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write_u8(b'w');
+    hasher.write(word.as_bytes());
+    hasher.finish()
+}
+
+fn pair_key(first: &str, second: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write_u8(b'b');
+    hasher.write(first.as_bytes());
+    hasher.write_u8(0xff);
+    hasher.write(second.as_bytes());
+    hasher.finish()
+}
+
+fn letters_key(group: &[u8]) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write_u8(b'c');
+    hasher.write(group);
+    hasher.finish()
+}
+
+/// The key of a feature as the model file names it (`w:kill`, `b:kill myself`, `c:_ki`).
+pub(super) fn key_of_name(name: &str) -> Option<u64> {
+    let (kind, feature) = name.split_once(':')?;
+    match kind {
+        "w" if !feature.is_empty() => Some(word_key(feature)),
+        "b" => {
+            let (first, second) = feature.split_once(' ')?;
+            Some(pair_key(first, second))
+        }
+        "c" if GROUP_SIZES.contains(&feature.len()) => Some(letters_key(feature.as_bytes())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::Tier::{Concern, Crisis, None as Everyday};
+
+    fn model() -> Model {
+        Model::new(HashMap::default(), [0.0; 3], Thresholds::default())
+    }
+
+    #[test]
+    fn the_model_raises_what_the_rules_missed_and_doubts_an_unlikely_crisis() {
+        let model = model();
+        let likely_crisis = [0.05, 0.1, 0.85];
+        let some_crisis = [0.15, 0.6, 0.25];
+        let borderline_crisis = [0.1, 0.3, 0.6];
+        let concern = [0.2, 0.75, 0.05];
+        let everyday = [0.9, 0.08, 0.02];
+        assert_eq!(model.decide(Everyday, likely_crisis, false), Decision::Raise(Crisis));
+        assert_eq!(model.decide(Everyday, some_crisis, false), Decision::Raise(Concern));
+        assert_eq!(model.decide(Concern, borderline_crisis, false), Decision::Agree);
+        assert_eq!(model.decide(Everyday, concern, false), Decision::Raise(Concern));
+        assert_eq!(model.decide(Everyday, everyday, false), Decision::Agree);
+        assert_eq!(model.decide(Concern, concern, false), Decision::Agree);
+        assert_eq!(model.decide(Crisis, some_crisis, false), Decision::Agree);
+        assert_eq!(model.decide(Crisis, everyday, false), Decision::DoubtCrisis);
+        // A denial or the distant past, read by a rule, is not overruled upwards.
+        assert_eq!(model.decide(Concern, likely_crisis, true), Decision::Agree);
+        assert_eq!(model.decide(Everyday, likely_crisis, true), Decision::Agree);
+    }
+
+    #[test]
+    fn thresholds_above_one_turn_each_use_off() {
+        let mut model = model();
+        model.thresholds = Thresholds {
+            crisis: 1.01,
+            doubt_crisis: 0.0,
+            concern: 1.01,
+        };
+        for p in [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]] {
+            for tier in [Everyday, Concern, Crisis] {
+                assert_eq!(model.decide(tier, p, false), Decision::Agree, "{tier:?} {p:?}");
+            }
+        }
+    }
+
+    fn word(text: &str) -> Word {
+        Word {
+            text: text.to_owned(),
+            kind: TokenKind::Word,
+            id: None,
+            number: None,
+            masked: false,
+        }
+    }
+
+    #[test]
+    fn every_feature_is_found_again_from_its_name_and_blocks_are_scaled_to_length_one() {
+        let words = vec![
+            word("took"),
+            word("all"),
+            Word {
+                kind: TokenKind::Break { hard: true },
+                ..word(".")
+            },
+            word("ok"),
+            Word {
+                kind: TokenKind::Emoji,
+                ..word("💊")
+            },
+        ];
+        let mut named = Vec::new();
+        for_each_named_feature(&words, |feature, value| named.push((feature.key, feature.name, value)));
+        let mut plain = Vec::new();
+        for_each_feature(&words, |key, value| plain.push((key, value)));
+        assert_eq!(named.iter().map(|(k, _, v)| (*k, *v)).collect::<Vec<_>>(), plain);
+        for (key, name, _) in &named {
+            assert_eq!(key_of_name(name), Some(*key), "{name}");
+        }
+        let names: Vec<&str> = named.iter().map(|(_, n, _)| n.as_str()).collect();
+        assert!(names.contains(&"b:took all"), "{names:?}");
+        assert!(!names.contains(&"b:all ok"), "a pair never spans a break: {names:?}");
+        assert!(names.contains(&"c:_to") && names.contains(&"c:took_"), "{names:?}");
+        assert!(
+            !names.iter().any(|n| n.starts_with("c:") && n.contains('💊')),
+            "{names:?}"
+        );
+        for prefix in ["w:", "c:"] {
+            let block: Vec<f32> = named
+                .iter()
+                .filter(|(_, n, _)| n.starts_with(prefix) || (prefix == "w:" && n.starts_with("b:")))
+                .map(|(_, _, v)| *v)
+                .collect();
+            let length: f32 = block.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!((length - 1.0).abs() < 1e-5, "{prefix} block has length {length}");
+        }
+        assert_eq!(key_of_name("x:what"), None);
+        assert_eq!(key_of_name("c:ab"), None, "letter groups are three to five long");
+        assert_eq!(key_of_name("b:single"), None);
+    }
+}
