@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 
@@ -49,6 +50,9 @@ pub struct CatalogService {
     live: SharedCatalog,
     clock: Clock,
     quiet_hours: QuietHours,
+    /// The risk model of the templates folder (`risk/model.tsv`): generated data that ships with the release
+    /// rather than a file admins edit, so it is read once here and set beside the rules of every version.
+    risk_model: Option<Arc<crate::risk::Model>>,
 }
 
 impl CatalogService {
@@ -60,7 +64,12 @@ impl CatalogService {
         clock: Clock,
         quiet_hours: QuietHours,
     ) -> anyhow::Result<(Self, Vec<Problem>)> {
-        let (catalog, version, warnings) = match store.latest_catalog().await? {
+        let mut model_problems = Vec::new();
+        let risk_model = crate::risk::read_model(&dir.join("risk"), &mut model_problems);
+        if let Some(error) = model_problems.iter().find(|p| p.severity == Severity::Error) {
+            anyhow::bail!("the risk model does not load: {error}");
+        }
+        let (mut catalog, version, mut warnings) = match store.latest_catalog().await? {
             Some(stored) => {
                 let loaded = templates::load_files(&stored.files).map_err(|err| {
                     anyhow::anyhow!(
@@ -101,11 +110,14 @@ impl CatalogService {
                 (loaded.catalog, version, loaded.warnings)
             }
         };
+        catalog.risk = catalog.risk.with_model(risk_model.clone());
+        warnings.extend(model_problems);
         let service = Self {
             store,
             live: SharedCatalog::new(catalog, version),
             clock,
             quiet_hours,
+            risk_model,
         };
         Ok((service, warnings))
     }
@@ -123,7 +135,8 @@ impl CatalogService {
     /// Checks `files` as a whole and saves them as the version after `based_on`; then puts it in use and
     /// moves active enrolments of every edited schedule onto it. Nothing is written unless all of it is valid.
     pub async fn save(&self, based_on: i64, files: &CatalogFiles, by: &str, summary: &str) -> Result<Saved, SaveError> {
-        let loaded = check_off_runtime(files.clone()).await?;
+        let mut loaded = check_off_runtime(files.clone()).await?;
+        loaded.catalog.risk = loaded.catalog.risk.with_model(self.risk_model.clone());
         let previous = self.current_catalog_of(based_on).await?;
         let edited = edited_schedules(&previous, &loaded.catalog)?;
         check_schedules_in_use(&self.store, &loaded.catalog).await?;
@@ -156,7 +169,7 @@ impl CatalogService {
 
     /// The catalog of `version`, which must be the latest: an edit based on an older one would undo
     /// whatever was saved since.
-    async fn current_catalog_of(&self, version: i64) -> Result<std::sync::Arc<Catalog>, SaveError> {
+    async fn current_catalog_of(&self, version: i64) -> Result<Arc<Catalog>, SaveError> {
         let latest = self.store.latest_catalog_version().await?.unwrap_or(0);
         if latest != version {
             return Err(SaveError::Stale {
@@ -218,7 +231,8 @@ impl CatalogService {
             return Ok(false);
         };
         match templates::load_files(&stored.files) {
-            Ok(loaded) => {
+            Ok(mut loaded) => {
+                loaded.catalog.risk = loaded.catalog.risk.with_model(self.risk_model.clone());
                 self.live.replace(loaded.catalog, stored.version);
                 tracing::info!(version = stored.version, "now using a catalog version saved elsewhere");
                 Ok(true)

@@ -652,7 +652,11 @@ fn train_model(args: &TriageArgs) -> anyhow::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| risk_dir.join(tether::risk::MODEL_FILE));
-    std::fs::write(&out, trained.to_file(&sources)).with_context(|| format!("cannot write {}", out.display()))?;
+    // Written beside and renamed into place: the service never reads half a model.
+    let partial = out.with_extension("tsv.partial");
+    std::fs::write(&partial, trained.to_file(&sources))
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, &out).with_context(|| format!("cannot replace {}", out.display()))?;
     println!("learnt from {} texts; wrote {}", trained.texts, out.display());
     Ok(ExitCode::SUCCESS)
 }

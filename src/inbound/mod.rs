@@ -630,7 +630,14 @@ impl InboundService {
             .assessment
             .matches
             .iter()
-            .map(|m| m.category.as_str())
+            .map(|m| {
+                // A crisis the model doubted pages nobody: whoever reads the notice should know it was one.
+                if m.doubted {
+                    format!("{} (a crisis rule, doubted by the model)", m.category)
+                } else {
+                    m.category.clone()
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ");
         h.tx.open_notice(client_id, peer.map(|p| p.id), &reason).await?;

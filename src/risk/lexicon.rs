@@ -10,11 +10,12 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::model::Thresholds;
+use super::model::{Model, Thresholds};
 use super::normalize::{TokenKind, tokenize};
 use super::pattern::{self, Element, FirstKey, Names};
 use super::reading::with_clipped_ending;
@@ -82,26 +83,62 @@ pub const MODEL_FILE: &str = "model.tsv";
 /// Reads every `*.toml` in `dir` into one classifier, with the model of [`MODEL_FILE`] if there is one;
 /// problems are pushed with file and line.
 pub fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
-    let mut classifier = load_rules(dir, problems)?;
+    let classifier = load_rules(dir, problems)?;
+    let errors_before = problems.len();
+    let model = read_model(dir, problems);
+    if problems
+        .iter()
+        .skip(errors_before)
+        .any(|p| p.severity == Severity::Error)
+    {
+        return None;
+    }
+    Some(classifier.with_model(model))
+}
+
+/// The model of [`MODEL_FILE`] in `dir`, shared by every classifier built on these lexicons; `None`, and a
+/// problem, when it is missing or broken.
+pub fn read_model(dir: &Path, problems: &mut Vec<Problem>) -> Option<Arc<Model>> {
     let path = dir.join(MODEL_FILE);
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Some(classifier),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            if model_thresholds_set(dir) {
+                problems.push(Problem {
+                    severity: Severity::Warning,
+                    ..problem(
+                        &path,
+                        None,
+                        "is missing although [model] is set: the rules decide alone, and miss more risk \
+                         (docs/risk-model.md); retrain it with `tether triage --train`"
+                            .into(),
+                    )
+                });
+            }
+            return None;
+        }
         Err(err) => {
             problems.push(problem(&path, None, format!("cannot be read: {err}")));
             return None;
         }
     };
-    match training::parse(&text, classifier.model_thresholds) {
-        Ok(model) => {
-            classifier.model = Some(model);
-            Some(classifier)
-        }
+    match training::parse(&text) {
+        Ok(model) => Some(Arc::new(model)),
         Err((line, message)) => {
             problems.push(problem(&path, (line > 0).then_some(line), message));
             None
         }
     }
+}
+
+/// Whether a lexicon file in `dir` sets `[model]`: then a missing model is worth a warning.
+fn model_thresholds_set(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            entry.path().extension().is_some_and(|ext| ext == "toml")
+                && fs::read_to_string(entry.path()).is_ok_and(|text| text.lines().any(|l| l.trim() == "[model]"))
+        })
+    })
 }
 
 /// Reads the lexicons alone: what a model is trained with.
@@ -451,15 +488,28 @@ impl Builder {
             ("doubt_crisis", m.doubt_crisis),
             ("concern", m.concern),
         ] {
-            // Above 1 is allowed: a probability never reaches it, so it turns that use of the model off.
+            // Just above 1 is allowed: no probability reaches it, so `crisis` or `concern` is turned off.
             if !(0.0..=1.01).contains(&value) {
                 problems.push(problem(
                     path,
                     line,
-                    format!("[model] {name} = {value} is no probability; write one from 0 to 1 (1.01 turns it off)"),
+                    format!("[model] {name} = {value} is no probability; write one from 0 to 1"),
                 ));
                 return;
             }
+        }
+        // A doubt at or above the point where the model itself pages would take the page from every rules'
+        // crisis it is not sure of: nobody would be paged for texts the rules know.
+        if m.doubt_crisis >= m.crisis.min(0.5) {
+            problems.push(problem(
+                path,
+                line,
+                format!(
+                    "[model] doubt_crisis = {} must be below 0.5 and below crisis = {}; 0 turns it off",
+                    m.doubt_crisis, m.crisis
+                ),
+            ));
+            return;
         }
         self.model_thresholds = Some((
             path.to_owned(),

@@ -36,12 +36,15 @@ mod reading;
 mod spelling;
 mod training;
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
 pub use eval::{CorpusError, Evaluation, LabelledText, Thresholds, parse_corpus};
-pub use lexicon::{MODEL_FILE, load, load_rules};
+pub use lexicon::{MODEL_FILE, load, load_rules, read_model};
+pub use model::Model;
 use normalize::{Token, TokenKind};
 pub use training::{Trained, train};
 
@@ -253,8 +256,8 @@ pub struct Classifier {
     negation: Option<u32>,
     contrast: Option<u32>,
     past: Option<u32>,
-    /// The second reader, when `model.tsv` is beside the lexicons.
-    model: Option<model::Model>,
+    /// The second reader, when `model.tsv` is beside the shipped lexicons (see [`Classifier::with_model`]).
+    model: Option<Arc<Model>>,
     /// Where the model's reading changes the tier: `[model]` in a lexicon file, or the defaults.
     model_thresholds: model::Thresholds,
 }
@@ -266,6 +269,13 @@ const NEGATION_REACH: usize = 2;
 const MAX_CHARS: usize = 4_000;
 
 impl Classifier {
+    /// These rules with `model` beside them: the model ships with the release, read once from the templates
+    /// folder, while the lexicons may come from a catalog version in the database.
+    pub fn with_model(mut self, model: Option<Arc<Model>>) -> Self {
+        self.model = model;
+        self
+    }
+
     pub fn assess(&self, text: &str) -> Assessment {
         let mut readings = Vec::new();
         let (words, modifiers, spans) = self.analyse(text, &mut readings);
@@ -273,6 +283,8 @@ impl Classifier {
 
         let mut matches: Vec<RiskMatch> = Vec::new();
         let mut someone_else = true;
+        // What the model must know of the rules' reading (see `model::Decision`).
+        let mut found_by_rules = model::RulesFound::default();
         for rule in &self.rules {
             if spans.has_any(&rule.unless) {
                 continue;
@@ -310,6 +322,7 @@ impl Classifier {
                 if tier == Tier::Crisis && !rule.someone_else {
                     someone_else = false;
                 }
+                found_by_rules.note(rule.tier, tier, rule.someone_else, &rule.id);
                 matches.push(RiskMatch {
                     entry: rule.id.clone(),
                     category: rule.category.clone(),
@@ -325,19 +338,23 @@ impl Classifier {
         let mut model_reading = None;
         if let Some(model) = &self.model {
             let p = model.probabilities(&words);
-            // A rule that read a denial or the distant past has said what the model cannot read: the model
-            // raises nothing in that text.
-            let lowered = matches.iter().any(|m| m.negated || m.past);
-            match model.decide(tier, p, lowered) {
-                Decision::Agree => {}
+            found_by_rules.words = words.iter().filter(|w| !w.is_break()).count();
+            match Model::decide(&self.model_thresholds, tier, &found_by_rules, p) {
+                Decision::Keep => {}
                 Decision::Raise(raised) => {
                     if raised == Tier::Crisis {
-                        someone_else = false;
+                        // Only the rules tell a third person's emergency from the sender's own.
+                        someone_else = found_by_rules.someone_else_only();
                     }
+                    let strongest = model.strongest_words(&words, raised, 3);
                     matches.push(RiskMatch {
                         entry: format!("model.{}", raised.as_str()),
                         category: format!("worded like the {} texts the model learnt from", raised.as_str()),
-                        phrase: model.strongest_words(&words, raised, 3).join(", "),
+                        phrase: if strongest.is_empty() {
+                            "the text as a whole".to_owned()
+                        } else {
+                            strongest.join(", ")
+                        },
                         tier: raised,
                         negated: false,
                         past: false,
@@ -482,10 +499,10 @@ mod lexicon_table {
     //! measures the two as a whole; these tables say what must never change.
     use super::*;
 
-    fn shipped(load: fn(&std::path::Path, &mut Vec<crate::templates::Problem>) -> Option<Classifier>) -> Classifier {
+    fn shipped(loader: fn(&std::path::Path, &mut Vec<crate::templates::Problem>) -> Option<Classifier>) -> Classifier {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("message_templates/risk");
         let mut problems = Vec::new();
-        let classifier = load(&dir, &mut problems);
+        let classifier = loader(&dir, &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
         classifier.unwrap()
     }

@@ -10,8 +10,9 @@
 //! written by `tether triage --train` (see [`super::training`]); without that file the rules decide alone.
 //!
 //! How the two are combined is in [`Model::decide`]: the model can raise a text the rules missed, and can
-//! take a page from a rules' crisis it finds very unlike any crisis it learnt (the text still reaches a person
-//! as a concern); it never lowers a text below concern once a rule has matched.
+//! take a page from one rule's crisis it finds very unlike any crisis it learnt, in a short text about the
+//! sender (the text still reaches a person as a concern); it never lowers a text below concern once a rule
+//! has matched, and never overrules a rule that read a crisis denied or long past.
 
 use std::hash::Hasher;
 
@@ -24,30 +25,27 @@ use super::reading::Word;
 /// Probabilities of none, concern and crisis, in that order.
 pub type Probabilities = [f32; 3];
 
-/// The learnt weights and the points at which the model's reading counts.
+/// The learnt weights. Where they change a tier is the lexicons' to say (`Thresholds`), so one model serves
+/// every catalog version built on the shipped lexicons.
 pub struct Model {
     weights: HashMap<u64, [f32; 3]>,
     bias: [f32; 3],
-    pub thresholds: Thresholds,
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model")
-            .field("features", &self.weights.len())
-            .field("thresholds", &self.thresholds)
-            .finish()
+        f.debug_struct("Model").field("features", &self.weights.len()).finish()
     }
 }
 
-/// Where the model's probabilities change a text's tier, written in the model file's `thresholds` line.
+/// Where the model's reading changes a text's tier: `[model]` in a lexicon file (`rules.toml`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
-    /// P(crisis) at which a text is a crisis whatever the rules found.
+    /// P(crisis) at which a text is a crisis whatever the rules found; above 1 turns this off.
     pub crisis: f32,
-    /// P(crisis) below which a rules' crisis pages nobody and is a concern instead.
+    /// P(crisis) below which a rules' crisis pages nobody and is a concern instead; 0 turns this off.
     pub doubt_crisis: f32,
-    /// P(concern) + P(crisis) at which a text is at least a concern.
+    /// P(concern) + P(crisis) at which a text no rule matched is a concern; above 1 turns this off.
     pub concern: f32,
 }
 
@@ -61,11 +59,59 @@ impl Default for Thresholds {
     }
 }
 
+/// A text longer than this many words is never doubted: the corpus the model learnt from holds texts of up
+/// to about sixty words, and in a longer one a crisis sentence is diluted by the rest (each feature weighs
+/// `1/sqrt(features)`), so a doubt would say more about the length than about the crisis.
+pub const LONGEST_DOUBTED: usize = 60;
+
+/// What the rules found in a text, as far as the model's decision needs it.
+#[derive(Debug, Default, Clone)]
+pub struct RulesFound {
+    /// Distinct rules that matched at crisis.
+    crisis_rules: Vec<String>,
+    /// A crisis rule was lowered by a negation or the distant past ("not going to kill myself").
+    crisis_lowered: bool,
+    /// A rule about another person in danger matched, at any tier.
+    someone_else_seen: bool,
+    /// A rule about the sender's own risk matched at concern or crisis.
+    own_risk_seen: bool,
+    /// The text's words, breaks left out.
+    pub words: usize,
+}
+
+impl RulesFound {
+    /// Notes one match of a rule of tier `rule_tier`, which carries `tier` after negation and the past.
+    pub fn note(&mut self, rule_tier: Tier, tier: Tier, someone_else: bool, rule: &str) {
+        if rule_tier == Tier::Crisis && tier < Tier::Crisis {
+            self.crisis_lowered = true;
+        }
+        if tier == Tier::Crisis && !self.crisis_rules.iter().any(|r| r == rule) {
+            self.crisis_rules.push(rule.to_owned());
+        }
+        if someone_else {
+            self.someone_else_seen = true;
+        } else if tier >= Tier::Concern {
+            self.own_risk_seen = true;
+        }
+    }
+
+    /// Only another person's danger was found: a crisis the model raises is theirs.
+    pub fn someone_else_only(&self) -> bool {
+        self.someone_else_seen && !self.own_risk_seen
+    }
+
+    /// A rules' crisis the model may take the page from: one rule's, about the sender, in a text no longer
+    /// than those the model learnt from. Two rules agreeing, or another person's emergency, always page.
+    fn doubtable(&self) -> bool {
+        self.crisis_rules.len() == 1 && !self.someone_else_seen && self.words <= LONGEST_DOUBTED
+    }
+}
+
 /// What the model made of a text beside the rules.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Decision {
     /// The rules' tier stands.
-    Agree,
+    Keep,
     /// The text is at least this tier, which the rules did not reach.
     Raise(Tier),
     /// The rules' crisis reads like no crisis the model learnt: a person reads it as a concern.
@@ -73,12 +119,8 @@ pub enum Decision {
 }
 
 impl Model {
-    pub(super) fn new(weights: HashMap<u64, [f32; 3]>, bias: [f32; 3], thresholds: Thresholds) -> Self {
-        Self {
-            weights,
-            bias,
-            thresholds,
-        }
+    pub(super) fn new(weights: HashMap<u64, [f32; 3]>, bias: [f32; 3]) -> Self {
+        Self { weights, bias }
     }
 
     pub fn probabilities(&self, words: &[Word]) -> Probabilities {
@@ -93,20 +135,20 @@ impl Model {
         softmax(scores)
     }
 
-    /// How the model's probabilities bear on the tier the rules gave; `lowered`: a rule's match was lowered
-    /// by a negation or the distant past, which the model does not read, so it raises nothing.
-    pub fn decide(&self, rules: Tier, p: Probabilities, lowered: bool) -> Decision {
-        let t = &self.thresholds;
+    /// How the model's probabilities bear on the tier the rules gave and what they found.
+    pub fn decide(t: &Thresholds, rules: Tier, found: &RulesFound, p: Probabilities) -> Decision {
         let crisis = p[2];
         if rules == Tier::Crisis {
-            return if crisis < t.doubt_crisis {
+            return if crisis < t.doubt_crisis && found.doubtable() {
                 Decision::DoubtCrisis
             } else {
-                Decision::Agree
+                Decision::Keep
             };
         }
-        if lowered {
-            return Decision::Agree;
+        // A rule read a denial or the distant past of a crisis ("not going to kill myself"), which the model
+        // cannot read: it does not overrule that reading.
+        if found.crisis_lowered {
+            return Decision::Keep;
         }
         if crisis >= t.crisis {
             return Decision::Raise(Tier::Crisis);
@@ -114,7 +156,7 @@ impl Model {
         if rules == Tier::None && p[1] + p[2] >= t.concern {
             return Decision::Raise(Tier::Concern);
         }
-        Decision::Agree
+        Decision::Keep
     }
 
     /// The words of a text that weighed most towards `tier`, strongest first, for the match the model adds:
@@ -149,7 +191,7 @@ pub(super) fn tier_slot(tier: Tier) -> usize {
     }
 }
 
-fn softmax(scores: [f32; 3]) -> Probabilities {
+pub(super) fn softmax(scores: [f32; 3]) -> Probabilities {
     let top = scores.iter().copied().fold(f32::MIN, f32::max);
     let exp = scores.map(|s| (s - top).exp());
     let sum: f32 = exp.iter().sum();
@@ -162,8 +204,9 @@ const GROUP_SIZES: std::ops::RangeInclusive<usize> = 3..=5;
 
 /// Calls `emit(key, value)` for each feature occurrence of the text. Features fall in two blocks, words and
 /// pairs of words, and letter groups; each block is scaled to length one on its own (every occurrence carries
-/// `1 / sqrt(occurrences in its block)`), so a long text weighs no more than a short one and the many letter
-/// groups do not drown the few words.
+/// `1 / sqrt(occurrences in its block)`), so the many letter groups do not drown the few words and texts of
+/// different lengths score on one scale. In a long text each feature weighs less, so one risky sentence
+/// among many ordinary ones moves the model less: see [`LONGEST_DOUBTED`].
 pub(super) fn for_each_feature(words: &[Word], mut emit: impl FnMut(u64, f32)) {
     let (word_count, letter_count) = counts(words);
     let word_value = scale(word_count);
@@ -328,8 +371,30 @@ mod tests {
     use super::*;
     use crate::risk::Tier::{Concern, Crisis, None as Everyday};
 
-    fn model() -> Model {
-        Model::new(HashMap::default(), [0.0; 3], Thresholds::default())
+    /// Decides with the default thresholds.
+    struct Defaults;
+
+    impl Defaults {
+        fn decide(&self, rules: Tier, found: &RulesFound, p: Probabilities) -> Decision {
+            Model::decide(&Thresholds::default(), rules, found, p)
+        }
+    }
+
+    fn model() -> Defaults {
+        Defaults
+    }
+
+    /// What the rules found: `rules` matched at their own tier, `lowered` were crisis rules lowered to concern.
+    fn found(rules: &[(&str, Tier, bool)], lowered: bool, words: usize) -> RulesFound {
+        let mut found = RulesFound::default();
+        for &(rule, tier, someone_else) in rules {
+            found.note(tier, tier, someone_else, rule);
+        }
+        if lowered {
+            found.note(Crisis, Concern, false, "ideation.explicit");
+        }
+        found.words = words;
+        found
     }
 
     #[test]
@@ -340,30 +405,81 @@ mod tests {
         let borderline_crisis = [0.1, 0.3, 0.6];
         let concern = [0.2, 0.75, 0.05];
         let everyday = [0.9, 0.08, 0.02];
-        assert_eq!(model.decide(Everyday, likely_crisis, false), Decision::Raise(Crisis));
-        assert_eq!(model.decide(Everyday, some_crisis, false), Decision::Raise(Concern));
-        assert_eq!(model.decide(Concern, borderline_crisis, false), Decision::Agree);
-        assert_eq!(model.decide(Everyday, concern, false), Decision::Raise(Concern));
-        assert_eq!(model.decide(Everyday, everyday, false), Decision::Agree);
-        assert_eq!(model.decide(Concern, concern, false), Decision::Agree);
-        assert_eq!(model.decide(Crisis, some_crisis, false), Decision::Agree);
-        assert_eq!(model.decide(Crisis, everyday, false), Decision::DoubtCrisis);
-        // A denial or the distant past, read by a rule, is not overruled upwards.
-        assert_eq!(model.decide(Concern, likely_crisis, true), Decision::Agree);
-        assert_eq!(model.decide(Everyday, likely_crisis, true), Decision::Agree);
+        let nothing = found(&[], false, 8);
+        let a_concern = found(&[("use.relapse", Concern, false)], false, 8);
+        let one_crisis = found(&[("farewell", Crisis, false)], false, 8);
+        assert_eq!(model.decide(Everyday, &nothing, likely_crisis), Decision::Raise(Crisis));
+        assert_eq!(model.decide(Everyday, &nothing, some_crisis), Decision::Raise(Concern));
+        assert_eq!(
+            model.decide(Concern, &a_concern, likely_crisis),
+            Decision::Raise(Crisis)
+        );
+        assert_eq!(model.decide(Concern, &a_concern, borderline_crisis), Decision::Keep);
+        assert_eq!(model.decide(Everyday, &nothing, concern), Decision::Raise(Concern));
+        assert_eq!(model.decide(Everyday, &nothing, everyday), Decision::Keep);
+        assert_eq!(model.decide(Concern, &a_concern, concern), Decision::Keep);
+        assert_eq!(model.decide(Crisis, &one_crisis, some_crisis), Decision::Keep);
+        assert_eq!(model.decide(Crisis, &one_crisis, everyday), Decision::DoubtCrisis);
     }
 
     #[test]
-    fn thresholds_above_one_turn_each_use_off() {
-        let mut model = model();
-        model.thresholds = Thresholds {
+    fn a_denied_crisis_two_crisis_rules_another_persons_emergency_and_long_texts_are_never_overruled() {
+        let model = model();
+        let likely_crisis = [0.05, 0.1, 0.85];
+        let everyday = [0.9, 0.08, 0.02];
+        // "not going to kill myself": the rule's denial stands, whatever the model reads.
+        assert_eq!(
+            model.decide(Concern, &found(&[], true, 5), likely_crisis),
+            Decision::Keep
+        );
+        // A denied relapse ("haven't used in years") blocks nothing: only a lowered crisis does.
+        let mut denied_use = RulesFound::default();
+        denied_use.note(Concern, Everyday, false, "use.relapse");
+        denied_use.words = 12;
+        assert_eq!(
+            model.decide(Everyday, &denied_use, likely_crisis),
+            Decision::Raise(Crisis)
+        );
+        let two_rules = found(
+            &[("farewell", Crisis, false), ("plan.means_with_intent", Crisis, false)],
+            false,
+            9,
+        );
+        assert_eq!(model.decide(Crisis, &two_rules, everyday), Decision::Keep);
+        let roommate = found(&[("someone_else.emergency", Crisis, true)], false, 7);
+        assert_eq!(model.decide(Crisis, &roommate, everyday), Decision::Keep);
+        let long = found(&[("farewell", Crisis, false)], false, LONGEST_DOUBTED + 1);
+        assert_eq!(model.decide(Crisis, &long, everyday), Decision::Keep);
+    }
+
+    #[test]
+    fn a_crisis_the_model_raises_is_another_persons_only_when_the_rules_saw_only_that() {
+        assert!(found(&[("someone_else.weak", Concern, true)], false, 9).someone_else_only());
+        assert!(
+            !found(
+                &[("someone_else.weak", Concern, true), ("hopeless", Concern, false)],
+                false,
+                9
+            )
+            .someone_else_only()
+        );
+        assert!(!found(&[], false, 9).someone_else_only());
+    }
+
+    #[test]
+    fn thresholds_past_their_ends_turn_each_use_off() {
+        let off = Thresholds {
             crisis: 1.01,
             doubt_crisis: 0.0,
             concern: 1.01,
         };
         for p in [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]] {
-            for tier in [Everyday, Concern, Crisis] {
-                assert_eq!(model.decide(tier, p, false), Decision::Agree, "{tier:?} {p:?}");
+            for (tier, rules) in [
+                (Everyday, found(&[], false, 3)),
+                (Concern, found(&[("hopeless", Concern, false)], false, 3)),
+                (Crisis, found(&[("farewell", Crisis, false)], false, 3)),
+            ] {
+                assert_eq!(Model::decide(&off, tier, &rules, p), Decision::Keep, "{tier:?} {p:?}");
             }
         }
     }

@@ -16,7 +16,7 @@ use super::{Classifier, LabelledText};
 const EPOCHS: usize = 30;
 const LEARNING_RATE: f32 = 0.2;
 const L2: f32 = 1e-5;
-/// Weights smaller than this in every class are left out of the file: they change no decision.
+/// Weights smaller than this in every class are left out of the file: their effect is negligible.
 const SMALLEST_WEIGHT: f32 = 0.0005;
 const SEED: u64 = 0x7e7e_a11d;
 
@@ -78,7 +78,7 @@ pub fn train(classifier: &Classifier, texts: &[LabelledText]) -> Trained {
                     *score += weight * value;
                 }
             }
-            let p = softmax(scores);
+            let p = model::softmax(scores);
             let error: [f32; 3] =
                 std::array::from_fn(|c| (p[c] - if c == *class { 1.0 } else { 0.0 }) * class_weight[*class]);
             for c in 0..3 {
@@ -103,13 +103,6 @@ pub fn train(classifier: &Classifier, texts: &[LabelledText]) -> Trained {
     }
 }
 
-fn softmax(scores: [f32; 3]) -> [f32; 3] {
-    let top = scores.iter().copied().fold(f32::MIN, f32::max);
-    let exp = scores.map(|s| (s - top).exp());
-    let sum: f32 = exp.iter().sum();
-    exp.map(|e| e / sum)
-}
-
 /// Fisher–Yates with xorshift: the same seed, the same order, on every machine.
 fn shuffle(order: &mut [usize], state: &mut u64) {
     for i in (1..order.len()).rev() {
@@ -129,12 +122,13 @@ impl Trained {
         let _ = writeln!(
             out,
             "# Tether risk model: weights of words and letter groups for none, concern and crisis, learnt by\n\
-             # `tether triage --train` from {} labelled synthetic texts. Generated: do not edit; retrain after\n\
-             # changing the corpus or the lexicons (message_templates/risk/README.md).\n# sources: {}",
+             # `tether triage --train` from {} labelled synthetic texts. Generated: do not edit; after changing\n\
+             # the corpus or the lexicons, retrain from the repository's root with\n\
+             # tether triage --train {}\n# sources: {}",
             self.texts,
+            sources.join(" "),
             sources.join(", ")
         );
-        let _ = writeln!(out, "bias\t{}", weights_text(&self.bias));
         let mut kept: Vec<(&String, &[f32; 3])> = self
             .names
             .iter()
@@ -142,6 +136,8 @@ impl Trained {
             .filter(|(_, w)| w.iter().any(|x| x.abs() >= SMALLEST_WEIGHT))
             .collect();
         kept.sort_by(|a, b| a.0.cmp(b.0));
+        let _ = writeln!(out, "{FEATURES_LINE}{}", kept.len());
+        let _ = writeln!(out, "bias\t{}", weights_text(&self.bias));
         for (name, weights) in kept {
             let _ = writeln!(out, "{name}\t{}", weights_text(weights));
         }
@@ -153,12 +149,27 @@ fn weights_text(weights: &[f32; 3]) -> String {
     weights.iter().map(|w| format!("{w:.4}")).collect::<Vec<_>>().join("\t")
 }
 
+/// The header line that says how many features follow: a file cut short at a line's end still parses, so
+/// the count is what tells it from a whole one.
+const FEATURES_LINE: &str = "# features: ";
+
 /// Reads a model file; an error names the line.
-pub fn parse(text: &str, thresholds: model::Thresholds) -> Result<Model, (usize, String)> {
+pub fn parse(text: &str) -> Result<Model, (usize, String)> {
     let mut weights = HashMap::default();
     let mut bias = None;
+    let mut features = 0usize;
+    let mut announced = None;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
+        if let Some(count) = line.strip_prefix(FEATURES_LINE) {
+            announced = Some(
+                count
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| (number, format!("`{count}` is no count of features")))?,
+            );
+            continue;
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -191,9 +202,20 @@ pub fn parse(text: &str, thresholds: model::Thresholds) -> Result<Model, (usize,
             )
         })?;
         weights.insert(key, parsed);
+        features += 1;
     }
     let bias = bias.ok_or_else(|| (0, "has no `bias` line".to_owned()))?;
-    Ok(Model::new(weights, bias, thresholds))
+    match announced {
+        None => return Err((0, format!("has no `{FEATURES_LINE}N` line"))),
+        Some(count) if count != features => {
+            return Err((
+                0,
+                format!("holds {features} features where its header says {count}: it is cut short or was edited"),
+            ));
+        }
+        Some(_) => {}
+    }
+    Ok(Model::new(weights, bias))
 }
 
 #[cfg(test)]
@@ -227,7 +249,7 @@ everyday\ten\tmonday works, see you then\tlogistics
         );
         assert!(file.contains("# sources: small.tsv"), "{file}");
 
-        let model = parse(&file, model::Thresholds::default()).unwrap();
+        let model = parse(&file).unwrap();
         let read = |text: &str| model.probabilities(&rules.read(text, &mut Vec::new()));
         let [_, _, crisis] = read("all the pills tonight");
         assert!(crisis > 0.5, "{crisis}");
@@ -241,21 +263,32 @@ everyday\ten\tmonday works, see you then\tlogistics
 
     #[test]
     fn a_broken_model_file_names_its_line() {
-        let thresholds = model::Thresholds::default();
-        let err = |text: &str| parse(text, thresholds).unwrap_err();
-        assert_eq!(err("# header\nbias\t0\t0\t0\nw:pills\t0.1\t0.2\n").0, 3);
+        let err = |text: &str| parse(text).unwrap_err();
+        let header = "# features: 1\nbias\t0\t0\t0\n";
+        assert_eq!(err(&format!("# a model\n{header}w:pills\t0.1\t0.2\n")).0, 4);
         assert!(
-            err("bias\t0\t0\t0\nw:pills\t0.1\tNaN\t0\n")
+            err(&format!("{header}w:pills\t0.1\tNaN\t0\n"))
                 .1
                 .contains("`NaN` is not a number")
         );
         assert!(
-            err("bias\t0\t0\t0\nq:pills\t0.1\t0.1\t0\n")
+            err(&format!("{header}q:pills\t0.1\t0.1\t0\n"))
                 .1
                 .contains("feature `q:pills`")
         );
-        assert!(err("w:pills\t0.1\t0.1\t0\n").1.contains("no `bias` line"));
-        assert!(parse("bias\t0\t0\t0\nb:all pills\t0.1\t-0.2\t0.3\n", thresholds).is_ok());
+        assert!(
+            err("# features: 1\nw:pills\t0.1\t0.1\t0\n")
+                .1
+                .contains("no `bias` line")
+        );
+        let unannounced = err("bias\t0\t0\t0\nw:pills\t0.1\t0.1\t0\n").1;
+        assert!(unannounced.contains("no `# features: N` line"), "{unannounced}");
+        let cut_short = err("# features: 3\nbias\t0\t0\t0\nw:pills\t0.1\t0.1\t0\n").1;
+        assert!(
+            cut_short.contains("holds 1 features where its header says 3"),
+            "{cut_short}"
+        );
+        assert!(parse(&format!("{header}b:all pills\t0.1\t-0.2\t0.3\n")).is_ok());
     }
 }
 
@@ -282,9 +315,31 @@ fn the_shipped_model_is_learnt_from_the_current_corpus_and_lexicons() {
     let mut problems = Vec::new();
     let rules = super::load_rules(&dir, &mut problems).unwrap();
     let fresh = train(&rules, &texts).to_file(&sources);
+    // Within a rounding of the last digit: another platform's `exp` may differ in its last bits.
+    let weights = |file: &str| -> HashMap<String, [f32; 3]> {
+        file.lines()
+            .filter(|line| !line.starts_with('#'))
+            .map(|line| {
+                let fields: Vec<&str> = line.split('\t').collect();
+                let parsed: Vec<f32> = fields[1..].iter().map(|w| w.parse().unwrap()).collect();
+                (fields[0].to_owned(), [parsed[0], parsed[1], parsed[2]])
+            })
+            .collect()
+    };
+    let (shipped_weights, fresh_weights) = (weights(&shipped), weights(&fresh));
+    let differing: Vec<&String> = shipped_weights
+        .keys()
+        .chain(fresh_weights.keys())
+        .filter(|name| {
+            let a = shipped_weights.get(*name).copied().unwrap_or_default();
+            let b = fresh_weights.get(*name).copied().unwrap_or_default();
+            a.iter().zip(&b).any(|(a, b)| (a - b).abs() > 0.002)
+        })
+        .take(5)
+        .collect();
     assert!(
-        fresh == shipped,
-        "message_templates/risk/model.tsv is out of date: run `tether triage --train {}`",
+        differing.is_empty(),
+        "message_templates/risk/model.tsv is out of date ({differing:?} differ): run `tether triage --train {}`",
         sources.join(" ")
     );
 }

@@ -371,6 +371,23 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// A rules' crisis that the model finds unlike any crisis it learnt pages nobody, and reaches the peer as
+    /// a concern whose notice says a crisis rule matched. (The text is one the shipped model doubts: if a
+    /// retraining stops doing so, `tether triage` shows which everyday farewell it doubts now.)
+    async fn a_crisis_rule_the_model_doubts_is_read_today_by_a_person_instead_of_paging(backend) {
+        let app = spawn_app(&backend).await;
+        on_call_set_up(&app).await;
+        app.text_in(MAYA, "giving away my old couch, anyone want it before I move").await;
+        app.scheduler.tick().await.unwrap();
+        assert!(app.get("/api/v1/escalations").await.json::<Vec<Value>>().await.unwrap().is_empty(), "no paging");
+        let notices: Vec<Value> = app.get("/api/v1/notices?unseen=true").await.json().await.unwrap();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0]["reason"].as_str().unwrap().contains("doubted by the model"), "{notices:?}");
+        assert_eq!(to(&app.mock.accepted(), PRIMARY).len(), 1, "the peer is told");
+    }
+}
+
+on_both_backends! {
     /// A number that is neither client nor staff: a crisis text is escalated as an unknown sender and
     /// answered; anything else gets the short note once a day.
     async fn unknown_numbers_are_screened_too(backend) {

@@ -18,6 +18,16 @@ const TARGETS: Thresholds = Thresholds {
     everyday_alerted: 10.0,
 };
 
+/// What the held-back part is held to, a text or two below the release targets it meets today: a retraining
+/// or a rule change that loses ground on texts it was not built from fails here, while one text either way
+/// does not invite tuning against the part. The test prints whether the targets themselves are met.
+const HELD_BACK_FLOOR: Thresholds = Thresholds {
+    crisis_recall: 96.5,
+    concern_or_higher: 95.0,
+    everyday_paged: 1.5,
+    everyday_alerted: 7.0,
+};
+
 /// How far the development part's crisis recall may be above the held-back part's, in points: more means the
 /// rules and the model memorise their examples instead of generalising.
 const MAX_GENERALISATION_GAP: f64 = 3.0;
@@ -49,9 +59,10 @@ fn corpus(part: &str) -> PathBuf {
 }
 
 /// What the rules alone keep on the rounds of further development texts (`tests/fixtures/risk/rounds/`), taken
-/// together: the rules learnt from them, so they guard what was learnt; each round's first-pass score, before
-/// the rules and the model learnt from it, is in the closing notes of the risk issues and in
-/// `docs/risk-model.md`. With the model, which learnt from them too, the rounds must meet the targets.
+/// together: they learnt from rounds 2 to 9, so these guard what was learnt, and the later rounds they have
+/// not learnt from pull the figures down. Each round's first-pass score is in `docs/risk-model.md` and the
+/// closing notes of the risk issues. With the model, which learnt from every round, they must meet the
+/// targets.
 const ROUNDS_FLOOR: Thresholds = Thresholds {
     crisis_recall: 91.5,
     concern_or_higher: 89.5,
@@ -132,9 +143,13 @@ fn the_corpus_is_large_and_balanced_enough_to_measure_with() {
 #[test]
 fn both_parts_are_scored_side_by_side_and_meet_their_thresholds() {
     let (development_ok, development) = evaluate("development", &TARGETS, Reader::RulesAndModel);
-    let (held_back_ok, held_back) = evaluate("heldback", &TARGETS, Reader::RulesAndModel);
-    let (_, held_back_rules) = evaluate("heldback", &TARGETS, Reader::RulesOnly);
+    let (held_back_ok, held_back) = evaluate("heldback", &HELD_BACK_FLOOR, Reader::RulesAndModel);
+    let (_, held_back_rules) = evaluate("heldback", &HELD_BACK_FLOOR, Reader::RulesOnly);
     let gap = percent(&development, "crisis_recall") - percent(&held_back, "crisis_recall");
+    let held_back_on_target = percent(&held_back, "crisis_recall") >= TARGETS.crisis_recall
+        && percent(&held_back, "concern_or_higher") >= TARGETS.concern_or_higher
+        && percent(&held_back, "everyday_paged") <= TARGETS.everyday_paged
+        && percent(&held_back, "everyday_alerted") <= TARGETS.everyday_alerted;
 
     eprintln!("                      development   held-back   (rules alone)   target");
     for (figure, name, target) in [
@@ -151,6 +166,7 @@ fn both_parts_are_scored_side_by_side_and_meet_their_thresholds() {
             target
         );
     }
+    eprintln!("held-back meets the release targets: {held_back_on_target}");
     eprintln!("development minus held-back crisis recall: {gap:.1} points (at most {MAX_GENERALISATION_GAP})");
 
     assert!(
@@ -158,11 +174,7 @@ fn both_parts_are_scored_side_by_side_and_meet_their_thresholds() {
         "development part misses the targets: {}",
         development["failures"]
     );
-    assert!(
-        held_back_ok,
-        "held-back part misses the targets: {}",
-        held_back["failures"]
-    );
+    assert!(held_back_ok, "held-back part lost ground: {}", held_back["failures"]);
     assert!(
         gap <= MAX_GENERALISATION_GAP,
         "development is {gap:.1} points above held-back"
@@ -170,7 +182,7 @@ fn both_parts_are_scored_side_by_side_and_meet_their_thresholds() {
 }
 
 #[test]
-fn the_rounds_the_rules_learnt_from_keep_what_was_learnt() {
+fn the_rounds_keep_what_was_learnt_from_them() {
     let rounds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/risk/rounds");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&rounds)
         .unwrap()
