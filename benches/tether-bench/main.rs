@@ -27,6 +27,10 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     postgres_url: String,
+    /// Send exactly this many webhooks per load phase of `inbound` instead of loading for a time: a fixed
+    /// amount of work whose instructions `valgrind --tool=callgrind` can count (BENCHMARKS.md).
+    #[arg(long)]
+    requests: Option<u64>,
 }
 
 const ALL: [&str; 5] = ["triage", "inbound", "dispatch", "crisis-latency", "scale"];
@@ -40,6 +44,9 @@ fn main() -> anyhow::Result<()> {
     };
     if let Some(unknown) = chosen.iter().find(|s| !ALL.contains(&s.as_str())) {
         anyhow::bail!("unknown scenario `{unknown}`; choose from {}", ALL.join(", "));
+    }
+    if let Some(requests) = args.requests {
+        scenarios::fix_requests(requests);
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
     // Logs only on request: they would cost time inside the measurements.

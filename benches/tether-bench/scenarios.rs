@@ -320,6 +320,13 @@ fn signed_form(from: &str, body: &str, sid: &str) -> (Vec<(String, String)>, Str
 }
 
 /// 64 connections posting signed inbound texts for `seconds`; returns (requests per second, latencies ms).
+/// `--requests`: how many webhooks each load phase sends, when fixed rather than timed.
+static FIXED_REQUESTS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+pub fn fix_requests(requests: u64) {
+    let _ = FIXED_REQUESTS.set(requests);
+}
+
 async fn load(url: &str, senders: u64, first: u64, seconds: f64) -> (f64, Vec<f64>) {
     const CONNECTIONS: usize = 64;
     let client = reqwest::Client::builder()
@@ -334,8 +341,15 @@ async fn load(url: &str, senders: u64, first: u64, seconds: f64) -> (f64, Vec<f6
         let (client, url, counter) = (client.clone(), url.to_owned(), counter.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            while Instant::now() < deadline {
+            loop {
                 let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let done = match FIXED_REQUESTS.get() {
+                    Some(&requests) => i >= requests,
+                    None => Instant::now() >= deadline,
+                };
+                if done {
+                    break;
+                }
                 let sid = format!("SM{:032x}", fastrand::u128(..));
                 let (_, signature, encoded) = signed_form(&phone_of(first, i % senders), body_for(i), &sid);
                 let sent = Instant::now();
