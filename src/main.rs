@@ -185,6 +185,10 @@ struct TriageArgs {
     /// With --train: where to write the model.
     #[arg(long, requires = "train")]
     out: Option<PathBuf>,
+    /// Score each of these labelled corpora with a model learnt from all the others (leave one file out),
+    /// beside the rules alone, and pool the figures: how the model does on texts it never saw.
+    #[arg(long, value_name = "FILE.tsv", num_args = 2.., conflicts_with_all = ["eval", "explain", "train"])]
+    cross_validate: Vec<PathBuf>,
     /// Read with the lexicons' rules alone, without the model beside them: what the rules know by themselves.
     #[arg(long, conflicts_with = "train")]
     rules_only: bool,
@@ -560,6 +564,9 @@ fn triage(args: &TriageArgs) -> anyhow::Result<ExitCode> {
     if !args.train.is_empty() {
         return train_model(args);
     }
+    if !args.cross_validate.is_empty() {
+        return cross_validate(args);
+    }
     let load = if args.rules_only {
         tether::risk::load_rules
     } else {
@@ -658,6 +665,51 @@ fn train_model(args: &TriageArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, &out).with_context(|| format!("cannot replace {}", out.display()))?;
     println!("learnt from {} texts; wrote {}", trained.texts, out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tether triage --cross-validate`: each corpus read by the rules and by a model that never saw it.
+fn cross_validate(args: &TriageArgs) -> anyhow::Result<ExitCode> {
+    let risk_dir = args.templates_dir.join("risk");
+    let rules = || -> anyhow::Result<tether::risk::Classifier> {
+        let mut problems = Vec::new();
+        tether::risk::load_rules(&risk_dir, &mut problems).ok_or_else(|| {
+            let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("the lexicons do not load:\n{}", problems.join("\n"))
+        })
+    };
+    let mut corpora = Vec::new();
+    for path in &args.cross_validate {
+        let source = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let texts = tether::risk::parse_corpus(&source).with_context(|| format!("{}", path.display()))?;
+        corpora.push((path, texts));
+    }
+    let reader = rules()?;
+    let mut pooled_rules = tether::risk::Evaluation::default();
+    let mut pooled_both = tether::risk::Evaluation::default();
+    for (fold, (path, texts)) in corpora.iter().enumerate() {
+        let others: Vec<tether::risk::LabelledText> = corpora
+            .iter()
+            .enumerate()
+            .filter(|&(other, _)| other != fold)
+            .flat_map(|(_, (_, texts))| texts.iter().cloned())
+            .collect();
+        let model = tether::risk::train(&reader, &others).into_model();
+        let both = rules()?.with_model(Some(std::sync::Arc::new(model)));
+        let by_rules = tether::risk::Evaluation::run(&reader, texts);
+        let by_both = tether::risk::Evaluation::run(&both, texts);
+        println!("{}", path.display());
+        println!("  rules alone      {}", by_rules.headline());
+        println!("  rules and model  {}", by_both.headline());
+        pooled_rules.absorb(by_rules);
+        pooled_both.absorb(by_both);
+    }
+    println!(
+        "\nall {} files, each read by a model learnt from the others:",
+        corpora.len()
+    );
+    println!("  rules alone      {}", pooled_rules.headline());
+    println!("  rules and model  {}", pooled_both.headline());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -85,7 +85,7 @@ pub struct Thresholds {
 const TIERS: [Tier; 3] = [Tier::Crisis, Tier::Concern, Tier::None];
 
 /// The classifier's results on a corpus.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Evaluation {
     /// `confusion[labelled][rated]`, tiers in the order crisis, concern, everyday.
     pub confusion: [[usize; 3]; 3],
@@ -124,6 +124,27 @@ impl Evaluation {
             confusion,
             misclassified,
         }
+    }
+
+    /// `other`'s texts counted in with these: folds of a cross-validation pooled.
+    pub fn absorb(&mut self, other: Evaluation) {
+        for (row, other_row) in self.confusion.iter_mut().zip(other.confusion) {
+            for (cell, other_cell) in row.iter_mut().zip(other_row) {
+                *cell += other_cell;
+            }
+        }
+        self.misclassified.extend(other.misclassified);
+    }
+
+    /// The four headline figures on one line, in percent.
+    pub fn headline(&self) -> String {
+        format!(
+            "crisis {} · concern+ {} · everyday paged {} · alerted {}",
+            percent(self.crisis_recall()),
+            percent(self.concern_or_higher()),
+            percent(self.everyday_paged()),
+            percent(self.everyday_alerted())
+        )
     }
 
     fn labelled(&self, tier: Tier) -> usize {

@@ -115,6 +115,19 @@ fn shuffle(order: &mut [usize], state: &mut u64) {
 }
 
 impl Trained {
+    /// The model as the file would give it, without writing one: for scoring a training at once
+    /// (`tether triage --cross-validate`).
+    pub fn into_model(self) -> Model {
+        let weights = self
+            .names
+            .iter()
+            .zip(self.weights)
+            .filter(|(_, w)| w.iter().any(|x| x.abs() >= SMALLEST_WEIGHT))
+            .filter_map(|(name, w)| model::key_of_name(name).map(|key| (key, w)))
+            .collect();
+        Model::new(weights, self.bias)
+    }
+
     /// The model file: a header saying what it was learnt from, the bias, then one feature per line with its
     /// weights for none, concern and crisis, sorted by name so that a retraining diffs line by line.
     pub fn to_file(&self, sources: &[String]) -> String {

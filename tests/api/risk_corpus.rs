@@ -344,3 +344,29 @@ fn a_broken_model_file_is_refused_with_its_line() {
     assert!(stderr.contains("model.tsv") && stderr.contains(":3"), "{stderr}");
     assert!(stderr.contains("expected a feature and three weights"), "{stderr}");
 }
+
+#[test]
+fn cross_validation_reads_each_file_with_a_model_learnt_from_the_others() {
+    let templates = lexicons_only();
+    let dir = templates.path().to_str().unwrap();
+    let mut paths = Vec::new();
+    for (name, words) in [("a.tsv", "glorp zandle"), ("b.tsv", "zandle vorpish"), ("c.tsv", "vorpish glorp")] {
+        let path = templates.path().join(name);
+        std::fs::write(
+            &path,
+            format!("crisis\ten\t{words} brim\tnote\neveryday\ten\tsee you monday at group\tnote\n"),
+        )
+        .unwrap();
+        paths.push(path.to_str().unwrap().to_owned());
+    }
+    let mut args = vec!["triage", "--templates-dir", dir, "--cross-validate"];
+    args.extend(paths.iter().map(String::as_str));
+    let output = tether(&args).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Each file's invented crisis words were seen only in the other files: the rules know none of them, and
+    // a model learnt from the others reads each file's crisis text as one.
+    assert_eq!(stdout.matches("rules alone      crisis 0.0%").count(), 4, "{stdout}");
+    assert_eq!(stdout.matches("rules and model  crisis 100.0%").count(), 4, "{stdout}");
+    assert!(stdout.contains("all 3 files, each read by a model learnt from the others"), "{stdout}");
+}
