@@ -102,7 +102,13 @@ impl Application {
             .recover_at_start()
             .await
             .context("cannot take back the claims of a stopped process")?;
-        let escalator = Escalator::new(store.clone(), catalog.clone(), clock.clone(), readiness);
+        let escalator = Escalator::new(
+            store.clone(),
+            catalog.clone(),
+            clock.clone(),
+            readiness,
+            settings.concern_unseen_after(),
+        );
         let watcher = Watcher::new(
             store.clone(),
             catalog.clone(),

@@ -56,6 +56,10 @@ pub struct Settings {
     #[arg(long, env = "TETHER_SIGNAL_MISSED_DOSES", default_value_t = 3)]
     pub signal_missed_doses: u32,
 
+    /// Hours a concern notice may stay unseen before whoever is on call is texted about it, once.
+    #[arg(long, env = "TETHER_CONCERN_UNSEEN_HOURS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub concern_unseen_hours: u32,
+
     /// Most medication reminders one pattern may send on a client's day.
     #[arg(long, env = "TETHER_MEDICATION_MAX_PER_DAY", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=48))]
     pub medication_max_per_day: u32,
@@ -253,6 +257,7 @@ impl Settings {
             fallback_page_to: FallbackNumbers::default(),
             signal_silent_after: 3,
             signal_missed_doses: 3,
+            concern_unseen_hours: 4,
             medication_max_per_day: 6,
             medication_min_gap_minutes: 60,
             reply_to_unknown: true,
@@ -345,6 +350,10 @@ impl Settings {
             silent_after: i64::from(self.signal_silent_after.max(1)),
             missed_doses: i64::from(self.signal_missed_doses.max(1)),
         }
+    }
+
+    pub fn concern_unseen_after(&self) -> SignedDuration {
+        SignedDuration::from_hours(i64::from(self.concern_unseen_hours))
     }
 
     pub fn medication_limits(&self) -> MedicationLimits {

@@ -31,6 +31,8 @@ pub enum TickError {
     Dispatch(#[from] StoreError),
     #[error("checking early-warning signals failed")]
     Signals(#[source] StoreError),
+    #[error("telling whoever is on call about unseen concern notices failed")]
+    UnseenNotices(#[source] StoreError),
 }
 
 /// What one pass did.
@@ -126,6 +128,11 @@ impl Scheduler {
             tracing::warn!(error = %err, "could not check for a newer catalog version");
         }
         let planned = self.planner.plan_due().await?;
+        // Before sending, so a notice's text goes in this same pass.
+        self.escalator
+            .tell_on_call_of_unseen_notices()
+            .await
+            .map_err(TickError::UnseenNotices)?;
         let (mut escalated, mut handled) = (0, 0);
         for _ in 0..MAX_ROUNDS {
             let moved = self.escalator.advance_due().await?;
@@ -139,6 +146,12 @@ impl Scheduler {
         self.check_signals().await?;
         self.escalator.log_readiness_if_due().await;
         let next_deadline = self.store.next_deadline(self.planner.plan_ahead()).await?;
+        let next_unseen_notice = self
+            .escalator
+            .next_unseen_notice_due()
+            .await
+            .map_err(TickError::UnseenNotices)?;
+        let next_deadline = next_deadline.into_iter().chain(next_unseen_notice).min();
         Ok(TickReport {
             planned,
             escalated,

@@ -135,6 +135,7 @@ fn settings(database_url: &str, provider: &str, rate: u32, concurrency: usize) -
         appointment_reminders: ReminderOffsets(vec![SignedDuration::from_hours(24)]),
         signal_silent_after: 3,
         signal_missed_doses: 3,
+        concern_unseen_hours: 4,
         medication_max_per_day: 6,
         medication_min_gap_minutes: 60,
         log_format: LogFormat::Pretty,

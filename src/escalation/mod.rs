@@ -22,6 +22,7 @@
 
 pub mod oncall;
 pub mod readiness;
+mod unseen;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Escalator {
     clock: Clock,
     /// Whether a crisis would reach anyone, logged hourly on the scheduler's passes.
     readiness: Arc<Monitor>,
+    /// How long a concern notice may go unseen before whoever is on call is told ([`unseen`]).
+    concern_unseen_after: SignedDuration,
 }
 
 /// What walking the policy from a position found.
@@ -93,12 +96,19 @@ enum Walk {
 }
 
 impl Escalator {
-    pub fn new(store: Store, catalog: SharedCatalog, clock: Clock, readiness: Monitor) -> Self {
+    pub fn new(
+        store: Store,
+        catalog: SharedCatalog,
+        clock: Clock,
+        readiness: Monitor,
+        concern_unseen_after: SignedDuration,
+    ) -> Self {
         Self {
             store,
             catalog,
             clock,
             readiness: Arc::new(readiness),
+            concern_unseen_after,
         }
     }
 

@@ -108,6 +108,48 @@ pub struct NoticeView {
     pub reason: String,
     pub created_at: String,
     pub seen_at: Option<String>,
+    /// Who was texted because nobody marked it seen in time (`on_call`, `fallback`, or `nobody`), if it
+    /// came to that, and when.
+    pub unseen_outcome: Option<String>,
+    pub unseen_handled_at: Option<String>,
+}
+
+/// A concern notice nobody has marked seen, whose time to be texted to whoever is on call has come.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnseenNotice {
+    pub id: i64,
+    pub client_id: Option<i64>,
+    pub inbound_id: i64,
+}
+
+impl UnseenNotice {
+    /// The same reference the notice's first text carried: the client id, or the inbound text for a number
+    /// that is no client.
+    pub fn reference(&self) -> String {
+        self.client_id
+            .map_or_else(|| format!("unknown-{}", self.inbound_id), |id| id.to_string())
+    }
+}
+
+/// Who an unseen notice went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnseenOutcome {
+    /// The first person reachable in the escalation policy right now.
+    OnCall,
+    /// Nobody in the policy was reachable: the `TETHER_FALLBACK_PAGE_TO` numbers.
+    Fallback,
+    /// Nobody at all; logged as an error.
+    Nobody,
+}
+
+impl UnseenOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnseenOutcome::OnCall => "on_call",
+            UnseenOutcome::Fallback => "fallback",
+            UnseenOutcome::Nobody => "nobody",
+        }
+    }
 }
 
 /// The filter of a follow-up list (notices, signals, tasks) by the client's assigned peer, with the
@@ -450,9 +492,19 @@ impl Store {
 
     /// Concern notices, newest first; with `assigned_to`, only those about that staff member's clients.
     pub async fn notices(&self, unseen_only: bool, assigned_to: Option<i64>) -> Result<Vec<NoticeView>> {
-        type NoticeRow = (i64, Option<i64>, Option<i64>, String, i64, Option<i64>);
+        type NoticeRow = (
+            i64,
+            Option<i64>,
+            Option<i64>,
+            String,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        );
         let rows: Vec<NoticeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, client_id, staff_id, reason, created_at, seen_at FROM notices \
+            "SELECT id, client_id, staff_id, reason, created_at, seen_at, unseen_outcome, unseen_handled_at \
+             FROM notices \
              WHERE ($1 = 0 OR seen_at IS NULL) AND {} ORDER BY id DESC LIMIT 500",
             assigned_to_filter(2)
         )))
@@ -463,15 +515,76 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, client_id, staff_id, reason, created_at, seen_at)| NoticeView {
-                id,
-                client_id,
-                staff_id,
-                reason,
-                created_at: rfc3339(Some(created_at)).unwrap_or_default(),
-                seen_at: rfc3339(seen_at),
-            })
+            .map(
+                |(id, client_id, staff_id, reason, created_at, seen_at, unseen_outcome, unseen_handled_at)| {
+                    NoticeView {
+                        id,
+                        client_id,
+                        staff_id,
+                        reason,
+                        created_at: rfc3339(Some(created_at)).unwrap_or_default(),
+                        seen_at: rfc3339(seen_at),
+                        unseen_outcome,
+                        unseen_handled_at: rfc3339(unseen_handled_at),
+                    }
+                },
+            )
             .collect())
+    }
+
+    /// Notices still unseen that were opened at or before `opened_by` and have not been texted on for it.
+    pub async fn unseen_notices_due(&self, opened_by: Timestamp, limit: i64) -> Result<Vec<UnseenNotice>> {
+        let rows = sqlx::query_as(
+            "SELECT id, client_id, inbound_id FROM notices \
+             WHERE seen_at IS NULL AND unseen_outcome IS NULL AND created_at <= $1 ORDER BY created_at, id LIMIT $2",
+        )
+        .bind(unix(opened_by))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// When the oldest notice still waiting would be due, `unseen_for` after it was opened.
+    pub async fn next_unseen_notice_due(&self, unseen_for: jiff::SignedDuration) -> Result<Option<Timestamp>> {
+        let opened: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM notices WHERE seen_at IS NULL AND unseen_outcome IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(optional_instant(opened).map(|at| at + unseen_for))
+    }
+
+    /// Records what became of unseen notice `id` and queues its `texts`, all or nothing. The outcome is the
+    /// claim: returns false, writing nothing, if the notice was seen meanwhile or another instance (or an
+    /// earlier pass) has already handled it.
+    pub async fn handle_unseen_notice(
+        &self,
+        id: i64,
+        outcome: UnseenOutcome,
+        texts: &[NewText],
+        now: Timestamp,
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE notices SET unseen_outcome = $1, unseen_handled_at = $2 \
+             WHERE id = $3 AND seen_at IS NULL AND unseen_outcome IS NULL",
+        )
+        .bind(outcome.as_str())
+        .bind(unix(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !claimed {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for text in texts {
+            insert_text(&mut tx, text, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Marks a notice seen. Returns false if there is no such notice (about one of `assigned_to`'s clients).

@@ -37,6 +37,7 @@ pub use engagement::Engagement;
 pub use enrollments::{DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance};
 pub use escalations::{
     DueEscalation, EscalationAdvance, EscalationEvent, EscalationPage, EscalationView, EventView, NoticeView,
+    UnseenNotice, UnseenOutcome,
 };
 pub use import::ImportRow;
 pub use inbound::{AckOutcome, InboundGroup, InboundTx, NewInbound, QueuedWork, Sender, StaffMember, reference};

@@ -26,4 +26,5 @@ mod scenarios;
 mod scheduling;
 mod scoping;
 mod sending;
+mod unseen_notices;
 mod webhooks;
