@@ -31,8 +31,6 @@ pub enum TickError {
     Dispatch(#[from] StoreError),
     #[error("checking early-warning signals failed")]
     Signals(#[source] StoreError),
-    #[error("telling whoever is on call about unseen concern notices failed")]
-    UnseenNotices(#[source] StoreError),
 }
 
 /// What one pass did.
@@ -128,11 +126,11 @@ impl Scheduler {
             tracing::warn!(error = %err, "could not check for a newer catalog version");
         }
         let planned = self.planner.plan_due().await?;
-        // Before sending, so a notice's text goes in this same pass.
-        self.escalator
-            .tell_on_call_of_unseen_notices()
-            .await
-            .map_err(TickError::UnseenNotices)?;
+        // Before sending, so a notice's text goes in this same pass. A failure here is logged and the pass goes
+        // on: pages and crisis replies must never wait on a reminder about a concern.
+        if let Err(err) = self.escalator.tell_on_call_of_unseen_notices().await {
+            tracing::error!(error = %err, "telling whoever is on call about unseen concern notices failed");
+        }
         let (mut escalated, mut handled) = (0, 0);
         for _ in 0..MAX_ROUNDS {
             let moved = self.escalator.advance_due().await?;
@@ -146,11 +144,13 @@ impl Scheduler {
         self.check_signals().await?;
         self.escalator.log_readiness_if_due().await;
         let next_deadline = self.store.next_deadline(self.planner.plan_ahead()).await?;
-        let next_unseen_notice = self
-            .escalator
-            .next_unseen_notice_due()
-            .await
-            .map_err(TickError::UnseenNotices)?;
+        let next_unseen_notice = match self.escalator.next_unseen_notice_due().await {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::error!(error = %err, "could not find when the next unseen concern notice falls due");
+                None
+            }
+        };
         let next_deadline = next_deadline.into_iter().chain(next_unseen_notice).min();
         Ok(TickReport {
             planned,
