@@ -290,8 +290,9 @@ async fn list_escalations(
     {
         return Err(invalid("status", "must be open, acknowledged or resolved"));
     }
-    let escalations = state.store.escalations(query.status.as_deref()).await?;
-    Ok(Json(as_seen_by(&caller, escalations, state.clock.now())))
+    let now = state.clock.now();
+    let escalations = state.store.escalations(query.status.as_deref(), now).await?;
+    Ok(Json(as_seen_by(&caller, escalations, now)))
 }
 
 /// Escalations as `caller` may see them (see [`escalation_access`]): every staff member sees each one,
