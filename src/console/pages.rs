@@ -719,7 +719,10 @@ pub async fn resolve(
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
     crate::http::oncall::require_responder(&state, &session.caller, id).await?;
-    state.store.resolve_escalation(id, state.clock.now()).await?;
+    if state.store.resolve_escalation(id, state.clock.now()).await? {
+        // The client's texts it held are due now.
+        state.scheduler.nudge();
+    }
     Ok(Redirect::to("/console/escalations").into_response())
 }
 

@@ -416,6 +416,8 @@ async fn resolve(
 ) -> Result<Json<Value>, ApiError> {
     require_responder(&state, &caller, id).await?;
     if state.store.resolve_escalation(id, state.clock.now()).await? {
+        // The client's texts it held are due now.
+        state.scheduler.nudge();
         Ok(Json(json!({ "id": id, "status": "resolved" })))
     } else {
         Err(ApiError::NotFound("open or acknowledged escalation"))

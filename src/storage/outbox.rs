@@ -361,15 +361,15 @@ impl Store {
             .bind(escalation_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
+        const STILL_OPEN: &str = "SELECT 1 FROM escalations WHERE id = $2 AND resolved_at IS NULL";
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE outbox SET status = 'pending', lease_until = NULL, lease_owner = NULL, updated_at = $3, \
              attempts = attempts - 1, \
-             send_at = CASE WHEN still_open.id IS NULL THEN $3 ELSE $4 END, \
-             held_by_escalation = CASE WHEN still_open.id IS NULL THEN held_by_escalation ELSE $2 END, \
-             status_reason = CASE WHEN still_open.id IS NULL THEN status_reason ELSE $5 END \
-             FROM (SELECT MAX(id) AS id FROM escalations WHERE id = $2 AND resolved_at IS NULL) AS open \
-             WHERE outbox.id = $1 AND outbox.status = 'sending'",
-        )
+             send_at = CASE WHEN EXISTS ({STILL_OPEN}) THEN $4 ELSE $3 END, \
+             held_by_escalation = CASE WHEN EXISTS ({STILL_OPEN}) THEN $2 ELSE held_by_escalation END, \
+             status_reason = CASE WHEN EXISTS ({STILL_OPEN}) THEN $5 ELSE status_reason END \
+             WHERE id = $1 AND status = 'sending'"
+        )))
         .bind(id)
         .bind(escalation_id)
         .bind(unix(now))
