@@ -32,7 +32,15 @@ mod tests {
         assert_eq!(hold_ends_at(opened), at("2026-03-08T15:00:00Z"));
         assert!(!hold_ran_out(opened, None, at("2026-03-08T14:59:59Z")));
         assert!(hold_ran_out(opened, None, at("2026-03-08T15:00:00Z")));
-        assert!(!hold_ran_out(opened, Some(at("2026-03-08T10:00:00Z")), at("2026-03-09T00:00:00Z")));
-        assert!(hold_ran_out(opened, Some(at("2026-03-08T16:00:00Z")), at("2026-03-09T00:00:00Z")));
+        assert!(!hold_ran_out(
+            opened,
+            Some(at("2026-03-08T10:00:00Z")),
+            at("2026-03-09T00:00:00Z")
+        ));
+        assert!(hold_ran_out(
+            opened,
+            Some(at("2026-03-08T16:00:00Z")),
+            at("2026-03-09T00:00:00Z")
+        ));
     }
 }

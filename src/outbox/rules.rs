@@ -21,7 +21,10 @@ pub enum Verdict {
     Defer(Timestamp),
     /// Not while this crisis escalation for the client is open; at the latest at `until`, when its hold
     /// runs out. Resolving the escalation releases the text sooner.
-    HoldForCrisis { escalation_id: i64, until: Timestamp },
+    HoldForCrisis {
+        escalation_id: i64,
+        until: Timestamp,
+    },
 }
 
 pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict {

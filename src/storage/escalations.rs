@@ -315,7 +315,9 @@ impl Store {
             )
             .bind(unix(now))
             .bind(id)
-            .bind(format!("held while crisis escalation {id} was open; released when it was resolved"))
+            .bind(format!(
+                "held while crisis escalation {id} was open; released when it was resolved"
+            ))
             .execute(&mut *tx)
             .await?;
         }
