@@ -211,3 +211,44 @@ async fn console_page(app: &TestApp, path: &str) -> String {
         .await
         .unwrap()
 }
+
+on_both_backends! {
+    /// Another instance may resolve the escalation between a dispatcher's claim (which saw it open) and its
+    /// hold: the hold then sees the resolution and releases the text at once, unmarked, rather than parking
+    /// it until the cap.
+    async fn a_resolution_between_claim_and_hold_releases_the_text(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        app.texts(MAYA, "i want to die").await;
+        app.expect_text(MAYA, "988");
+        app.expect_text(PRIMARY, "ACK");
+        let now = app.clock.now();
+        let caring = tether::storage::NewText {
+            client_id: Some(maya),
+            kind: tether::domain::MessageKind::CaringContact,
+            ..due_text("caring-during-crisis".into(), MAYA.into(), now)
+        };
+        assert!(app.store.enqueue(&caring, now).await.unwrap());
+        let claimed = app
+            .store
+            .claim_due(now, SignedDuration::from_mins(1), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let crisis = claimed[0].open_crisis.expect("the claim saw the open escalation");
+
+        assert!(app.store.resolve_escalation(crisis.escalation_id, now).await.unwrap());
+        let until = now + SignedDuration::from_hours(12);
+        app.store
+            .hold_for_crisis(claimed[0].id, crisis.escalation_id, until, now)
+            .await
+            .unwrap();
+        let text = &texts_of_kind(&app, maya, "caring_contact").await[0];
+        assert_eq!(text["status"], "pending", "{text}");
+        assert_eq!(text["send_at"], now.to_string(), "{text}");
+        assert!(text["held_by_escalation"].is_null(), "{text}");
+        app.fast_forward(SignedDuration::from_secs(1)).await;
+        app.expect_text(MAYA, "text caring-during-crisis");
+        app.assert_nothing_else_texted();
+    }
+}
