@@ -202,7 +202,13 @@ async fn client_page(
                 direction: "out",
                 body: bodies.then_some(text.body),
                 status: text.provider_status.unwrap_or(text.status),
-                detail: text.step.or(text.template).unwrap_or(text.kind),
+                detail: {
+                    let purpose = text.step.or(text.template).unwrap_or(text.kind);
+                    match text.held_by_escalation {
+                        Some(escalation) => format!("{purpose} · held while crisis escalation {escalation} was open"),
+                        None => purpose,
+                    }
+                },
             }
         })
         .collect();
@@ -227,9 +233,10 @@ async fn client_page(
     );
     // A reply goes out in the same second as the text it answers; the text comes first.
     thread.sort_by_key(|entry| (entry.at, entry.direction == "out"));
-    let mut escalations = state.store.escalations(None).await?;
+    let now = state.clock.now();
+    let mut escalations = state.store.escalations(None, now).await?;
     escalations.retain(|e| e.client_id == Some(id));
-    let escalations = as_seen_by(&session.caller, escalations, state.clock.now());
+    let escalations = as_seen_by(&session.caller, escalations, now);
     let catalog = state.catalog.current();
     let schedules: Vec<String> = catalog.schedules.keys().cloned().collect();
     let html = render(
@@ -647,7 +654,7 @@ pub async fn escalations(
 ) -> Result<Html<String>, ConsoleError> {
     let all = query.show.as_deref() == Some("all");
     let now = state.clock.now();
-    let mut list = as_seen_by(&session.caller, state.store.escalations(None).await?, now);
+    let mut list = as_seen_by(&session.caller, state.store.escalations(None, now).await?, now);
     // Only those who respond to an escalation resolve it; anyone else on staff may take it over first.
     let responding: Vec<i64> = list
         .iter()
@@ -712,7 +719,10 @@ pub async fn resolve(
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
     crate::http::oncall::require_responder(&state, &session.caller, id).await?;
-    state.store.resolve_escalation(id, state.clock.now()).await?;
+    if state.store.resolve_escalation(id, state.clock.now()).await? {
+        // The client's texts it held are due now.
+        state.scheduler.nudge();
+    }
     Ok(Redirect::to("/console/escalations").into_response())
 }
 

@@ -80,6 +80,13 @@ impl MessageKind {
         )
     }
 
+    /// Routine texts wait while a crisis escalation for the client is open: a "thinking of you" or an
+    /// appointment reminder in the middle of a crisis reads as not listening. Medication reminders keep going,
+    /// since a missed dose can make the crisis worse. Any scheduled kind added later is held by default.
+    pub fn held_during_crisis(self) -> bool {
+        self.is_scheduled() && self != MessageKind::MedicationReminder
+    }
+
     /// Scheduled, non-urgent texts wait for the morning; replies to someone texting now, and pages, do not.
     /// Medication reminders go at the times the client chose, even late in the evening.
     pub fn respects_quiet_hours(self) -> bool {

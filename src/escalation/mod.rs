@@ -20,6 +20,7 @@
 //! dispatcher's STOP rule or the console knowing about fallback at all. The cost: a number taken out of the
 //! setting stays on staff (its pages and acknowledgements refer to it), unmarked.
 
+pub mod hold;
 pub mod oncall;
 pub mod readiness;
 mod unseen;

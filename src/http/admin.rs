@@ -329,6 +329,9 @@ struct MessageView {
     send_at: String,
     sent_at: Option<String>,
     updated_at: String,
+    /// The crisis escalation that held this routine text back while it was open, if one did; the
+    /// `status_reason` says until when, or that it was released.
+    held_by_escalation: Option<i64>,
 }
 
 fn rfc3339(seconds: i64) -> String {
@@ -355,6 +358,7 @@ impl From<TextRecord> for MessageView {
             send_at: rfc3339(text.send_at),
             sent_at: text.sent_at.map(rfc3339),
             updated_at: rfc3339(text.updated_at),
+            held_by_escalation: text.held_by_escalation,
         }
     }
 }

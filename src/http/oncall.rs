@@ -290,8 +290,9 @@ async fn list_escalations(
     {
         return Err(invalid("status", "must be open, acknowledged or resolved"));
     }
-    let escalations = state.store.escalations(query.status.as_deref()).await?;
-    Ok(Json(as_seen_by(&caller, escalations, state.clock.now())))
+    let now = state.clock.now();
+    let escalations = state.store.escalations(query.status.as_deref(), now).await?;
+    Ok(Json(as_seen_by(&caller, escalations, now)))
 }
 
 /// Escalations as `caller` may see them (see [`escalation_access`]): every staff member sees each one,
@@ -415,6 +416,8 @@ async fn resolve(
 ) -> Result<Json<Value>, ApiError> {
     require_responder(&state, &caller, id).await?;
     if state.store.resolve_escalation(id, state.clock.now()).await? {
+        // The client's texts it held are due now.
+        state.scheduler.nudge();
         Ok(Json(json!({ "id": id, "status": "resolved" })))
     } else {
         Err(ApiError::NotFound("open or acknowledged escalation"))

@@ -205,6 +205,11 @@ impl Dispatcher {
                 self.store.hand_back(text.id, until, "quiet hours", now).await?;
                 Ok(Outcome::Later)
             }
+            Verdict::HoldForCrisis { escalation_id, until } => {
+                tracing::info!(outbox_id = text.id, escalation_id, %until, "text held while a crisis escalation is open");
+                self.store.hold_for_crisis(text.id, escalation_id, until, now).await?;
+                Ok(Outcome::Later)
+            }
             // Every claim counts as an attempt, so a text whose acceptance could not be recorded (it may well
             // have gone out) is not offered to the provider again and again, one lease after another.
             Verdict::Send if text.attempts > self.settings.max_attempts => {

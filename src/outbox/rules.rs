@@ -6,6 +6,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
 use crate::domain::ClientStatus;
+use crate::escalation::hold::hold_ends_at;
 use crate::scheduling::QuietHours;
 use crate::storage::ClaimedText;
 
@@ -18,6 +19,12 @@ pub enum Verdict {
     Expire,
     /// Not now; try again at this time (quiet hours).
     Defer(Timestamp),
+    /// Not while this crisis escalation for the client is open; at the latest at `until`, when its hold
+    /// runs out. Resolving the escalation releases the text sooner.
+    HoldForCrisis {
+        escalation_id: i64,
+        until: Timestamp,
+    },
 }
 
 pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict {
@@ -50,6 +57,15 @@ pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict
     if kind.requires_consent() && recipient.consented_at.is_none_or(|at| at > now) {
         return Verdict::Cancel("no recorded consent");
     }
+    if kind.held_during_crisis()
+        && let Some(crisis) = &text.open_crisis
+        && hold_ends_at(crisis.opened_at) > now
+    {
+        return Verdict::HoldForCrisis {
+            escalation_id: crisis.escalation_id,
+            until: hold_ends_at(crisis.opened_at),
+        };
+    }
     if kind.respects_quiet_hours() {
         let Ok(zone) = TimeZone::get(&recipient.timezone) else {
             return Verdict::Cancel("client time zone unknown");
@@ -81,7 +97,7 @@ pub fn retry_delay(attempt: i64, retry_after: Option<Duration>) -> SignedDuratio
 mod tests {
     use super::*;
     use crate::domain::MessageKind;
-    use crate::storage::SendTarget;
+    use crate::storage::{OpenCrisis, SendTarget};
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -105,6 +121,7 @@ mod tests {
             }),
             staff_id: None,
             staff_opted_out: false,
+            open_crisis: None,
         }
     }
 
@@ -207,6 +224,62 @@ mod tests {
             decide(&text(ClientStatus::Active), at("2026-03-08T20:00:01Z"), &quiet()),
             Verdict::Expire
         );
+    }
+
+    /// A crisis escalation opened Saturday 22:00 in New York (Sunday 03:00 UTC).
+    fn in_crisis(kind: MessageKind) -> ClaimedText {
+        let mut text = text(ClientStatus::Active);
+        text.kind = Some(kind);
+        text.open_crisis = Some(OpenCrisis {
+            escalation_id: 7,
+            opened_at: at("2026-03-08T03:00:00Z"),
+        });
+        text
+    }
+
+    #[test]
+    fn routine_texts_wait_for_an_open_crisis_at_most_twelve_hours() {
+        let sunday_ten = at("2026-03-08T14:00:00Z");
+        for kind in [MessageKind::CaringContact, MessageKind::AppointmentReminder] {
+            assert_eq!(
+                decide(&in_crisis(kind), sunday_ten, &quiet()),
+                Verdict::HoldForCrisis {
+                    escalation_id: 7,
+                    until: at("2026-03-08T15:00:00Z")
+                },
+                "{kind:?}"
+            );
+            assert_eq!(
+                decide(&in_crisis(kind), at("2026-03-08T15:00:00Z"), &quiet()),
+                Verdict::Send,
+                "{kind:?}: the hold ran out"
+            );
+        }
+    }
+
+    #[test]
+    fn answers_relays_and_medication_reminders_are_never_held() {
+        for kind in [
+            MessageKind::MedicationReminder,
+            MessageKind::Relay,
+            MessageKind::CrisisReply,
+            MessageKind::ConcernReply,
+            MessageKind::HelpReply,
+            MessageKind::ReminderReply,
+        ] {
+            assert_eq!(
+                decide(&in_crisis(kind), at("2026-03-08T14:00:00Z"), &quiet()),
+                Verdict::Send,
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_held_text_past_its_lateness_expires() {
+        let mut late = in_crisis(MessageKind::CaringContact);
+        late.expires_at = Some(at("2026-03-08T13:00:00Z"));
+        assert_eq!(decide(&late, at("2026-03-08T14:00:00Z"), &quiet()), Verdict::Expire);
     }
 
     #[test]

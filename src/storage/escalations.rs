@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use super::access::{SERVICE_ACTOR, insert_escalation_audit};
 use super::inbound::{AckOutcome, acknowledge, reference};
-use super::{NewText, Result, Store, optional_instant, outbox::insert_text, unix};
+use super::{NewText, Result, Store, instant, optional_instant, outbox::insert_text, unix};
 use crate::access::{EscalationParties, HANDLER_FOLLOW_UP};
+use crate::escalation::hold::{hold_ends_at, hold_ran_out};
 
 /// An open escalation whose next step is due.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -82,6 +83,12 @@ pub struct EscalationView {
     /// step paged and nobody acknowledged; `unreachable`: nobody in the policy could be paged).
     pub exhausted_at: Option<String>,
     pub exhausted_reason: Option<String>,
+    /// A client's escalation holds their routine texts until it is resolved or this moment, whichever
+    /// comes first (`None` for an escalation with no client record).
+    pub hold_ends_at: Option<String>,
+    /// The hold reached its 12-hour cap before anyone resolved the escalation: the client's routine texts
+    /// go again although the crisis was never closed.
+    pub hold_ran_out: bool,
     pub events: Vec<EventView>,
     /// For the access rule: who was paged, who took it, when it was resolved.
     #[serde(skip)]
@@ -342,6 +349,19 @@ impl Store {
                 .bind(unix(now))
                 .execute(&mut *tx)
                 .await?;
+            // The client's routine texts it held go now, each through the send-time rules again: quiet hours,
+            // lateness, and any other escalation of theirs still open.
+            sqlx::query(
+                "UPDATE outbox SET send_at = $1, updated_at = $1, status_reason = $3 \
+                 WHERE held_by_escalation = $2 AND status = 'pending' AND send_at > $1",
+            )
+            .bind(unix(now))
+            .bind(id)
+            .bind(format!(
+                "held while crisis escalation {id} was open; released when it was resolved"
+            ))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(resolved)
@@ -370,7 +390,7 @@ impl Store {
     }
 
     /// Escalations, newest first, optionally only those with `status`, each with its event log.
-    pub async fn escalations(&self, status: Option<&str>) -> Result<Vec<EscalationView>> {
+    pub async fn escalations(&self, status: Option<&str>, now: Timestamp) -> Result<Vec<EscalationView>> {
         type Row = (
             i64,
             String,
@@ -430,7 +450,11 @@ impl Store {
                 acknowledged_by,
                 resolved_at: optional_instant(resolved_at),
             };
+            let opened_at = instant(created_at);
+            let holds = client_id.is_some();
             views.push(EscalationView {
+                hold_ends_at: holds.then(|| hold_ends_at(opened_at).to_string()),
+                hold_ran_out: holds && hold_ran_out(opened_at, optional_instant(resolved_at), now),
                 id,
                 code: Some(code),
                 client_id,

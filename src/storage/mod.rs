@@ -42,7 +42,7 @@ pub use escalations::{
 pub use import::ImportRow;
 pub use inbound::{AckOutcome, InboundGroup, InboundTx, NewInbound, QueuedWork, Sender, StaffMember, reference};
 pub use oncall::NewRotation;
-pub use outbox::{ClaimedText, NewText, SentRecord, TextRecord};
+pub use outbox::{ClaimedText, NewText, OpenCrisis, SentRecord, TextRecord};
 pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft};
 pub use signals::{NewSignal, SignalView};
 pub use staff::StaffRecord;

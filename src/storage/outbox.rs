@@ -49,6 +49,15 @@ pub struct ClaimedText {
     pub recipient: Option<SendTarget>,
     pub staff_id: Option<i64>,
     pub staff_opted_out: bool,
+    /// The client's newest unresolved escalation, read in the same moment as the claim.
+    pub open_crisis: Option<OpenCrisis>,
+}
+
+/// A crisis escalation for a text's client that nobody has resolved yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenCrisis {
+    pub escalation_id: i64,
+    pub opened_at: Timestamp,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,6 +76,8 @@ struct ClaimedRow {
     phone_invalid_at: Option<i64>,
     staff_id: Option<i64>,
     staff_opted_out_at: Option<i64>,
+    crisis_escalation_id: Option<i64>,
+    crisis_opened_at: Option<i64>,
 }
 
 /// A text as the admin API shows it.
@@ -87,6 +98,8 @@ pub struct TextRecord {
     pub send_at: i64,
     pub sent_at: Option<i64>,
     pub updated_at: i64,
+    /// The crisis escalation that held this text back, if one did.
+    pub held_by_escalation: Option<i64>,
 }
 
 /// Rows that may be claimed: due and waiting, or claimed by a dispatcher whose lease ran out (it crashed
@@ -109,6 +122,11 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = a
        WHERE status = 'sending' AND lease_until <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4 \
        FOR UPDATE SKIP LOCKED) expired) due \
      ORDER BY priority DESC, send_at LIMIT $4)";
+
+/// The newest escalation of a claimed text's client (`o`) that was open at `$2` and is not resolved: the one
+/// whose hold, if any, lasts longest. Follows the column to read in a scalar subquery.
+const NEWEST_OPEN_CRISIS: &str = "FROM escalations e WHERE e.client_id = o.client_id \
+     AND e.resolved_at IS NULL AND e.created_at <= $2 ORDER BY e.created_at DESC, e.id DESC LIMIT 1";
 
 /// Inserts a text; returns its id, or `None` if a text with the same idempotency key exists.
 pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<Option<i64>> {
@@ -200,14 +218,17 @@ impl Store {
         if claimed.rows_affected() == 0 {
             return Ok(Vec::new());
         }
-        let rows: Vec<ClaimedRow> = sqlx::query_as(
+        let rows: Vec<ClaimedRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT o.id, o.client_id, o.kind, o.to_phone, o.body, o.planned_at, o.expires_at, o.attempts, \
              c.status AS client_status, c.timezone, c.consented_at, c.phone_invalid_at, \
-             o.staff_id, s.opted_out_at AS staff_opted_out_at \
+             o.staff_id, s.opted_out_at AS staff_opted_out_at, \
+             (SELECT e.id {NEWEST_OPEN_CRISIS}) AS crisis_escalation_id, \
+             (SELECT e.created_at {NEWEST_OPEN_CRISIS}) AS crisis_opened_at \
              FROM outbox o LEFT JOIN clients c ON c.id = o.client_id LEFT JOIN staff s ON s.id = o.staff_id \
-             WHERE o.lease_owner = $1 AND o.status = 'sending' ORDER BY o.priority DESC, o.send_at",
-        )
+             WHERE o.lease_owner = $1 AND o.status = 'sending' ORDER BY o.priority DESC, o.send_at"
+        )))
         .bind(&owner)
+        .bind(unix(now))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -229,6 +250,13 @@ impl Store {
                 ),
                 staff_id: row.staff_id,
                 staff_opted_out: row.staff_opted_out_at.is_some(),
+                open_crisis: row
+                    .crisis_escalation_id
+                    .zip(row.crisis_opened_at)
+                    .map(|(escalation_id, opened_at)| OpenCrisis {
+                        escalation_id,
+                        opened_at: instant(opened_at),
+                    }),
             })
             .collect())
     }
@@ -322,6 +350,40 @@ impl Store {
         self.release(id, send_at, reason, now, 1).await
     }
 
+    /// Releases a claimed text held for a client's open crisis escalation, marked with it, to be looked at
+    /// again at `until`, when the hold runs out. The claim does not count as an attempt. If the escalation
+    /// was resolved since the claim read it, the text is released for now instead and is not marked.
+    pub async fn hold_for_crisis(&self, id: i64, escalation_id: i64, until: Timestamp, now: Timestamp) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        // Locks the escalation's row against a resolution in flight: either the resolution commits first and
+        // is read below, or it waits for this hold and then releases the text it finds marked.
+        sqlx::query("UPDATE escalations SET updated_at = updated_at WHERE id = $1")
+            .bind(escalation_id)
+            .execute(&mut *tx)
+            .await?;
+        const STILL_OPEN: &str = "SELECT 1 FROM escalations WHERE id = $2 AND resolved_at IS NULL";
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET status = 'pending', lease_until = NULL, lease_owner = NULL, updated_at = $3, \
+             attempts = attempts - 1, \
+             send_at = CASE WHEN EXISTS ({STILL_OPEN}) THEN $4 ELSE $3 END, \
+             held_by_escalation = CASE WHEN EXISTS ({STILL_OPEN}) THEN $2 ELSE held_by_escalation END, \
+             status_reason = CASE WHEN EXISTS ({STILL_OPEN}) THEN $5 ELSE status_reason END \
+             WHERE id = $1 AND status = 'sending'"
+        )))
+        .bind(id)
+        .bind(escalation_id)
+        .bind(unix(now))
+        .bind(unix(until))
+        .bind(format!(
+            "held while crisis escalation {escalation_id} is open: until it is resolved, {} at the latest",
+            until.strftime("%Y-%m-%d %H:%M UTC")
+        ))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn release(&self, id: i64, send_at: Timestamp, reason: &str, now: Timestamp, refund: i64) -> Result<()> {
         sqlx::query(
             "UPDATE outbox SET status = 'pending', send_at = $1, status_reason = $2, lease_until = NULL, \
@@ -408,7 +470,8 @@ impl Store {
     pub async fn texts_for_client(&self, client_id: i64) -> Result<Vec<TextRecord>> {
         let rows = sqlx::query_as(
             "SELECT id, kind, step, template, body, status, status_reason, provider_sid, provider_status, error_code, attempts, \
-             planned_at, send_at, sent_at, updated_at FROM outbox WHERE client_id = $1 ORDER BY planned_at, id",
+             planned_at, send_at, sent_at, updated_at, held_by_escalation FROM outbox WHERE client_id = $1 \
+             ORDER BY planned_at, id",
         )
         .bind(client_id)
         .fetch_all(&self.pool)

@@ -15,6 +15,7 @@ mod concurrency;
 mod console;
 mod contract;
 mod crash;
+mod crisis_hold;
 mod fallback;
 mod held;
 mod http_hardening;
