@@ -372,12 +372,12 @@ on_both_backends! {
 
 on_both_backends! {
     /// A rules' crisis that the model finds unlike any crisis it learnt pages nobody, and reaches the peer as
-    /// a concern whose notice says a crisis rule matched. (The text is one the shipped model doubts: if a
-    /// retraining stops doing so, `tether triage` shows which everyday farewell it doubts now.)
+    /// a concern whose notice says a crisis rule matched. (The text is an everyday one of the corpus the model
+    /// learnt from, which one rule reads as preparing a jump: a retraining keeps doubting it.)
     async fn a_crisis_rule_the_model_doubts_is_read_today_by_a_person_instead_of_paging(backend) {
         let app = spawn_app(&backend).await;
         on_call_set_up(&app).await;
-        app.text_in(MAYA, "giving away my old couch, anyone want it before I move").await;
+        app.text_in(MAYA, "working on the roof of the hospital today, 6 stories up, harness on dont worry").await;
         app.scheduler.tick().await.unwrap();
         assert!(app.get("/api/v1/escalations").await.json::<Vec<Value>>().await.unwrap().is_empty(), "no paging");
         let notices: Vec<Value> = app.get("/api/v1/notices?unseen=true").await.json().await.unwrap();
