@@ -18,14 +18,15 @@ const TARGETS: Thresholds = Thresholds {
     everyday_alerted: 10.0,
 };
 
-/// What the held-back part is held to, a text or two below the release targets it meets today: a retraining
-/// or a rule change that loses ground on texts it was not built from fails here, while one text either way
-/// does not invite tuning against the part. The test prints whether the targets themselves are met.
+/// What the held-back part is held to: a text's slack beyond the release targets it meets today (115 crisis
+/// and 162 everyday texts, so one text is 0.9 and 0.6 points). A retraining or a rule change that loses
+/// ground on texts it was not built from fails here, while one text either way does not invite tuning
+/// against the part. The test prints whether the targets themselves are met.
 const HELD_BACK_FLOOR: Thresholds = Thresholds {
-    crisis_recall: 96.5,
+    crisis_recall: 96.0,
     concern_or_higher: 95.0,
-    everyday_paged: 1.5,
-    everyday_alerted: 7.0,
+    everyday_paged: 2.5,
+    everyday_alerted: 8.0,
 };
 
 /// How far the development part's crisis recall may be above the held-back part's, in points: more means the
@@ -64,8 +65,8 @@ fn corpus(part: &str) -> PathBuf {
 /// closing notes of the risk issues. With the model, which learnt from every round, they must meet the
 /// targets.
 const ROUNDS_FLOOR: Thresholds = Thresholds {
-    crisis_recall: 90.0,
-    concern_or_higher: 87.0,
+    crisis_recall: 89.5,
+    concern_or_higher: 86.5,
     everyday_paged: 1.5,
     everyday_alerted: 2.5,
 };
