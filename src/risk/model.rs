@@ -125,8 +125,8 @@ impl Model {
 
     pub fn probabilities(&self, words: &[Word]) -> Probabilities {
         let mut scores = self.bias;
-        for_each_feature(words, |key, value| {
-            if let Some(weights) = self.weights.get(&key) {
+        for_each_feature(words, |feature, value| {
+            if let Some(weights) = self.weights.get(&feature.key()) {
                 for (score, weight) in scores.iter_mut().zip(weights) {
                     *score += weight * value;
                 }
@@ -164,14 +164,14 @@ impl Model {
     pub fn strongest_words(&self, words: &[Word], tier: Tier, count: usize) -> Vec<String> {
         let class = tier_slot(tier);
         let mut weighed: Vec<(f32, String)> = Vec::new();
-        for_each_named_feature(words, |feature, value| {
-            let Some(weights) = self.weights.get(&feature.key) else {
+        for_each_feature(words, |feature, value| {
+            let Some(weights) = self.weights.get(&feature.key()) else {
                 return;
             };
             // What a feature adds to this tier over the others.
             let others = weights.iter().enumerate().filter(|&(c, _)| c != class).map(|(_, w)| *w);
             let lift = (weights[class] - others.fold(f32::MIN, f32::max)) * value;
-            let shown = feature.shown;
+            let shown = feature.shown();
             match weighed.iter_mut().find(|(_, s)| *s == shown) {
                 Some(entry) => entry.0 += lift,
                 None => weighed.push((lift, shown)),
@@ -202,12 +202,49 @@ pub(super) fn softmax(scores: [f32; 3]) -> Probabilities {
 const EDGE: u8 = b'_';
 const GROUP_SIZES: std::ops::RangeInclusive<usize> = 3..=5;
 
-/// Calls `emit(key, value)` for each feature occurrence of the text. Features fall in two blocks, words and
+/// One feature of a text, borrowed from its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Feature<'a> {
+    Word(&'a str),
+    /// Two neighbouring words of one clause.
+    Pair(&'a str, &'a str),
+    /// A group of letters, `_` at the word's edges, and the word it is part of.
+    Letters(&'a [u8], &'a str),
+}
+
+impl Feature<'_> {
+    pub fn key(self) -> u64 {
+        match self {
+            Feature::Word(word) => word_key(word),
+            Feature::Pair(first, second) => pair_key(first, second),
+            Feature::Letters(group, _) => letters_key(group),
+        }
+    }
+
+    /// Its name in the model file: `w:kill`, `b:kill myself`, `c:_ki`.
+    pub fn name(self) -> String {
+        match self {
+            Feature::Word(word) => format!("w:{word}"),
+            Feature::Pair(first, second) => format!("b:{first} {second}"),
+            Feature::Letters(group, _) => format!("c:{}", String::from_utf8_lossy(group)),
+        }
+    }
+
+    /// The words it is shown as when it weighed: a letter group as the word it is part of.
+    pub fn shown(self) -> String {
+        match self {
+            Feature::Word(word) | Feature::Letters(_, word) => word.to_owned(),
+            Feature::Pair(first, second) => format!("{first} {second}"),
+        }
+    }
+}
+
+/// Calls `emit(feature, value)` for each feature occurrence of the text. Features fall in two blocks, words and
 /// pairs of words, and letter groups; each block is scaled to length one on its own (every occurrence carries
 /// `1 / sqrt(occurrences in its block)`), so the many letter groups do not drown the few words and texts of
 /// different lengths score on one scale. In a long text each feature weighs less, so one risky sentence
 /// among many ordinary ones moves the model less: see [`LONGEST_DOUBTED`].
-pub(super) fn for_each_feature(words: &[Word], mut emit: impl FnMut(u64, f32)) {
+pub(super) fn for_each_feature(words: &[Word], mut emit: impl FnMut(Feature<'_>, f32)) {
     let (word_count, letter_count) = counts(words);
     let word_value = scale(word_count);
     let letter_value = scale(letter_count);
@@ -218,68 +255,15 @@ pub(super) fn for_each_feature(words: &[Word], mut emit: impl FnMut(u64, f32)) {
             previous = None;
             continue;
         }
-        emit(word_key(&word.text), word_value);
-        if let Some(before) = previous {
-            emit(pair_key(before, &word.text), word_value);
-        }
-        previous = Some(&word.text);
-        if has_letter_groups(word) {
-            pad(&word.text, &mut padded);
-            for_each_group(&padded, |group| emit(letters_key(group), letter_value));
-        }
-    }
-}
-
-/// A feature with the name it is written under in the model file and the word it is shown as.
-pub(super) struct NamedFeature {
-    pub key: u64,
-    /// `w:kill`, `b:kill myself`, `c:_ki`.
-    pub name: String,
-    pub shown: String,
-}
-
-/// [`for_each_feature`] with names: for training and for explaining, where speed matters less.
-pub(super) fn for_each_named_feature(words: &[Word], mut emit: impl FnMut(NamedFeature, f32)) {
-    let (word_count, letter_count) = counts(words);
-    let mut previous: Option<&str> = None;
-    let mut padded = Vec::with_capacity(32);
-    for word in words {
-        if word.is_break() {
-            previous = None;
-            continue;
-        }
         let text = word.text.as_str();
-        emit(
-            NamedFeature {
-                key: word_key(text),
-                name: format!("w:{text}"),
-                shown: text.to_owned(),
-            },
-            scale(word_count),
-        );
+        emit(Feature::Word(text), word_value);
         if let Some(before) = previous {
-            emit(
-                NamedFeature {
-                    key: pair_key(before, text),
-                    name: format!("b:{before} {text}"),
-                    shown: format!("{before} {text}"),
-                },
-                scale(word_count),
-            );
+            emit(Feature::Pair(before, text), word_value);
         }
         previous = Some(text);
         if has_letter_groups(word) {
             pad(text, &mut padded);
-            for_each_group(&padded, |group| {
-                emit(
-                    NamedFeature {
-                        key: letters_key(group),
-                        name: format!("c:{}", String::from_utf8_lossy(group)),
-                        shown: text.to_owned(),
-                    },
-                    scale(letter_count),
-                );
-            });
+            for_each_group(&padded, |group| emit(Feature::Letters(group, text), letter_value));
         }
     }
 }
@@ -510,10 +494,9 @@ mod tests {
             },
         ];
         let mut named = Vec::new();
-        for_each_named_feature(&words, |feature, value| named.push((feature.key, feature.name, value)));
-        let mut plain = Vec::new();
-        for_each_feature(&words, |key, value| plain.push((key, value)));
-        assert_eq!(named.iter().map(|(k, _, v)| (*k, *v)).collect::<Vec<_>>(), plain);
+        for_each_feature(&words, |feature, value| {
+            named.push((feature.key(), feature.name(), value))
+        });
         for (key, name, _) in &named {
             assert_eq!(key_of_name(name), Some(*key), "{name}");
         }

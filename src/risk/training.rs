@@ -36,9 +36,9 @@ pub fn train(classifier: &Classifier, texts: &[LabelledText]) -> Trained {
     for text in texts {
         let words = classifier.read(super::bounded(&text.text), &mut Vec::new());
         let mut features: HashMap<u32, f32> = HashMap::default();
-        model::for_each_named_feature(&words, |feature, value| {
-            let id = *index.entry(feature.key).or_insert_with(|| {
-                names.push(feature.name);
+        model::for_each_feature(&words, |feature, value| {
+            let id = *index.entry(feature.key()).or_insert_with(|| {
+                names.push(feature.name());
                 (names.len() - 1) as u32
             });
             *features.entry(id).or_default() += value;
