@@ -66,6 +66,7 @@ impl CatalogService {
     ) -> anyhow::Result<(Self, Vec<Problem>)> {
         let mut model_problems = Vec::new();
         let risk_model = crate::risk::read_model(&dir.join("risk"), &mut model_problems);
+        model_problems.extend(crate::risk::missing_model(&dir.join("risk")));
         if let Some(error) = model_problems.iter().find(|p| p.severity == Severity::Error) {
             anyhow::bail!("the risk model does not load: {error}");
         }

@@ -521,10 +521,11 @@ async fn templates_command(command: TemplatesCommand) -> anyhow::Result<ExitCode
 }
 
 fn check(templates_dir: &std::path::Path) -> ExitCode {
-    let problems = match templates::load(templates_dir) {
+    let mut problems = match templates::load(templates_dir) {
         Ok(loaded) => loaded.warnings,
         Err(err) => err.0,
     };
+    problems.extend(tether::risk::missing_model(&templates_dir.join("risk")));
     for problem in &problems {
         println!("{problem}");
     }

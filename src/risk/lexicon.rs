@@ -96,27 +96,13 @@ pub fn load(dir: &Path, problems: &mut Vec<Problem>) -> Option<Classifier> {
     Some(classifier.with_model(model))
 }
 
-/// The model of [`MODEL_FILE`] in `dir`, shared by every classifier built on these lexicons; `None`, and a
-/// problem, when it is missing or broken.
+/// The model of [`MODEL_FILE`] in `dir`, shared by every classifier built on these lexicons; `None` when
+/// there is none (see [`missing_model`]), and a problem when it is broken.
 pub fn read_model(dir: &Path, problems: &mut Vec<Problem>) -> Option<Arc<Model>> {
     let path = dir.join(MODEL_FILE);
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            if model_thresholds_set(dir) {
-                problems.push(Problem {
-                    severity: Severity::Warning,
-                    ..problem(
-                        &path,
-                        None,
-                        "is missing although [model] is set: the rules decide alone, and miss more risk \
-                         (docs/risk-model.md); retrain it with `tether triage --train`"
-                            .into(),
-                    )
-                });
-            }
-            return None;
-        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
         Err(err) => {
             problems.push(problem(&path, None, format!("cannot be read: {err}")));
             return None;
@@ -131,13 +117,26 @@ pub fn read_model(dir: &Path, problems: &mut Vec<Problem>) -> Option<Arc<Model>>
     }
 }
 
-/// Whether a lexicon file in `dir` sets `[model]`: then a missing model is worth a warning.
-fn model_thresholds_set(dir: &Path) -> bool {
-    fs::read_dir(dir).is_ok_and(|entries| {
+/// A warning when the lexicons in `dir` set `[model]` but no model lies beside them: the service would read
+/// texts with the rules alone, which miss more risk. For the folder a service starts from; a catalog version
+/// checked in a scratch folder never holds the model (it ships with the release).
+pub fn missing_model(dir: &Path) -> Option<Problem> {
+    let path = dir.join(MODEL_FILE);
+    let thresholds_set = fs::read_dir(dir).is_ok_and(|entries| {
         entries.flatten().any(|entry| {
             entry.path().extension().is_some_and(|ext| ext == "toml")
                 && fs::read_to_string(entry.path()).is_ok_and(|text| text.lines().any(|l| l.trim() == "[model]"))
         })
+    });
+    (thresholds_set && !path.exists()).then(|| Problem {
+        severity: Severity::Warning,
+        ..problem(
+            &path,
+            None,
+            "is missing although [model] is set: the rules decide alone, and miss more risk (docs/risk-model.md); \
+             retrain it with `tether triage --train`"
+                .into(),
+        )
     })
 }
 
@@ -720,6 +719,20 @@ fn problem(path: &Path, line: Option<usize>, message: String) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_missing_beside_lexicons_that_set_model_is_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rules.toml"), "[model]\ncrisis = 0.7\n").unwrap();
+        let warning = missing_model(dir.path()).expect("a warning");
+        assert_eq!(warning.severity, Severity::Warning);
+        assert!(warning.message.contains("rules decide alone"), "{warning}");
+        std::fs::write(dir.path().join(MODEL_FILE), "").unwrap();
+        assert!(missing_model(dir.path()).is_none(), "the model is there");
+        let plain = tempfile::tempdir().unwrap();
+        std::fs::write(plain.path().join("rules.toml"), "[[rules]]\n").unwrap();
+        assert!(missing_model(plain.path()).is_none(), "no [model], nothing missing");
+    }
 
     fn load_text(text: &str) -> Result<Classifier, Vec<String>> {
         let dir = tempfile::tempdir().unwrap();

@@ -43,7 +43,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 pub use eval::{CorpusError, Evaluation, LabelledText, Thresholds, parse_corpus};
-pub use lexicon::{MODEL_FILE, load, load_rules, read_model};
+pub use lexicon::{MODEL_FILE, load, load_rules, missing_model, read_model};
 pub use model::Model;
 use normalize::{Token, TokenKind};
 pub use training::{Trained, train};
