@@ -415,6 +415,7 @@ impl InboundService {
                             h,
                         );
                         h.tx.enqueue(&relay).await?;
+                        h.tx.mark_client_notices_seen(client.id).await?;
                         return Ok(());
                     }
                     None => ("staff/relay_blocked", String::new(), reference.to_string()),

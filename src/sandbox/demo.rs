@@ -192,21 +192,6 @@ async fn jordan(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
             "the peer answers through the service, keeping their own number private",
         )
         .await?;
-    // Sam read the notice in the console before answering. Unmarked, it would go on to whoever is on call
-    // in the night (TETHER_CONCERN_UNSEEN_HOURS).
-    let notices = story
-        .sandbox
-        .api()
-        .call(Method::GET, "/api/v1/notices?unseen=true", json!({}))
-        .await?;
-    for notice in notices.as_array().into_iter().flatten() {
-        let id = notice["id"].as_i64().context("a notice without an id")?;
-        story
-            .sandbox
-            .api()
-            .call(Method::POST, &format!("/api/v1/notices/{id}/seen"), json!({}))
-            .await?;
-    }
     story.run_until("2026-03-08T09:30:00-04:00").await?;
     story.text_in(JORDAN, "C", "confirms the appointment").await?;
     story.run_until("2026-03-09T16:00:00-04:00").await?;

@@ -348,6 +348,17 @@ impl InboundTx<'_> {
         Ok(id)
     }
 
+    /// Marks the client's unseen concern notices seen: a staff member has just answered the client, so nobody
+    /// needs to be told of a concern somebody already took up (`TETHER_CONCERN_UNSEEN_HOURS`).
+    pub async fn mark_client_notices_seen(&mut self, client_id: i64) -> Result<u64> {
+        let marked = sqlx::query("UPDATE notices SET seen_at = $1 WHERE client_id = $2 AND seen_at IS NULL")
+            .bind(unix(self.now))
+            .bind(client_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(marked.rows_affected())
+    }
+
     /// Acknowledges the open escalation with `code` on behalf of `staff_id`.
     pub async fn acknowledge_code(&mut self, code: &str, staff_id: i64) -> Result<AckOutcome> {
         acknowledge(self.tx, code, staff_id, self.now).await

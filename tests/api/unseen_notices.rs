@@ -77,6 +77,22 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// The peer answering Maya through the service (`R <ref> …`) has taken the concern up: her notice is
+    /// marked seen then, and nobody on call is told of it later.
+    async fn a_peers_answer_counts_as_seeing_the_notice(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = app.maya_texts_a_concern().await;
+        app.fast_forward(hours(1)).await;
+        app.text_in(BACKUP, &format!("R {maya} I'm here. Call me when you can.")).await;
+        app.scheduler.tick().await.unwrap();
+        app.expect_text(MAYA, "I'm here. Call me when you can.");
+        assert!(app.notices().await[0]["seen_at"].is_string(), "the answer marks it seen");
+        app.fast_forward(hours(24)).await;
+        app.assert_nothing_else_texted();
+    }
+}
+
+on_both_backends! {
     /// `TETHER_CONCERN_UNSEEN_HOURS=6`: nothing at four hours, the notice at six.
     async fn the_setting_changes_the_delay(backend) {
         let app = spawn_app_with(&backend, |settings| settings.concern_unseen_hours = 6).await;
