@@ -1,4 +1,4 @@
-//! End-to-end scenarios ported from GoAlert's smoke tests (anchors.md §4), written as "this happens, then
+//! End-to-end scenarios ported from GoAlert's smoke tests, written as "this happens, then
 //! that is texted to whom". Each one ends by checking that nothing else was texted to anyone: a stray
 //! page or a double text fails the scenario.
 
