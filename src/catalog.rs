@@ -72,22 +72,25 @@ impl CatalogService {
         }
         let (mut catalog, version, mut warnings) = match store.latest_catalog().await? {
             Some(stored) => {
-                let loaded = templates::load_files(&stored.files).map_err(|err| {
-                    anyhow::anyhow!(
-                        "catalog version {} in the database does not load with this release; fix it with \
-                         `tether templates import DIR`:\n{err}",
-                        stored.version
-                    )
-                })?;
+                let (loaded, version) = match templates::load_files(&stored.files) {
+                    Ok(loaded) => (loaded, stored.version),
+                    Err(err) => Self::upgrade(&store, &stored, dir, clock.now()).await?.ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "catalog version {} in the database does not load with this release; fix it with \
+                             `tether templates import DIR`:\n{err}",
+                            stored.version
+                        )
+                    })?,
+                };
                 if templates::files::read_dir(dir).is_ok_and(|on_disk| on_disk != stored.files) {
                     tracing::info!(
-                        version = stored.version,
+                        version,
                         folder = %dir.display(),
                         "the catalog in the database differs from the folder; the database wins (import the \
                          folder with `tether templates import` to use it)"
                     );
                 }
-                (loaded.catalog, stored.version, loaded.warnings)
+                (loaded.catalog, version, loaded.warnings)
             }
             None => {
                 let files = read_folder(dir)?;
@@ -184,6 +187,48 @@ impl CatalogService {
         Ok(self.live.current())
     }
 
+    /// A stored version from before this release may lack files the release needs (a template for a new
+    /// kind of text, say). Those are added from the folder, and nothing the stored version has is
+    /// replaced, so admins' edits stay; if that makes it load, it is saved as the next version. `None` when
+    /// the folder cannot fill the gap.
+    async fn upgrade(
+        store: &Store,
+        stored: &crate::storage::CatalogVersion,
+        dir: &Path,
+        now: jiff::Timestamp,
+    ) -> anyhow::Result<Option<(templates::Loaded, i64)>> {
+        let Ok(shipped) = templates::files::read_dir(dir) else {
+            return Ok(None);
+        };
+        let mut files = stored.files.clone();
+        let mut added = Vec::new();
+        for (path, contents) in shipped {
+            if let std::collections::btree_map::Entry::Vacant(missing) = files.entry(path) {
+                added.push(missing.key().clone());
+                missing.insert(contents);
+            }
+        }
+        let Ok(loaded) = templates::load_files(&files) else {
+            return Ok(None);
+        };
+        let summary = format!("added what this release needs: {}", added.join(", "));
+        let version = match store
+            .insert_catalog_version(Some(stored.version), &files, "upgrade", &summary, now)
+            .await
+        {
+            Ok(version) => version,
+            // Another instance upgraded first; what it stored is the same files.
+            Err(StoreError::Conflict(_)) => store.latest_catalog_version().await?.unwrap_or(stored.version + 1),
+            Err(err) => return Err(err.into()),
+        };
+        tracing::info!(
+            version,
+            added = added.len(),
+            "added the files this release needs to the message catalog"
+        );
+        Ok(Some((loaded, version)))
+    }
+
     /// Moves every active enrolment in `schedule` onto its new version. Returns how many moved.
     async fn replan(&self, schedule: &Schedule) -> Result<usize, StoreError> {
         let mut after = 0;
@@ -207,6 +252,7 @@ impl CatalogService {
                             enrollment.discharged_at,
                             &zone,
                             &self.quiet_hours,
+                            enrollment.starts_on_day,
                             now,
                             &enrollment.sent,
                         )
