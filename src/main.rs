@@ -57,7 +57,7 @@ enum Command {
         #[arg(long, env = "TETHER_FALLBACK_PAGE_TO", default_value = "")]
         fallback_page_to: String,
     },
-    /// Show when each text would be sent, and what it would say: a caring-contact schedule for a sample
+    /// Show when each text would be sent, and what it would say: caring-contact schedules for a sample
     /// discharge (--schedule, --discharged-at), an appointment's reminders (--appointment-at), or a
     /// medication pattern (--medication, from --from or now).
     Preview(Box<PreviewArgs>),
@@ -203,6 +203,8 @@ fn parse_percent(value: &str) -> Result<f64, String> {
 
 #[derive(clap::Args)]
 struct PreviewArgs {
+    /// A schedule, or several a client follows together, comma-separated (`bridge,caring_contacts`): their
+    /// texts are merged in the order they go, with the bridge replacing the others' first days.
     #[arg(long, required_unless_present_any = ["appointment_at", "medication"], conflicts_with_all = ["appointment_at", "medication"])]
     schedule: Option<String>,
     /// Discharge time: local to --tz (2026-03-06T15:00) or RFC 3339 with an offset.
@@ -355,11 +357,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 preview::preview_medication(&catalog, &recurrence, from, count, &zone, &language, &first_name)?
             } else {
                 let schedule = schedule.unwrap_or_default();
+                let schedules: Vec<&str> = schedule.split(',').map(str::trim).collect();
                 let discharged_at = instant("discharged-at", discharged_at.as_deref().unwrap_or_default())?;
                 preview::preview(
                     &catalog,
                     &PreviewRequest {
-                        schedule: &schedule,
+                        schedules: &schedules,
                         discharged_at,
                         zone: &zone,
                         language: &language,

@@ -5,13 +5,15 @@ use jiff::{Timestamp, civil::DateTime};
 use serde::Serialize;
 
 use crate::domain::{TimeZoneName, segments};
-use crate::scheduling::QuietHours;
 use crate::scheduling::recurrence::Recurrence;
 use crate::scheduling::reminders::{describe_when, reminder_times};
+use crate::scheduling::{QuietHours, bridge_through, starts_on_day};
 use crate::templates::{Catalog, MessageContext, ReminderContext, RenderError};
 
 #[derive(Debug, Serialize)]
 pub struct PreviewRow {
+    /// The schedule the step belongs to; empty for appointment and medication reminders.
+    pub schedule: String,
     pub step: String,
     /// Days after discharge, for caring-contact steps.
     pub day: Option<i32>,
@@ -50,7 +52,8 @@ pub fn parse_discharge(value: &str, zone: &TimeZoneName) -> Result<Timestamp, St
 }
 
 pub struct PreviewRequest<'a> {
-    pub schedule: &'a str,
+    /// One schedule, or several a client follows together (a bridge and the caring contacts after it).
+    pub schedules: &'a [&'a str],
     pub discharged_at: Timestamp,
     pub zone: &'a TimeZoneName,
     pub language: &'a str,
@@ -58,34 +61,56 @@ pub struct PreviewRequest<'a> {
     pub quiet_hours: &'a QuietHours,
 }
 
+/// The texts of every schedule in the request, merged in the order they go out: a bridge among them replaces
+/// the others' first days, as it does for an enrolled client.
 pub fn preview(catalog: &Catalog, request: &PreviewRequest<'_>) -> Result<Vec<PreviewRow>, PreviewError> {
-    let schedule = catalog
-        .schedule(request.schedule)
-        .ok_or_else(|| PreviewError::UnknownSchedule(request.schedule.to_owned()))?;
+    let schedules = request
+        .schedules
+        .iter()
+        .map(|name| {
+            catalog
+                .schedule(name)
+                .ok_or_else(|| PreviewError::UnknownSchedule((*name).to_owned()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if !catalog.supports_language(request.language) {
         return Err(PreviewError::UnknownLanguage(request.language.to_owned()));
     }
     let context = MessageContext {
         first_name: request.first_name,
     };
-    schedule
-        .lay_out(request.discharged_at, request.zone.zone(), request.quiet_hours)
-        .into_iter()
-        .map(|planned| {
+    let through = bridge_through(schedules.iter().copied());
+    let mut rows = Vec::new();
+    for schedule in schedules {
+        let planned = schedule.lay_out_from(
+            request.discharged_at,
+            request.zone.zone(),
+            request.quiet_hours,
+            starts_on_day(schedule, through),
+        );
+        for planned in planned {
             let body = catalog.render(&planned.step.template, request.language, &context)?;
-            Ok(row(
-                planned.step.id.clone(),
-                Some(planned.step.day),
-                &planned.step.template,
+            rows.push((
                 planned.send_at,
-                request.zone,
-                body,
-            ))
-        })
-        .collect()
+                row(
+                    &schedule.name,
+                    planned.step.id.clone(),
+                    Some(planned.step.day),
+                    &planned.step.template,
+                    planned.send_at,
+                    request.zone,
+                    body,
+                ),
+            ));
+        }
+    }
+    // Stable: steps of one schedule at the same minute keep their order.
+    rows.sort_by_key(|(send_at, _)| *send_at);
+    Ok(rows.into_iter().map(|(_, row)| row).collect())
 }
 
 fn row(
+    schedule: &str,
     step: String,
     day: Option<i32>,
     template: &str,
@@ -96,6 +121,7 @@ fn row(
     let count = segments::count(&body);
     let local = send_at.to_zoned_datetime(zone.zone().clone());
     PreviewRow {
+        schedule: schedule.to_owned(),
         step,
         day,
         template: template.to_owned(),
@@ -134,7 +160,7 @@ pub fn preview_appointment(
         .into_iter()
         .map(|time| {
             let step = format!("{:#} before", time.offset);
-            row(step, None, "appointment/reminder", time.send_at, zone, body.clone())
+            row("", step, None, "appointment/reminder", time.send_at, zone, body.clone())
         })
         .collect())
 }
@@ -165,6 +191,7 @@ pub fn preview_medication(
             break;
         };
         rows.push(row(
+            "",
             recurrence.describe(),
             None,
             "medication/reminder",
@@ -180,12 +207,13 @@ pub fn preview_medication(
 /// The rows as a table for a terminal.
 pub fn render_table(rows: &[PreviewRow]) -> String {
     let mut out = format!(
-        "{:<12} {:<4} {:<30} {:<21} {:<10} {}\n",
-        "step", "day", "local send time", "UTC", "segments", "text"
+        "{:<16} {:<14} {:<4} {:<30} {:<21} {:<10} {}\n",
+        "schedule", "step", "day", "local send time", "UTC", "segments", "text"
     );
     for row in rows {
         out.push_str(&format!(
-            "{:<12} {:<4} {:<30} {:<21} {:<10} {}\n",
+            "{:<16} {:<14} {:<4} {:<30} {:<21} {:<10} {}\n",
+            row.schedule,
             row.step,
             row.day.map(|d| d.to_string()).unwrap_or_default(),
             format!("{} {}", row.weekday, row.send_at),

@@ -16,12 +16,14 @@ use serde::{Deserialize, Serialize};
 use super::{ConsoleError, ConsoleSession, render};
 use crate::access::{EscalationAccess, escalation_access};
 use crate::domain::client::NewClientInput;
-use crate::domain::{TimeZoneName, segments};
-use crate::http::admin::{EnrollmentInput, RelayInput, create_client_as, enroll_as, relay_as};
+use crate::domain::{ConsentInput, TimeZoneName, segments};
+use crate::http::admin::{RelayInput, create_client_as, relay_as};
 use crate::http::auth::{ChangesNothing, audited, client_access, managed_client};
+use crate::http::enrollments::{EnrollmentInput, enroll_as};
 use crate::http::oncall::as_seen_by;
 use crate::http::{ApiError, AppState};
 use crate::preview::{self, PreviewRequest};
+use crate::scheduling::Schedule;
 use crate::templates::edit::ScheduleDocument;
 use crate::templates::{CatalogError, Severity};
 
@@ -238,7 +240,13 @@ async fn client_page(
     escalations.retain(|e| e.client_id == Some(id));
     let escalations = as_seen_by(&session.caller, escalations, now);
     let catalog = state.catalog.current();
-    let schedules: Vec<String> = catalog.schedules.keys().cloned().collect();
+    // Bridges are offered beside a schedule rather than instead of one: they cover only the first days.
+    let (bridges, schedules): (Vec<&Schedule>, Vec<&Schedule>) = catalog
+        .schedules
+        .values()
+        .partition(|s| s.replaces_through_day.is_some());
+    let bridges: Vec<String> = bridges.iter().map(|s| s.name.clone()).collect();
+    let schedules: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
     let html = render(
         "client.html",
         with(
@@ -257,6 +265,7 @@ async fn client_page(
                 may_manage => access.may_manage(),
                 may_relay => access.may_relay() && session.caller.may_write(),
                 schedules,
+                bridges,
                 enroll_error => enroll_error.map(|(field, message)| context! { field, message }),
             },
         ),
@@ -268,6 +277,12 @@ async fn client_page(
 pub struct EnrollForm {
     csrf: String,
     schedule: String,
+    /// The bridge schedule's name, when its box is ticked.
+    #[serde(default)]
+    bridge: Option<String>,
+    /// Where the client agreed to more than one text a day, which the bridge needs.
+    #[serde(default)]
+    several_daily_consent_source: Option<String>,
     /// Local to the client, from a datetime-local field (`2026-03-06T15:00`).
     discharged_at: String,
 }
@@ -289,9 +304,26 @@ pub async fn enroll(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let input = EnrollmentInput {
-        schedule: form.schedule,
-        discharged_at,
+    let input = match form.bridge.filter(|bridge| !bridge.is_empty()) {
+        None => EnrollmentInput {
+            schedule: Some(form.schedule),
+            schedules: None,
+            discharged_at,
+            several_texts_a_day_consent: None,
+        },
+        Some(bridge) => EnrollmentInput {
+            schedule: None,
+            schedules: Some(vec![bridge, form.schedule]),
+            discharged_at,
+            // Recorded as given now, by the staff member filling in the form with the client.
+            several_texts_a_day_consent: form
+                .several_daily_consent_source
+                .filter(|source| !source.trim().is_empty())
+                .map(|consent_source| ConsentInput {
+                    consented_at: state.clock.now().to_string(),
+                    consent_source,
+                }),
+        },
     };
     match enroll_as(&state, &session.caller, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
@@ -491,7 +523,7 @@ async fn lay_out_preview(
         let rows = preview::preview(
             &catalog,
             &PreviewRequest {
-                schedule: name,
+                schedules: &[name],
                 discharged_at,
                 zone: &zone,
                 language,

@@ -166,12 +166,7 @@ impl NewClientInput {
         let first_name = FirstName::parse(&self.first_name).map_err(|m| FieldError::new("first_name", m))?;
         let language = Language::parse(&self.language).map_err(|m| FieldError::new("language", m))?;
         let timezone = TimeZoneName::parse(&self.timezone).map_err(|m| FieldError::new("timezone", m))?;
-        let consented_at = parse_instant(&self.consented_at).map_err(|m| FieldError::new("consented_at", m))?;
-        // A few minutes of skew between the caller's clock and ours is not a lie about consent.
-        if consented_at > now + jiff::SignedDuration::from_mins(5) {
-            return Err(FieldError::new("consented_at", "is in the future"));
-        }
-        super::limits::not_before_earliest(consented_at).map_err(|m| FieldError::new("consented_at", m))?;
+        let consented_at = consent_time(&self.consented_at, now).map_err(|m| FieldError::new("consented_at", m))?;
         let consent_source =
             ConsentSource::parse(&self.consent_source).map_err(|m| FieldError::new("consent_source", m))?;
         Ok(NewClient {
@@ -183,6 +178,44 @@ impl NewClientInput {
             consent_source,
         })
     }
+}
+
+/// A consent given for one purpose beyond the client's consent to be texted at all (more than one text a
+/// day, say), as it arrives.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    pub consented_at: String,
+    pub consent_source: String,
+}
+
+/// A consent checked and ready to record: when, and where it was given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedConsent {
+    pub at: Timestamp,
+    pub source: ConsentSource,
+}
+
+impl ConsentInput {
+    /// `field` is where the consent sits in the request, so an error names `field.consented_at`.
+    pub fn validate(&self, field: &str, now: Timestamp) -> Result<RecordedConsent, FieldError> {
+        let at =
+            consent_time(&self.consented_at, now).map_err(|m| FieldError::new(format!("{field}.consented_at"), m))?;
+        let source = ConsentSource::parse(&self.consent_source)
+            .map_err(|m| FieldError::new(format!("{field}.consent_source"), m))?;
+        Ok(RecordedConsent { at, source })
+    }
+}
+
+/// When consent was given: an RFC 3339 time, not in the future and not implausibly long ago.
+fn consent_time(value: &str, now: Timestamp) -> Result<Timestamp, String> {
+    let at = parse_instant(value)?;
+    // A few minutes of skew between the caller's clock and ours is not a lie about consent.
+    if at > now + jiff::SignedDuration::from_mins(5) {
+        return Err("is in the future".into());
+    }
+    super::limits::not_before_earliest(at)?;
+    Ok(at)
 }
 
 /// Parses an RFC 3339 instant; the offset is required so that nobody's local time is guessed.

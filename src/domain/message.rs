@@ -8,6 +8,8 @@ pub const URGENT_PRIORITY: i64 = 10;
 pub enum MessageKind {
     /// A brief, non-demanding text on a schedule after discharge.
     CaringContact,
+    /// A check-in of the bridge over the first days after discharge, morning and evening.
+    BridgeCheckIn,
     /// A reminder of an appointment, before it starts.
     AppointmentReminder,
     /// A recurring medication reminder, at times the client chose.
@@ -32,8 +34,9 @@ pub enum MessageKind {
     StaffNotice,
 }
 
-const ALL_KINDS: [MessageKind; 13] = [
+const ALL_KINDS: [MessageKind; 14] = [
     MessageKind::CaringContact,
+    MessageKind::BridgeCheckIn,
     MessageKind::AppointmentReminder,
     MessageKind::MedicationReminder,
     MessageKind::ReminderReply,
@@ -52,6 +55,7 @@ impl MessageKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::CaringContact => "caring_contact",
+            MessageKind::BridgeCheckIn => "bridge_check_in",
             MessageKind::AppointmentReminder => "appointment_reminder",
             MessageKind::MedicationReminder => "medication_reminder",
             MessageKind::ReminderReply => "reminder_reply",
@@ -76,7 +80,10 @@ impl MessageKind {
     pub fn is_scheduled(self) -> bool {
         matches!(
             self,
-            MessageKind::CaringContact | MessageKind::AppointmentReminder | MessageKind::MedicationReminder
+            MessageKind::CaringContact
+                | MessageKind::BridgeCheckIn
+                | MessageKind::AppointmentReminder
+                | MessageKind::MedicationReminder
         )
     }
 
@@ -90,7 +97,10 @@ impl MessageKind {
     /// Scheduled, non-urgent texts wait for the morning; replies to someone texting now, and pages, do not.
     /// Medication reminders go at the times the client chose, even late in the evening.
     pub fn respects_quiet_hours(self) -> bool {
-        matches!(self, MessageKind::CaringContact | MessageKind::AppointmentReminder)
+        matches!(
+            self,
+            MessageKind::CaringContact | MessageKind::BridgeCheckIn | MessageKind::AppointmentReminder
+        )
     }
 
     /// Texts that still go to a client who opted out: the one confirmation, and the HELP answer carriers
@@ -109,7 +119,7 @@ impl MessageKind {
     pub fn priority(self) -> i64 {
         match self {
             MessageKind::CrisisReply | MessageKind::Page => URGENT_PRIORITY,
-            MessageKind::CaringContact => 0,
+            MessageKind::CaringContact | MessageKind::BridgeCheckIn => 0,
             MessageKind::AppointmentReminder | MessageKind::MedicationReminder => 1,
             _ => 5,
         }

@@ -6,7 +6,9 @@ pub mod message;
 pub mod phone;
 pub mod segments;
 
-pub use client::{ClientStatus, ConsentSource, FirstName, Language, NewClient, TimeZoneName};
+pub use client::{
+    ClientStatus, ConsentInput, ConsentSource, FirstName, Language, NewClient, RecordedConsent, TimeZoneName,
+};
 pub use message::{MessageKind, OutboxStatus, ProviderStatus};
 pub use phone::PhoneNumber;
 

@@ -7,20 +7,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{AdminOnly, Writer, audited, client_access, managed_client, visible_client};
 use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
-use crate::domain::client::{NewClientInput, parse_instant};
-use crate::domain::limits;
+use crate::domain::client::NewClientInput;
 use crate::domain::{ClientStatus, FieldError, FirstName, PhoneNumber, TimeZoneName};
-use crate::storage::{ClientRecord, NewEnrollment, StaffRecord, StoreError, TextRecord, UniqueConstraint};
-
-/// Discharge can be planned a little ahead (enrolment at the bedside); further out is more likely a typo.
-const MAX_DISCHARGE_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
+use crate::storage::{ClientRecord, StaffRecord, StoreError, TextRecord, UniqueConstraint};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -28,7 +24,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/clients/{id}", get(show_client).patch(update_client))
         .route("/api/v1/clients/{id}/pause", post(pause_client))
         .route("/api/v1/clients/{id}/resume", post(resume_client))
-        .route("/api/v1/clients/{id}/enrollments", post(enroll))
+        .route("/api/v1/clients/{id}/enrollments", post(super::enrollments::enroll))
         .route("/api/v1/clients/{id}/messages", get(client_messages))
         .route("/api/v1/clients/{id}/relay", post(relay))
         .route("/api/v1/staff", post(create_staff).get(list_staff))
@@ -200,115 +196,6 @@ async fn set_paused(state: &AppState, caller: &Caller, id: i64, paused: bool) ->
     state.store.set_client_paused(id, paused, state.clock.now()).await?;
     tracing::info!(client_id = id, paused, "client status changed");
     Ok(Json(load_client(state, id).await?.into()))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EnrollmentInput {
-    pub schedule: String,
-    pub discharged_at: String,
-}
-
-#[derive(Serialize)]
-pub(crate) struct EnrollmentView {
-    id: i64,
-    client_id: i64,
-    schedule: String,
-    schedule_version: i64,
-    discharged_at: String,
-    /// The first step that will be sent and when; steps already too far past are skipped.
-    first_step: Option<String>,
-    first_send_at: Option<String>,
-    skipped_steps: Vec<String>,
-}
-
-async fn enroll(
-    Writer(caller): Writer,
-    State(state): State<Arc<AppState>>,
-    Path(client_id): Path<i64>,
-    JsonBody(input): JsonBody<EnrollmentInput>,
-) -> Result<(StatusCode, Json<EnrollmentView>), ApiError> {
-    let enrolled = enroll_as(&state, &caller, client_id, input).await?;
-    Ok((StatusCode::CREATED, Json(enrolled)))
-}
-
-/// Enrols a client at discharge for a caller who may write; shared with the console.
-pub(crate) async fn enroll_as(
-    state: &AppState,
-    caller: &Caller,
-    client_id: i64,
-    input: EnrollmentInput,
-) -> Result<EnrollmentView, ApiError> {
-    let now = state.clock.now();
-    let client = managed_client(state, caller, client_id).await?;
-    if client.status == ClientStatus::OptedOut {
-        return Err(ApiError::Conflict(FieldError::new(
-            "client",
-            "client opted out; only the client can opt back in, by texting START",
-        )));
-    }
-    let catalog = state.catalog.current();
-    let schedule = catalog.schedule(input.schedule.trim()).ok_or_else(|| {
-        let known: Vec<&str> = catalog.schedules.keys().map(String::as_str).collect();
-        ApiError::Invalid(FieldError::new(
-            "schedule",
-            format!(
-                "no schedule named `{}`; available: {}",
-                input.schedule,
-                known.join(", ")
-            ),
-        ))
-    })?;
-    let discharged_at =
-        parse_instant(&input.discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
-    limits::not_before_earliest(discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
-    if discharged_at > now + MAX_DISCHARGE_AHEAD {
-        return Err(ApiError::Invalid(FieldError::new(
-            "discharged_at",
-            "is more than 7 days ahead; enrol at or near discharge",
-        )));
-    }
-    let zone =
-        TimeZoneName::parse(&client.timezone).map_err(|m| ApiError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
-    let first = schedule.first_step_due_after(discharged_at, zone.zone(), &state.quiet_hours, now);
-    let skipped_steps = schedule.steps[..first.as_ref().map_or(schedule.steps.len(), |p| p.index)]
-        .iter()
-        .map(|s| s.id.clone())
-        .collect();
-    let enrollment = NewEnrollment {
-        client_id,
-        schedule: schedule.name.clone(),
-        schedule_version: schedule.version,
-        discharged_at,
-        first_step: first.as_ref().map(|p| (p.index, p.send_at)),
-    };
-    let id = match state.store.insert_enrollment(&enrollment, now).await {
-        Ok(id) => id,
-        Err(StoreError::Conflict(UniqueConstraint::OneActiveEnrollmentPerSchedule)) => {
-            return Err(ApiError::Conflict(FieldError::new(
-                "schedule",
-                format!("client is already enrolled in `{}`", schedule.name),
-            )));
-        }
-        Err(err) => return Err(err.into()),
-    };
-    tracing::info!(
-        client_id,
-        enrollment_id = id,
-        schedule = schedule.name,
-        "client enrolled"
-    );
-    state.scheduler.nudge();
-    Ok(EnrollmentView {
-        id,
-        client_id,
-        schedule: schedule.name.clone(),
-        schedule_version: schedule.version,
-        discharged_at: discharged_at.to_string(),
-        first_step: first.as_ref().map(|p| p.step.id.clone()),
-        first_send_at: first.as_ref().map(|p| p.send_at.to_string()),
-        skipped_steps,
-    })
 }
 
 #[derive(Serialize)]

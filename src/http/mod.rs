@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod enrollments;
 pub mod error;
 mod extract;
 pub mod limits;

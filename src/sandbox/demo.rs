@@ -112,6 +112,10 @@ impl Story {
                 "sent",
                 format!("caring contact, {}", step.unwrap_or_default().replace('_', " ")),
             ),
+            "bridge_check_in" => (
+                "sent",
+                format!("bridge check-in, {}", step.unwrap_or_default().replace('_', " ")),
+            ),
             "appointment_reminder" => ("sent", "appointment reminder".into()),
             "reminder_reply" => ("sent", "answer to a reminder reply".into()),
             "crisis_reply" => ("sent", "safe-messaging reply to a crisis text".into()),

@@ -22,6 +22,9 @@ pub struct Schedule {
     pub kind: MessageKind,
     /// How late a text may still go out; later than this it is marked expired instead.
     pub max_lateness: SignedDuration,
+    /// A bridge over the first days: other schedules' steps on days up to this one are replaced by this
+    /// schedule's, for a client who follows both (so no day gets two planned texts).
+    pub replaces_through_day: Option<i32>,
     pub steps: Vec<Step>,
 }
 
@@ -29,8 +32,10 @@ pub struct Schedule {
 pub struct Step {
     /// Stable name of the step, like `day_3`.
     pub id: String,
-    /// Calendar days after the discharge date.
+    /// Calendar days after the discharge date (0 is the discharge day itself).
     pub day: i32,
+    /// A fixed local time of day; without one the step keeps the time of day of the discharge.
+    pub at: Option<Time>,
     /// Template name without language, like `caring/first`.
     pub template: String,
     pub window: Option<SendWindow>,
@@ -60,7 +65,9 @@ impl Step {
         let discharge = discharged_at.to_zoned_datetime(zone.clone());
         let mut date = add_days(discharge.date(), self.day);
         // Whole minutes: seconds in a send time look automated and make previews noisy.
-        let mut time = Time::new(discharge.hour(), discharge.minute(), 0, 0).unwrap_or(Time::midnight());
+        let mut time = self
+            .at
+            .unwrap_or_else(|| Time::new(discharge.hour(), discharge.minute(), 0, 0).unwrap_or(Time::midnight()));
 
         if let Some(window) = self.window {
             if time < window.start {
@@ -101,10 +108,15 @@ pub struct PlannedStep<'a> {
 impl Schedule {
     /// Whether `other` plans the same texts at the same times (the version number aside).
     pub fn same_plan(&self, other: &Schedule) -> bool {
-        self.kind == other.kind && self.max_lateness == other.max_lateness && self.steps == other.steps
+        self.kind == other.kind
+            && self.max_lateness == other.max_lateness
+            && self.replaces_through_day == other.replaces_through_day
+            && self.steps == other.steps
     }
 
-    /// Every step with its send time, in step order.
+    /// Every step that falls after the discharge, with its send time, in step order. A step on the discharge
+    /// day whose time has already gone by at discharge (an evening check-in for someone discharged at 19:00)
+    /// is not part of that client's plan.
     pub fn lay_out(&self, discharged_at: Timestamp, zone: &TimeZone, quiet: &QuietHours) -> Vec<PlannedStep<'_>> {
         self.steps
             .iter()
@@ -114,7 +126,23 @@ impl Schedule {
                 step,
                 send_at: step.send_at(discharged_at, zone, quiet),
             })
+            // Send times are whole minutes: a day-0 step at the discharge minute itself still counts.
+            .filter(|planned| planned.send_at + SignedDuration::from_mins(1) > discharged_at)
             .collect()
+    }
+
+    /// The steps one enrolment follows: those after the discharge, from day `starts_on_day` on (earlier days
+    /// belong to a bridge schedule the client also follows).
+    pub fn lay_out_from(
+        &self,
+        discharged_at: Timestamp,
+        zone: &TimeZone,
+        quiet: &QuietHours,
+        starts_on_day: i32,
+    ) -> Vec<PlannedStep<'_>> {
+        let mut planned = self.lay_out(discharged_at, zone, quiet);
+        planned.retain(|planned| planned.step.day >= starts_on_day);
+        planned
     }
 
     /// The first step still worth sending at `now`: steps whose time is past by more than the allowed
@@ -124,9 +152,10 @@ impl Schedule {
         discharged_at: Timestamp,
         zone: &TimeZone,
         quiet: &QuietHours,
+        starts_on_day: i32,
         now: Timestamp,
     ) -> Option<PlannedStep<'_>> {
-        self.lay_out(discharged_at, zone, quiet)
+        self.lay_out_from(discharged_at, zone, quiet, starts_on_day)
             .into_iter()
             .find(|planned| planned.send_at + self.max_lateness >= now)
     }
@@ -139,14 +168,36 @@ impl Schedule {
         discharged_at: Timestamp,
         zone: &TimeZone,
         quiet: &QuietHours,
+        starts_on_day: i32,
         now: Timestamp,
         already_sent: &SentSteps,
     ) -> Option<PlannedStep<'_>> {
-        self.lay_out(discharged_at, zone, quiet).into_iter().find(|planned| {
-            !already_sent.ids.contains(&planned.step.id)
-                && already_sent.last_planned_at.is_none_or(|last| planned.send_at > last)
-                && planned.send_at + self.max_lateness >= now
-        })
+        self.lay_out_from(discharged_at, zone, quiet, starts_on_day)
+            .into_iter()
+            .find(|planned| {
+                !already_sent.ids.contains(&planned.step.id)
+                    && already_sent.last_planned_at.is_none_or(|last| planned.send_at > last)
+                    && planned.send_at + self.max_lateness >= now
+            })
+    }
+
+    /// Whether some day of this schedule has more than one step: the client must have agreed to that.
+    pub fn sends_several_a_day(&self) -> bool {
+        self.steps.windows(2).any(|pair| pair[0].day == pair[1].day)
+    }
+}
+
+/// The last day a bridge among `schedules` covers, if one is among them.
+pub fn bridge_through<'a>(schedules: impl IntoIterator<Item = &'a Schedule>) -> Option<i32> {
+    schedules.into_iter().filter_map(|s| s.replaces_through_day).max()
+}
+
+/// The day `schedule` starts on for a client who also follows a bridge covering days up to `bridge_through`:
+/// a bridge starts at once, any other schedule the day after the bridge's last.
+pub fn starts_on_day(schedule: &Schedule, bridge_through: Option<i32>) -> i32 {
+    match (schedule.replaces_through_day, bridge_through) {
+        (None, Some(through)) => through + 1,
+        _ => 0,
     }
 }
 
@@ -177,6 +228,7 @@ mod tests {
         Step {
             id: format!("day_{day}"),
             day,
+            at: None,
             template: "caring/checkin".into(),
             window: window
                 .map(|(s, e)| SendWindow::new(Time::constant(s, 0, 0, 0), Time::constant(e, 0, 0, 0)).unwrap()),
@@ -190,8 +242,89 @@ mod tests {
             version: 2,
             kind: MessageKind::CaringContact,
             max_lateness: SignedDuration::from_hours(24),
+            replaces_through_day: None,
             steps: days.iter().map(|d| step(*d, None, false)).collect(),
         }
+    }
+
+    fn bridge() -> Schedule {
+        let at = |day: i32, hour: i8| Step {
+            id: format!("day_{day}_{hour}"),
+            day,
+            at: Some(Time::constant(hour, 0, 0, 0)),
+            template: "bridge/checkin".into(),
+            window: None,
+            weekdays_only: false,
+        };
+        Schedule {
+            name: "bridge".into(),
+            version: 1,
+            kind: MessageKind::BridgeCheckIn,
+            max_lateness: SignedDuration::from_hours(6),
+            replaces_through_day: Some(3),
+            steps: vec![
+                at(0, 18),
+                at(1, 10),
+                at(1, 18),
+                at(2, 10),
+                at(2, 18),
+                at(3, 10),
+                at(3, 18),
+            ],
+        }
+    }
+
+    fn times(planned: &[PlannedStep<'_>]) -> Vec<String> {
+        planned
+            .iter()
+            .map(|p| p.send_at.to_zoned_datetime(ny()).strftime("%a %H:%M").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn fixed_time_steps_go_at_their_hour_and_an_evening_already_past_at_discharge_is_left_out() {
+        let bridge = bridge();
+        assert!(bridge.sends_several_a_day());
+        assert!(!schedule(&[1, 3, 7]).sends_several_a_day());
+        // Friday 15:00: that evening, then mornings and evenings over the weekend and Monday.
+        let friday_afternoon = bridge.lay_out(local("2026-03-06T15:00"), &ny(), &quiet());
+        assert_eq!(
+            times(&friday_afternoon),
+            [
+                "Fri 18:00",
+                "Sat 10:00",
+                "Sat 18:00",
+                "Sun 10:00",
+                "Sun 18:00",
+                "Mon 10:00",
+                "Mon 18:00"
+            ]
+        );
+        // Friday 19:00: the discharge-day evening is already gone.
+        let friday_evening = bridge.lay_out(local("2026-03-06T19:00"), &ny(), &quiet());
+        assert_eq!(times(&friday_evening)[0], "Sat 10:00");
+        assert_eq!(friday_evening.len(), 6);
+    }
+
+    #[test]
+    fn an_enrolment_starting_after_the_bridge_skips_the_days_it_covers() {
+        let caring = schedule(&[1, 3, 7, 14]);
+        let discharged = local("2026-03-06T15:00");
+        let from_day_4 = caring.lay_out_from(discharged, &ny(), &quiet(), 4);
+        assert_eq!(
+            from_day_4.iter().map(|p| p.step.id.as_str()).collect::<Vec<_>>(),
+            ["day_7", "day_14"]
+        );
+        let first = caring
+            .first_step_due_after(discharged, &ny(), &quiet(), 4, discharged)
+            .unwrap();
+        assert_eq!((first.index, first.send_at), (2, local("2026-03-13T15:00")));
+        let mut sent = SentSteps::default();
+        sent.add("day_7".into(), local("2026-03-13T15:00"));
+        let resumed = caring
+            .resume_after_edit(discharged, &ny(), &quiet(), 4, local("2026-03-14T09:00"), &sent)
+            .unwrap();
+        assert_eq!(resumed.step.id, "day_14");
     }
 
     #[test]
@@ -204,25 +337,25 @@ mod tests {
         // day_7 moved to day_5: the next text is day 5, not a repeat of day 3.
         let edited = schedule(&[1, 3, 5, 14]);
         let next = edited
-            .resume_after_edit(discharged, &ny(), &quiet(), now, &sent)
+            .resume_after_edit(discharged, &ny(), &quiet(), 0, now, &sent)
             .unwrap();
         assert_eq!((next.index, next.step.id.as_str()), (2, "day_5"));
         // A new step before the last sent one is skipped, not sent out of order.
         let edited = schedule(&[1, 2, 3, 14]);
         let next = edited
-            .resume_after_edit(discharged, &ny(), &quiet(), now, &sent)
+            .resume_after_edit(discharged, &ny(), &quiet(), 0, now, &sent)
             .unwrap();
         assert_eq!(next.step.id, "day_14");
         // Nothing sent yet: same as a new enrolment, steps more than a day past are skipped.
         let fresh = schedule(&[1, 3, 5]);
         let next = fresh
-            .resume_after_edit(discharged, &ny(), &quiet(), now, &SentSteps::default())
+            .resume_after_edit(discharged, &ny(), &quiet(), 0, now, &SentSteps::default())
             .unwrap();
         assert_eq!(next.step.id, "day_5");
         // Everything sent: nothing left.
         assert!(
             schedule(&[1, 3])
-                .resume_after_edit(discharged, &ny(), &quiet(), now, &sent)
+                .resume_after_edit(discharged, &ny(), &quiet(), 0, now, &sent)
                 .is_none()
         );
     }
@@ -306,15 +439,16 @@ mod tests {
             version: 1,
             kind: MessageKind::CaringContact,
             max_lateness: SignedDuration::from_hours(12),
+            replaces_through_day: None,
             steps: vec![step(1, None, false), step(3, None, false)],
         };
         let discharged = local("2026-03-06T15:00");
         let first = schedule
-            .first_step_due_after(discharged, &ny(), &quiet(), local("2026-03-08T09:00"))
+            .first_step_due_after(discharged, &ny(), &quiet(), 0, local("2026-03-08T09:00"))
             .unwrap();
         assert_eq!(first.step.id, "day_3");
         let first = schedule
-            .first_step_due_after(discharged, &ny(), &quiet(), local("2026-03-08T02:00"))
+            .first_step_due_after(discharged, &ny(), &quiet(), 0, local("2026-03-08T02:00"))
             .unwrap();
         assert_eq!(first.step.id, "day_1", "within 12 hours of its time, day 1 still goes");
     }

@@ -11,6 +11,6 @@ pub mod reminders;
 #[cfg(test)]
 pub(crate) mod test_time;
 
-pub use cadence::{Schedule, SendWindow, SentSteps, Step};
+pub use cadence::{Schedule, SendWindow, SentSteps, Step, bridge_through, starts_on_day};
 pub use clock::{Clock, ManualClock};
 pub use quiet_hours::QuietHours;

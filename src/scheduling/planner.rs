@@ -165,13 +165,20 @@ impl Planner {
                 step.send_at(discharged_at, &zone, &self.quiet_hours),
             )
         });
-        let Some(step) = schedule.steps.get(index) else {
+        // A step on a day a bridge schedule covers (the bridge was enrolled after this step was chosen) is
+        // passed over like a step that no longer exists.
+        let step = schedule
+            .steps
+            .get(index)
+            .filter(|step| step.day >= enrollment.starts_on_day);
+        let Some(step) = step else {
             return Ok(StepAdvance {
                 enrollment_id: enrollment.id,
                 expected_step: enrollment.next_step,
                 expected_version: enrollment.schedule_version,
                 text: None,
-                next: None,
+                // Past the end of a shortened schedule this is `None` too, completing the enrolment.
+                next,
             });
         };
 

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use super::{Result, Store, instant, outbox::insert_text, unix};
+use crate::domain::RecordedConsent;
 use crate::scheduling::SentSteps;
 use crate::storage::NewText;
 
@@ -13,8 +14,29 @@ pub struct NewEnrollment {
     pub schedule: String,
     pub schedule_version: i64,
     pub discharged_at: Timestamp,
+    /// Steps on earlier days belong to a bridge schedule the client also follows.
+    pub starts_on_day: i32,
     /// The first step still worth sending, and when; `None` when every step is already past.
     pub first_step: Option<(usize, Timestamp)>,
+    /// The client's consent to more than one text a day, for a schedule that sends that many.
+    pub several_daily_consent: Option<RecordedConsent>,
+}
+
+/// An active enrolment as a new enrolment of the same client sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActiveEnrollment {
+    pub id: i64,
+    pub schedule: String,
+    pub starts_on_day: i32,
+}
+
+/// An enrolment already under way whose first days a newly enrolled bridge now covers.
+#[derive(Debug, Clone)]
+pub struct BridgedEnrollment {
+    pub id: i64,
+    pub starts_on_day: i32,
+    /// Its steps on the covered days: texts already planned for them are cancelled.
+    pub covered_steps: Vec<String>,
 }
 
 /// An active enrolment whose next step is due, with what it takes to render the text.
@@ -26,6 +48,7 @@ pub struct DueEnrollment {
     pub schedule_version: i64,
     pub discharged_at: i64,
     pub next_step: i64,
+    pub starts_on_day: i32,
     pub phone: String,
     pub first_name: String,
     pub language: String,
@@ -57,6 +80,7 @@ pub struct StepAdvance {
 pub struct EnrollmentToReplan {
     pub id: i64,
     pub discharged_at: Timestamp,
+    pub starts_on_day: i32,
     pub timezone: String,
     pub sent: SentSteps,
 }
@@ -77,8 +101,9 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<EnrollmentToReplan>> {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT e.id, e.discharged_at, c.timezone FROM enrollments e JOIN clients c ON c.id = e.client_id \
+        let rows: Vec<(i64, i64, i32, String)> = sqlx::query_as(
+            "SELECT e.id, e.discharged_at, e.starts_on_day, c.timezone FROM enrollments e \
+             JOIN clients c ON c.id = e.client_id \
              WHERE e.schedule = $1 AND e.status = 'active' AND e.id > $2 ORDER BY e.id LIMIT $3",
         )
         .bind(schedule)
@@ -107,9 +132,10 @@ impl Store {
         }
         Ok(rows
             .into_iter()
-            .map(|(id, discharged_at, timezone)| EnrollmentToReplan {
+            .map(|(id, discharged_at, starts_on_day, timezone)| EnrollmentToReplan {
                 id,
                 discharged_at: instant(discharged_at),
+                starts_on_day,
                 timezone,
                 sent: by_enrollment.remove(&id).unwrap_or_default(),
             })
@@ -150,33 +176,84 @@ impl Store {
         Ok(())
     }
 
-    pub async fn insert_enrollment(&self, enrollment: &NewEnrollment, now: Timestamp) -> Result<i64> {
-        let (status, next_step, next_send_at) = match enrollment.first_step {
-            Some((step, at)) => ("active", step as i64, Some(unix(at))),
-            None => ("completed", 0, None),
-        };
-        let id = sqlx::query_scalar(
-            "INSERT INTO enrollments (client_id, schedule, schedule_version, discharged_at, status, next_step, \
-             next_send_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    /// The client's active enrolments.
+    pub async fn active_enrollments(&self, client_id: i64) -> Result<Vec<ActiveEnrollment>> {
+        let rows = sqlx::query_as(
+            "SELECT id, schedule, starts_on_day FROM enrollments WHERE client_id = $1 AND status = 'active' \
+             ORDER BY id",
         )
-        .bind(enrollment.client_id)
-        .bind(&enrollment.schedule)
-        .bind(enrollment.schedule_version)
-        .bind(unix(enrollment.discharged_at))
-        .bind(status)
-        .bind(next_step)
-        .bind(next_send_at)
-        .bind(unix(now))
-        .fetch_one(&self.writer)
+        .bind(client_id)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(id)
+        Ok(rows)
+    }
+
+    /// Enrols a client in several schedules at once, and moves the start of enrolments a new bridge now
+    /// covers, all or nothing: a refused enrolment (already enrolled) leaves no other behind.
+    pub async fn insert_enrollments(
+        &self,
+        enrollments: &[NewEnrollment],
+        bridged: &[BridgedEnrollment],
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.writer.begin().await?;
+        for moved in bridged {
+            sqlx::query(
+                "UPDATE enrollments SET starts_on_day = $1, updated_at = $2 WHERE id = $3 AND status = 'active'",
+            )
+            .bind(moved.starts_on_day)
+            .bind(unix(now))
+            .bind(moved.id)
+            .execute(&mut *tx)
+            .await?;
+            for step in &moved.covered_steps {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'cancelled', status_reason = 'replaced by the bridge', \
+                     updated_at = $1 WHERE enrollment_id = $2 AND step = $3 AND status = 'pending'",
+                )
+                .bind(unix(now))
+                .bind(moved.id)
+                .bind(step)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let mut ids = Vec::with_capacity(enrollments.len());
+        for enrollment in enrollments {
+            let (status, next_step, next_send_at) = match enrollment.first_step {
+                Some((step, at)) => ("active", step as i64, Some(unix(at))),
+                None => ("completed", 0, None),
+            };
+            let consent = enrollment.several_daily_consent.as_ref();
+            let id = sqlx::query_scalar(
+                "INSERT INTO enrollments (client_id, schedule, schedule_version, discharged_at, status, next_step, \
+                 next_send_at, starts_on_day, several_daily_consented_at, several_daily_consent_source, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+            )
+            .bind(enrollment.client_id)
+            .bind(&enrollment.schedule)
+            .bind(enrollment.schedule_version)
+            .bind(unix(enrollment.discharged_at))
+            .bind(status)
+            .bind(next_step)
+            .bind(next_send_at)
+            .bind(enrollment.starts_on_day)
+            .bind(consent.map(|c| unix(c.at)))
+            .bind(consent.map(|c| c.source.as_str()))
+            .bind(unix(now))
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// Active enrolments whose next step is due at or before `until`, oldest first.
     pub async fn due_enrollments(&self, until: Timestamp, limit: i64) -> Result<Vec<DueEnrollment>> {
         let rows = sqlx::query_as(
-            "SELECT e.id, e.client_id, e.schedule, e.schedule_version, e.discharged_at, e.next_step, c.phone, c.first_name, c.language, \
-             c.timezone FROM enrollments e JOIN clients c ON c.id = e.client_id \
+            "SELECT e.id, e.client_id, e.schedule, e.schedule_version, e.discharged_at, e.next_step, e.starts_on_day, \
+             c.phone, c.first_name, c.language, c.timezone FROM enrollments e JOIN clients c ON c.id = e.client_id \
              WHERE e.status = 'active' AND e.next_send_at <= $1 ORDER BY e.next_send_at LIMIT $2",
         )
         .bind(unix(until))

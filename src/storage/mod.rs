@@ -34,7 +34,9 @@ pub use access::{AuditEntry, NewAuditEntry, Session, TokenRecord};
 pub use catalog::{CatalogVersion, CatalogVersionSummary};
 pub use clients::{ClientRecord, ReceivedText, SendTarget};
 pub use engagement::Engagement;
-pub use enrollments::{DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance};
+pub use enrollments::{
+    ActiveEnrollment, BridgedEnrollment, DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance,
+};
 pub use escalations::{
     DueEscalation, EscalationAdvance, EscalationEvent, EscalationPage, EscalationView, EventView, NoticeView,
     UnseenNotice, UnseenOutcome,

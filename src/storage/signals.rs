@@ -29,7 +29,7 @@ pub struct SignalView {
 impl Store {
     pub async fn clients_with_caring_texts_since(&self, since: Timestamp) -> Result<Vec<i64>> {
         let ids = sqlx::query_scalar(
-            "SELECT DISTINCT client_id FROM outbox WHERE kind = 'caring_contact' AND status IN ('sent', 'delivered') \
+            "SELECT DISTINCT client_id FROM outbox WHERE kind IN ('caring_contact', 'bridge_check_in') AND status IN ('sent', 'delivered') \
              AND sent_at > $1 AND client_id IS NOT NULL",
         )
         .bind(unix(since))
@@ -50,7 +50,7 @@ impl Store {
             return Ok(None);
         };
         let run: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM outbox WHERE client_id = $1 AND kind = 'caring_contact' \
+            "SELECT id FROM outbox WHERE client_id = $1 AND kind IN ('caring_contact', 'bridge_check_in') \
              AND status IN ('sent', 'delivered') AND sent_at > $2 ORDER BY sent_at, id",
         )
         .bind(client_id)

@@ -18,6 +18,9 @@ pub struct ScheduleDocument {
     pub kind: String,
     /// How late a text may still go out, like `24h`.
     pub max_lateness: String,
+    /// For a bridge schedule: the last day (after discharge) on which it replaces other schedules' steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces_through_day: Option<i32>,
     pub steps: Vec<StepDocument>,
 }
 
@@ -27,6 +30,9 @@ pub struct StepDocument {
     pub id: String,
     /// Calendar days after discharge.
     pub day: i32,
+    /// A fixed local time like `18:00`; without one the step keeps the discharge's time of day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     /// Like `caring/first`.
     pub template: String,
     /// Local send window like `10:00-18:00`.
@@ -43,12 +49,14 @@ impl From<&Schedule> for ScheduleDocument {
             version: schedule.version,
             kind: schedule.kind.as_str().to_owned(),
             max_lateness: friendly_duration(schedule.max_lateness),
+            replaces_through_day: schedule.replaces_through_day,
             steps: schedule
                 .steps
                 .iter()
                 .map(|step| StepDocument {
                     id: step.id.clone(),
                     day: step.day,
+                    at: step.at.map(|time| time.strftime("%H:%M").to_string()),
                     template: step.template.clone(),
                     window: step
                         .window
@@ -106,12 +114,18 @@ impl ScheduleDocument {
         line(format!("version = {version}"), "version");
         line(format!("kind = {}", quoted(&self.kind)), "kind");
         line(format!("max_lateness = {}", quoted(&self.max_lateness)), "max_lateness");
+        if let Some(through) = self.replaces_through_day {
+            line(format!("replaces_through_day = {through}"), "replaces_through_day");
+        }
         for (index, step) in self.steps.iter().enumerate() {
             let at = |field: &str| format!("steps[{index}].{field}");
             line(String::new(), &at("id"));
             line("[[steps]]".into(), &at("id"));
             line(format!("id = {}", quoted(&step.id)), &at("id"));
             line(format!("day = {}", step.day), &at("day"));
+            if let Some(time) = &step.at {
+                line(format!("at = {}", quoted(time)), &at("at"));
+            }
             line(format!("template = {}", quoted(&step.template)), &at("template"));
             if let Some(window) = &step.window {
                 line(format!("window = {}", quoted(window)), &at("window"));
@@ -138,10 +152,12 @@ mod tests {
             version: 1,
             kind: "caring_contact".into(),
             max_lateness: "24h".into(),
+            replaces_through_day: None,
             steps: vec![
                 StepDocument {
                     id: "day_1".into(),
                     day: 1,
+                    at: None,
                     template: "caring/first".into(),
                     window: Some("10:00-18:00".into()),
                     weekdays_only: false,
@@ -149,6 +165,7 @@ mod tests {
                 StepDocument {
                     id: "day_3 \"quoted\"".into(),
                     day: 3,
+                    at: Some("18:00".into()),
                     template: "caring/thinking".into(),
                     window: None,
                     weekdays_only: true,

@@ -139,4 +139,61 @@ mod tests {
             "{problems:?}"
         );
     }
+
+    #[test]
+    fn two_steps_on_one_day_need_fixed_times_in_order() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("message_templates");
+        let files = read_dir(&shipped).unwrap();
+        let bridge = &files["schedules/bridge.toml"];
+        assert!(
+            load_files(&files)
+                .unwrap()
+                .catalog
+                .schedule("bridge")
+                .unwrap()
+                .sends_several_a_day()
+        );
+        for (broken, complaint) in [
+            (
+                bridge.replacen(
+                    "at = \"18:00\"\ntemplate = \"bridge/evening\"",
+                    "template = \"bridge/evening\"",
+                    1,
+                ),
+                "later `at`",
+            ),
+            (
+                bridge.replacen(
+                    "at = \"18:00\"\ntemplate = \"bridge/evening\"",
+                    "at = \"09:00\"\ntemplate = \"bridge/evening\"",
+                    1,
+                ),
+                "later `at`",
+            ),
+            (bridge.replacen("at = \"10:00\"", "at = \"25:00\"", 1), "at: `25:00`"),
+            (
+                bridge.replacen("replaces_through_day = 3", "replaces_through_day = 99", 1),
+                "between 0 and 30",
+            ),
+        ] {
+            assert_ne!(&broken, bridge, "the edit applies");
+            let mut edited = files.clone();
+            edited.insert("schedules/bridge.toml".into(), broken);
+            let problems = load_files(&edited).unwrap_err().0;
+            assert!(
+                problems.iter().any(|p| p.message.contains(complaint)),
+                "{complaint}: {problems:?}"
+            );
+        }
+        let mut no_default = files.clone();
+        no_default.insert(
+            "program.toml".into(),
+            files["program.toml"].replace(
+                "default_schedules = [\"caring_contacts\"]",
+                "default_schedules = [\"nightly\"]",
+            ),
+        );
+        let problems = load_files(&no_default).unwrap_err().0;
+        assert!(problems.iter().any(|p| p.message.contains("`nightly`")), "{problems:?}");
+    }
 }

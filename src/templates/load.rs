@@ -96,6 +96,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
     };
     check_templates(&catalog, &names_by_language, &mut problems);
     catalog.schedules = load_schedules(dir, &names_by_language, &mut problems);
+    check_default_schedules(&catalog, &program_path, &mut problems);
 
     if problems.has_errors() {
         return Err(CatalogError(problems.0));
@@ -172,6 +173,27 @@ fn check_program(program: &Program, path: &Path, problems: &mut Problems) {
     for term in &program.blocked_terms {
         if contains_word(&lowered, &term.to_lowercase()) {
             problems.error(path, None, format!("program_name contains the blocked term `{term}`"));
+        }
+    }
+}
+
+/// The schedules an enrolment follows when it names none must exist.
+fn check_default_schedules(catalog: &Catalog, path: &Path, problems: &mut Problems) {
+    let defaults = &catalog.program.default_schedules;
+    if defaults.is_empty() {
+        problems.error(path, None, "default_schedules must list at least one schedule");
+    }
+    for name in defaults {
+        if !catalog.schedules.contains_key(name) {
+            let known: Vec<&str> = catalog.schedules.keys().map(String::as_str).collect();
+            problems.error(
+                path,
+                None,
+                format!(
+                    "default_schedules names `{name}`, which is not in schedules/ (there: {})",
+                    known.join(", ")
+                ),
+            );
         }
     }
 }
@@ -325,6 +347,7 @@ struct ScheduleFile {
     version: Spanned<i64>,
     kind: Spanned<String>,
     max_lateness: Spanned<String>,
+    replaces_through_day: Option<Spanned<i32>>,
     steps: Vec<StepFile>,
 }
 
@@ -333,6 +356,7 @@ struct ScheduleFile {
 struct StepFile {
     id: Spanned<String>,
     day: Spanned<i32>,
+    at: Option<Spanned<String>>,
     template: Spanned<String>,
     window: Option<Spanned<String>>,
     #[serde(default)]
@@ -390,12 +414,26 @@ fn build_schedule(
     if *file.version.get_ref() < 1 {
         problems.error(path, at(file.version.span()), "version must be 1 or more");
     }
-    let kind = MessageKind::parse(file.kind.get_ref());
+    // Only the kinds whose texts follow a discharge: reminders and replies have their own rules.
+    let kind = MessageKind::parse(file.kind.get_ref())
+        .filter(|kind| matches!(kind, MessageKind::CaringContact | MessageKind::BridgeCheckIn));
     if kind.is_none() {
         problems.error(
             path,
             at(file.kind.span()),
-            format!("unknown kind `{}`; expected `caring_contact`", file.kind.get_ref()),
+            format!(
+                "unknown kind `{}`; expected `caring_contact` or `bridge_check_in`",
+                file.kind.get_ref()
+            ),
+        );
+    }
+    if let Some(through) = &file.replaces_through_day
+        && !(0..=30).contains(through.get_ref())
+    {
+        problems.error(
+            path,
+            at(through.span()),
+            format!("replaces_through_day {} must be between 0 and 30", through.get_ref()),
         );
     }
     let max_lateness = match SignedDuration::from_str(file.max_lateness.get_ref()) {
@@ -418,7 +456,7 @@ fn build_schedule(
 
     let mut steps = Vec::with_capacity(file.steps.len());
     let mut ids = BTreeSet::new();
-    let mut previous_day = None;
+    let mut previous: Option<(i32, Option<jiff::civil::Time>)> = None;
     for step in file.steps {
         let line = at(step.id.span());
         if let Err(message) = crate::domain::limits::check_step_id(step.id.get_ref()) {
@@ -435,14 +473,36 @@ fn build_schedule(
                 format!("day {day} must be between 0 and 3660"),
             );
         }
-        if previous_day.is_some_and(|previous| day <= previous) {
+        let fixed_time = step
+            .at
+            .as_ref()
+            .and_then(|at_time| match parse_clock_time(at_time.get_ref()) {
+                Ok(time) => Some(time),
+                Err(message) => {
+                    problems.error(path, at(at_time.span()), format!("at: {message}"));
+                    None
+                }
+            });
+        // Two steps on one day need fixed times, in order: otherwise both would go at the discharge's time.
+        let in_order = match previous {
+            None => true,
+            Some((previous_day, _)) if day > previous_day => true,
+            Some((previous_day, Some(previous_at))) if day == previous_day => {
+                fixed_time.is_some_and(|time| time > previous_at)
+            }
+            Some(_) => false,
+        };
+        if !in_order {
             problems.error(
                 path,
                 at(step.day.span()),
-                format!("day {day} must come after the previous step's day"),
+                format!(
+                    "day {day} must come after the previous step's day, or on the same day at a later `at` time \
+                     when both steps have one"
+                ),
             );
         }
-        previous_day = Some(day);
+        previous = Some((day, fixed_time));
         for (language, names) in templates {
             if !names.contains_key(step.template.get_ref()) {
                 problems.error(
@@ -466,6 +526,7 @@ fn build_schedule(
         steps.push(Step {
             id: step.id.into_inner(),
             day,
+            at: fixed_time,
             template: step.template.into_inner(),
             window,
             weekdays_only: step.weekdays_only,
@@ -479,6 +540,7 @@ fn build_schedule(
         version: file.version.into_inner(),
         kind: kind?,
         max_lateness: max_lateness?,
+        replaces_through_day: file.replaces_through_day.map(Spanned::into_inner),
         steps,
     })
 }

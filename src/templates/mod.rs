@@ -137,6 +137,15 @@ pub struct Program {
     /// Words that would reveal treatment to whoever sees the phone; no template may contain one.
     #[serde(default)]
     pub blocked_terms: Vec<String>,
+    /// The schedules an enrolment follows when it names none.
+    #[serde(default = "Program::caring_contacts_only")]
+    pub default_schedules: Vec<String>,
+}
+
+impl Program {
+    fn caring_contacts_only() -> Vec<String> {
+        vec!["caring_contacts".to_owned()]
+    }
 }
 
 /// Template engine steps one render may take: a text's template needs a few hundred, while two nested

@@ -1,0 +1,246 @@
+//! The 72-hour bridge: check-ins at 10:00 and 18:00 over the first three days (and the discharge evening),
+//! replacing the caring contacts of those days, with the client's consent to more than one text a day.
+
+use jiff::{Timestamp, tz::TimeZone};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::inbound::{MAYA, PRIMARY, on_call_set_up};
+use crate::on_both_backends;
+
+const JORDAN: &str = "+14155550123";
+/// Friday 15:00 in New York; the clocks go forward on Sunday 8 March.
+const FRIDAY_15_00: &str = "2026-03-06T15:00:00-05:00";
+
+fn consent() -> Value {
+    json!({"consented_at": "2026-03-06T19:00:00Z", "consent_source": "discharge conversation"})
+}
+
+fn local(at: &str) -> String {
+    let at: Timestamp = at.parse().unwrap();
+    at.to_zoned_datetime(TimeZone::get("America/New_York").unwrap())
+        .strftime("%a %Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// What the client was sent of the bridge and the caring contacts, in order, as the thread shows it.
+async fn sent_check_ins(app: &TestApp, client: i64) -> Vec<(String, String, String)> {
+    let mut sent: Vec<Value> = app
+        .messages(client)
+        .await
+        .into_iter()
+        .filter(|t| t["kind"] == "bridge_check_in" || t["kind"] == "caring_contact")
+        .filter(|t| t["status"] == "sent")
+        .collect();
+    sent.sort_by_key(|t| t["sent_at"].as_str().unwrap().parse::<Timestamp>().unwrap());
+    sent.iter()
+        .map(|t| {
+            (
+                local(t["sent_at"].as_str().unwrap()),
+                t["step"].as_str().unwrap().to_owned(),
+                t["body"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn enroll_in_both(app: &TestApp, client: i64) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/clients/{client}/enrollments"),
+        json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": FRIDAY_15_00,
+               "several_texts_a_day_consent": consent()}),
+    )
+    .await
+}
+
+on_both_backends! {
+    /// Discharge Friday 15:00 in New York with both schedules: Friday 18:00, then 10:00 and 18:00 on Saturday,
+    /// Sunday (the clocks went forward that night) and Monday, then the caring contacts from day 7, the next
+    /// Friday; never two planned texts on one day, each day's texts carry 988 at least once, and
+    /// `tether preview --json` plans the same times.
+    async fn a_friday_discharge_gets_the_bridge_then_caring_contacts_from_day_7(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let response = enroll_in_both(&app, jordan).await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        let enrollments = body["enrollments"].as_array().unwrap();
+        assert_eq!(enrollments[0]["schedule"], "bridge");
+        assert_eq!(enrollments[0]["first_step"], "day_0_evening");
+        assert_eq!(enrollments[1]["schedule"], "caring_contacts");
+        assert_eq!(enrollments[1]["first_step"], "day_7");
+        assert_eq!(enrollments[1]["replaced_steps"], json!(["day_1", "day_3"]));
+        assert_eq!(enrollments[1]["skipped_steps"], json!([]));
+
+        app.run_until("2026-03-14T12:00:00Z".parse().unwrap()).await;
+        let sent = sent_check_ins(&app, jordan).await;
+        let times: Vec<&str> = sent.iter().map(|(at, _, _)| at.as_str()).collect();
+        assert_eq!(
+            times,
+            [
+                "Fri 2026-03-06 18:00",
+                "Sat 2026-03-07 10:00",
+                "Sat 2026-03-07 18:00",
+                "Sun 2026-03-08 10:00",
+                "Sun 2026-03-08 18:00",
+                "Mon 2026-03-09 10:00",
+                "Mon 2026-03-09 18:00",
+                "Fri 2026-03-13 15:00",
+            ]
+        );
+        assert_eq!(sent[7].1, "day_7", "day 7 comes from the caring cadence");
+        for day in ["2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09"] {
+            assert!(
+                sent.iter().any(|(at, _, body)| at.contains(day) && body.contains("988")),
+                "no 988 on {day}: {sent:#?}"
+            );
+        }
+
+        let output = tether(&[
+            "preview", "--schedule", "bridge,caring_contacts", "--discharged-at", "2026-03-06T15:00",
+            "--tz", "America/New_York", "--json", "--templates-dir",
+        ])
+        .arg(shipped_templates())
+        .output()
+        .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let preview: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        let previewed: Vec<String> = preview.iter().take(8).map(|row| local(row["send_at_utc"].as_str().unwrap())).collect();
+        assert_eq!(previewed, times, "the preview and the clock agree");
+        let steps: Vec<&str> = preview.iter().take(8).map(|row| row["step"].as_str().unwrap()).collect();
+        let sent_steps: Vec<&str> = sent.iter().map(|(_, step, _)| step.as_str()).collect();
+        assert_eq!(steps, sent_steps);
+    }
+}
+
+on_both_backends! {
+    /// The bridge sends two texts a day: without the client's recorded consent to that, the enrolment is
+    /// refused with the field named, and the caring contacts requested beside it are not enrolled either.
+    async fn the_bridge_needs_consent_to_several_texts_a_day_and_writes_nothing_without_it(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        for (body, field) in [
+            (json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": FRIDAY_15_00}),
+             "several_texts_a_day_consent"),
+            (json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": FRIDAY_15_00,
+                    "several_texts_a_day_consent": {"consented_at": "2027-01-01T00:00:00Z", "consent_source": "form"}}),
+             "several_texts_a_day_consent.consented_at"),
+            (json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": FRIDAY_15_00,
+                    "several_texts_a_day_consent": {"consented_at": "2026-03-06T19:00:00Z", "consent_source": " "}}),
+             "several_texts_a_day_consent.consent_source"),
+            (json!({"schedules": ["caring_contacts", "nightly"], "discharged_at": FRIDAY_15_00}), "schedules[1]"),
+            (json!({"schedules": ["caring_contacts", "caring_contacts"], "discharged_at": FRIDAY_15_00}),
+             "schedules[1]"),
+            (json!({"schedules": [], "discharged_at": FRIDAY_15_00}), "schedules"),
+            (json!({"schedule": "caring_contacts", "schedules": ["bridge"], "discharged_at": FRIDAY_15_00}),
+             "schedules"),
+        ] {
+            let response = app.post(&format!("/api/v1/clients/{jordan}/enrollments"), body.clone()).await;
+            assert_eq!(response.status(), 422, "{body}");
+            let error: Value = response.json().await.unwrap();
+            assert_eq!(error["error"]["field"], field, "{error}");
+        }
+        app.run_until("2026-03-10T12:00:00Z".parse().unwrap()).await;
+        assert!(app.messages(jordan).await.is_empty(), "nothing planned");
+        app.assert_nothing_else_texted();
+
+        // With no schedule named, the program's default set (caring contacts only) is followed.
+        let response = app
+            .post(&format!("/api/v1/clients/{jordan}/enrollments"), json!({"discharged_at": FRIDAY_15_00}))
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["enrollments"][0]["schedule"], "caring_contacts");
+    }
+}
+
+on_both_backends! {
+    /// A bridge enrolled after the caring contacts (the same afternoon) takes over their first days: day 1,
+    /// already planned in the outbox, is cancelled; and the caring contacts cannot be enrolled twice.
+    async fn a_bridge_added_later_takes_over_the_caring_contacts_first_days(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        app.enroll(jordan, "caring_contacts", FRIDAY_15_00).await;
+        // The planner writes day 1 (Saturday 15:00) a day ahead.
+        app.run_until("2026-03-06T20:30:00Z".parse().unwrap()).await;
+        let planned = app.messages(jordan).await;
+        assert_eq!(planned.len(), 1);
+        assert_eq!(planned[0]["step"], "day_1");
+
+        let response = app
+            .post(
+                &format!("/api/v1/clients/{jordan}/enrollments"),
+                json!({"schedules": ["bridge"], "discharged_at": FRIDAY_15_00, "several_texts_a_day_consent": consent()}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        let again = enroll_in_both(&app, jordan).await;
+        assert_eq!(again.status(), 409);
+        let error: Value = again.json().await.unwrap();
+        assert_eq!(error["error"]["field"], "schedules", "{error}");
+
+        app.run_until("2026-03-14T12:00:00Z".parse().unwrap()).await;
+        let cancelled: Vec<Value> = app.messages(jordan).await.into_iter().filter(|t| t["status"] == "cancelled").collect();
+        assert_eq!(cancelled.len(), 1, "{cancelled:?}");
+        assert_eq!(cancelled[0]["step"], "day_1");
+        assert_eq!(cancelled[0]["status_reason"], "replaced by the bridge");
+        let steps: Vec<String> = sent_check_ins(&app, jordan).await.into_iter().map(|(_, step, _)| step).collect();
+        assert_eq!(
+            steps,
+            ["day_0_evening", "day_1_morning", "day_1_evening", "day_2_morning", "day_2_evening", "day_3_morning",
+             "day_3_evening", "day_7"]
+        );
+    }
+}
+
+on_both_backends! {
+    /// A crisis escalation open from Saturday 23:30 to Sunday 11:00 (a week after the clocks changed): the
+    /// Sunday 10:00 bridge check-in is held, goes the moment the escalation is resolved (inside its
+    /// lateness), and the thread says it was held. (The Saturday 22:00 to Sunday 12:00 is 14 hours,
+    /// past the 12-hour cap that crisis_hold.rs plays.)
+    async fn a_bridge_check_in_waits_for_a_resolved_crisis(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        app.run_until("2026-03-13T12:00:00Z".parse().unwrap()).await;
+        let response = app
+            .post(
+                &format!("/api/v1/clients/{maya}/enrollments"),
+                json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": "2026-03-13T15:00:00-04:00",
+                       "several_texts_a_day_consent": consent()}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        // Saturday 23:30: three check-ins so far (two carrying 988), then her crisis text, answered and
+        // acknowledged (acknowledged is not resolved: the hold goes on).
+        app.run_until("2026-03-15T03:30:00Z".parse().unwrap()).await;
+        app.expect_text(MAYA, "988");
+        app.expect_text(MAYA, "988");
+        app.expect_text(MAYA, "Good morning");
+        app.assert_nothing_else_texted();
+        app.texts(MAYA, "i want to die").await;
+        app.expect_text(MAYA, "988");
+        app.expect_text(PRIMARY, "ACK");
+        app.texts(PRIMARY, "ACK").await;
+        app.expect_text(PRIMARY, "Acknowledged");
+
+        // Sunday 11:00: the 10:00 check-in is still waiting.
+        app.run_until("2026-03-15T15:00:00Z".parse().unwrap()).await;
+        app.assert_nothing_else_texted();
+        let held: Vec<Value> = app
+            .messages(maya)
+            .await
+            .into_iter()
+            .filter(|t| t["step"] == "day_2_morning")
+            .collect();
+        assert_eq!(held[0]["status"], "pending", "{held:?}");
+        assert_eq!(held[0]["held_by_escalation"], 1);
+
+        assert_eq!(app.post("/api/v1/escalations/1/resolve", json!({})).await.status(), 200);
+        app.fast_forward(jiff::SignedDuration::from_secs(1)).await;
+        app.expect_text(MAYA, "Good morning");
+        let sent: Vec<Value> = app.messages(maya).await.into_iter().filter(|t| t["step"] == "day_2_morning").collect();
+        assert_eq!(sent[0]["status"], "sent", "{sent:?}");
+        assert_eq!(sent[0]["sent_at"], "2026-03-15T15:00:00Z");
+        assert_eq!(sent[0]["held_by_escalation"], 1, "the thread still says it was held");
+    }
+}
