@@ -51,7 +51,7 @@ impl Watcher {
                     client_id,
                     rule: "silence",
                     episode: first.to_string(),
-                    reason: format!("no reply to the last {} caring texts", self.thresholds.silent_after),
+                    reason: format!("no reply to the caring texts of {} days", self.thresholds.silent_after),
                 });
             }
         }

@@ -38,8 +38,11 @@ impl Store {
         Ok(ids)
     }
 
-    /// The first caring text of an unanswered run of at least `count` since the client's latest reply, if
-    /// the client has replied at all. The same run keeps the same first text, so it is one episode.
+    /// The first caring text of an unanswered run since the client's latest reply, if the client has replied
+    /// at all and the run holds texts of at least `count` different days. Texts less than 20 hours after the
+    /// last one counted count as that one: with the bridge's two check-ins a day, three unanswered in a day
+    /// and a half are a quiet day, not a client gone quiet. The same run keeps the same first text, so it is
+    /// one episode.
     pub async fn unanswered_caring_streak(&self, client_id: i64, count: i64) -> Result<Option<i64>> {
         let last_reply: Option<i64> =
             sqlx::query_scalar("SELECT MAX(received_at) FROM inbound_messages WHERE client_id = $1")
@@ -49,15 +52,18 @@ impl Store {
         let Some(last_reply) = last_reply else {
             return Ok(None);
         };
-        let run: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM outbox WHERE client_id = $1 AND kind IN ('caring_contact', 'bridge_check_in') \
+        let run: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, sent_at FROM outbox WHERE client_id = $1 AND kind IN ('caring_contact', 'bridge_check_in') \
              AND status IN ('sent', 'delivered') AND sent_at > $2 ORDER BY sent_at, id",
         )
         .bind(client_id)
         .bind(last_reply)
         .fetch_all(&self.pool)
         .await?;
-        Ok(run.first().copied().filter(|_| run.len() as i64 >= count))
+        Ok(run
+            .first()
+            .map(|&(first, _)| first)
+            .filter(|_| days_in_run(&run) >= count))
     }
 
     /// Appointments that started in (since, now] unconfirmed although a reminder went out.
@@ -190,4 +196,19 @@ impl Store {
     pub async fn mark_signal_seen(&self, id: i64, assigned_to: Option<i64>, now: Timestamp) -> Result<bool> {
         self.mark_seen("signals", id, assigned_to, now).await
     }
+}
+
+/// How many days an unanswered run of `(id, sent_at)` covers, counting a text sent less than 20 hours after
+/// the last counted one as part of the same day.
+fn days_in_run(run: &[(i64, i64)]) -> i64 {
+    const SAME_DAY_SECONDS: i64 = 20 * 60 * 60;
+    let mut days = 0;
+    let mut counted_at: Option<i64> = None;
+    for &(_, sent_at) in run {
+        if counted_at.is_none_or(|at| sent_at - at >= SAME_DAY_SECONDS) {
+            days += 1;
+            counted_at = Some(sent_at);
+        }
+    }
+    days
 }

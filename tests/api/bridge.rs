@@ -244,3 +244,29 @@ on_both_backends! {
         assert_eq!(sent[0]["held_by_escalation"], 1, "the thread still says it was held");
     }
 }
+
+on_both_backends! {
+    /// A client who answered on Saturday morning and then let four check-ins pass by Monday morning has had
+    /// a quiet weekend day, not gone quiet: the early-warning signal counts days, not texts, and fires with
+    /// the third day's unanswered check-in, Monday 18:00.
+    async fn a_quiet_day_in_the_bridge_is_not_a_silence_signal(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        assert_eq!(app.post("/api/v1/staff", json!({"name": "Sam", "phone": "+14155550181"})).await.status(), 201);
+        app.assign_staff(jordan, 1).await;
+        assert_eq!(enroll_in_both(&app, jordan).await.status(), 201);
+        app.run_until("2026-03-07T15:30:00Z".parse().unwrap()).await;
+        app.text_in(JORDAN, "morning, doing ok").await;
+
+        // Sat 18:00, Sun 10:00 and 18:00, Mon 10:00 go unanswered.
+        app.run_until("2026-03-09T20:00:00Z".parse().unwrap()).await;
+        let signals: Vec<Value> = app.get("/api/v1/signals").await.json().await.unwrap();
+        assert_eq!(signals, Vec::<Value>::new());
+
+        app.run_until("2026-03-10T12:00:00Z".parse().unwrap()).await;
+        let signals: Vec<Value> = app.get("/api/v1/signals").await.json().await.unwrap();
+        let rules: Vec<&str> = signals.iter().map(|s| s["rule"].as_str().unwrap()).collect();
+        assert_eq!(rules, ["silence"], "{signals:?}");
+        assert_eq!(signals[0]["created_at"], "2026-03-09T22:00:00Z", "Monday 18:00 in New York");
+    }
+}
