@@ -65,8 +65,8 @@ enum Command {
     /// and the lexicon matches: for testing a lexicon change against your own examples. With --eval, score
     /// a labelled corpus instead and exit non-zero if it misses a threshold.
     Triage(Box<TriageArgs>),
-    /// Play two stories (a discharge with caring contacts, reminders and a peer's reply; a crisis paged
-    /// until the backup acknowledges) on a virtual clock against the mock provider, and print what was
+    /// Play three stories (a discharge with caring contacts, reminders and a peer's reply; the same
+    /// weekend on the 72-hour bridge with a safety plan; a crisis paged until the backup acknowledges) on a virtual clock against the mock provider, and print what was
     /// texted to whom, and why. Nothing leaves the machine.
     Demo {
         /// One JSON object per event, one per line.

@@ -1,9 +1,13 @@
-//! `tether demo`: two stories played on a virtual clock against the mock provider, with the shipped
+//! `tether demo`: three stories played on a virtual clock against the mock provider, with the shipped
 //! templates and a throw-away database, printed as a timeline of who texted what to whom, and why.
 //!
 //! - Jordan, 32, leaves detox on a Friday at 15:00: caring contacts on day 1 and day 3; a Monday 09:00
 //!   intake appointment with its reminders and a `C` confirmation; a craving text on Saturday night brings
 //!   a concern notice to his peer, whose answer is relayed to him.
+//! - The same Friday again, had Jordan's team chosen the 72-hour bridge: check-ins morning and evening
+//!   over the weekend in place of the day 1 and day 3 caring contacts, a Saturday craving text answered by
+//!   his peer through the service, his safety plan asked for by text at night, and the Monday intake
+//!   reminder.
 //! - Maya, 47, texts on a bad night that she wants to die: the safe-messaging reply, the on-call peer
 //!   paged, no acknowledgement, the backup paged 10 minutes later, the backup acknowledges by SMS.
 
@@ -33,7 +37,7 @@ pub struct Event {
     pub body: String,
     /// Why it happened, in a few words.
     pub why: String,
-    /// `jordan` or `maya`.
+    /// `jordan`, `weekend` or `maya`.
     pub story: &'static str,
     #[serde(skip)]
     instant: Timestamp,
@@ -79,6 +83,18 @@ impl Story {
         self.sandbox.text_in(from, body).await
     }
 
+    /// The reference of the last concern notice, which a peer quotes to answer through the service.
+    fn last_notice_reference(&self) -> anyhow::Result<String> {
+        self.events
+            .iter()
+            .rev()
+            .find(|e| e.kind == "notice")
+            .and_then(|e| e.body.split("ref ").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .context("the concern notice carries no reference")
+    }
+
     fn push(&mut self, at: Timestamp, kind: &'static str, from: &str, to: &str, body: &str, why: String) {
         let local = at.to_zoned_datetime(TimeZone::get(ZONE).unwrap_or(TimeZone::UTC));
         self.events.push(Event {
@@ -107,6 +123,9 @@ impl Story {
             "staff_notice" if template.as_deref() == Some("staff/notice") => {
                 ("notice", "concern notice to the assigned peer".into())
             }
+            "staff_notice" if template.as_deref() == Some("staff/signal") => {
+                ("notice", "the assigned peer told the client has gone quiet".into())
+            }
             "staff_notice" => ("sent", "confirmation to staff".into()),
             "caring_contact" => (
                 "sent",
@@ -126,9 +145,10 @@ impl Story {
     }
 }
 
-/// Plays both stories and answers their events in time order.
+/// Plays the stories and answers their events in time order.
 pub async fn run(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
     let mut events = jordan(templates_dir).await?;
+    events.extend(weekend(templates_dir).await?);
     events.extend(maya(templates_dir).await?);
     Ok(events)
 }
@@ -180,15 +200,7 @@ async fn jordan(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
         )
         .await?;
     story.run_until("2026-03-07T22:34:00-05:00").await?;
-    let reference = story
-        .events
-        .iter()
-        .rev()
-        .find(|e| e.kind == "notice")
-        .and_then(|e| e.body.split("ref ").nth(1))
-        .and_then(|rest| rest.split_whitespace().next())
-        .context("the concern notice carries no reference")?
-        .to_owned();
+    let reference = story.last_notice_reference()?;
     story
         .text_in(
             SAM,
@@ -199,6 +211,59 @@ async fn jordan(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
     story.run_until("2026-03-08T09:30:00-04:00").await?;
     story.text_in(JORDAN, "C", "confirms the appointment").await?;
     story.run_until("2026-03-09T16:00:00-04:00").await?;
+    Ok(story.events)
+}
+
+/// Jordan's Friday again, with the bridge chosen at discharge (he agreed on the form to two texts a day).
+async fn weekend(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
+    let sandbox = Sandbox::start(templates_dir, instant("2026-03-06T14:30:00-05:00")?).await?;
+    let id = set_up(&sandbox, "Jordan", JORDAN).await?;
+    let api = sandbox.api();
+    api.call(
+        Method::PUT,
+        &format!("/api/v1/clients/{id}/assigned-staff"),
+        json!({ "staff_id": 1 }),
+    )
+    .await?;
+    api.call(
+        Method::POST,
+        &format!("/api/v1/clients/{id}/enrollments"),
+        json!({ "schedules": ["bridge", "caring_contacts"], "discharged_at": "2026-03-06T15:00:00-05:00",
+                "several_texts_a_day_consent": { "consented_at": "2026-03-06T14:00:00-05:00",
+                                                 "consent_source": "discharge form" } }),
+    )
+    .await?;
+    api.call(
+        Method::POST,
+        &format!("/api/v1/clients/{id}/appointments"),
+        json!({ "starts_at": "2026-03-09T09:00:00-04:00" }),
+    )
+    .await?;
+    let mut story = Story {
+        sandbox,
+        events: Vec::new(),
+        story: "weekend",
+    };
+    story.run_until("2026-03-07T21:45:00-05:00").await?;
+    story
+        .text_in(
+            JORDAN,
+            "Cravings are bad tonight. Everyone's out and I'm stuck home alone",
+            "Saturday night, a craving",
+        )
+        .await?;
+    story.run_until("2026-03-07T21:50:00-05:00").await?;
+    let reference = story.last_notice_reference()?;
+    story
+        .text_in(
+            SAM,
+            &format!("R {reference} Proud of you for texting. Go for a walk with me on the phone? Call me now."),
+            "the peer answers through the service, keeping their own number private",
+        )
+        .await?;
+    story.run_until("2026-03-08T09:30:00-04:00").await?;
+    story.text_in(JORDAN, "C", "confirms the intake").await?;
+    story.run_until("2026-03-09T19:00:00-04:00").await?;
     Ok(story.events)
 }
 
@@ -244,6 +309,10 @@ pub fn render(events: &[Event]) -> String {
     }
     let titles = [
         ("jordan", "Jordan, 32, leaves detox on Friday 6 March at 15:00"),
+        (
+            "weekend",
+            "The same Friday, had Jordan's team chosen the 72-hour bridge and saved his safety plan",
+        ),
         (
             "maya",
             "Maya, 47, sober for months, has a bad night on Tuesday 10 March",

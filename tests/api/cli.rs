@@ -362,10 +362,10 @@ fn preview_covers_appointment_and_medication_reminders() {
     );
 }
 
-/// `tether demo --json`: both stories, one JSON object per event, with the texts the issue describes in the
+/// `tether demo --json`: every story, one JSON object per event, with the texts the issue describes in the
 /// order they must happen.
 #[test]
-fn demo_prints_both_stories_as_json_lines() {
+fn demo_prints_its_stories_as_json_lines() {
     let output = tether(&[
         "demo",
         "--json",
@@ -408,6 +408,35 @@ fn demo_prints_both_stories_as_json_lines() {
     assert!(day_1 < notice && notice < relay && relay < reminder && reminder < confirmed && confirmed < day_3);
     assert_eq!(events[day_1]["at"], "2026-03-07T15:00:00-05:00");
     assert_eq!(events[day_3]["at"], "2026-03-09T15:00:00-04:00");
+
+    // Jordan's weekend on the bridge: Friday evening's first check-in, Saturday's two, the craving text and
+    // the peer's answer relayed, the Monday intake reminder, the bridge's last text on Monday evening; no
+    // caring contact in those days.
+    let first = find("weekend", "sent", "Jordan", "morning and evening");
+    let craving = find("weekend", "received", "Tether", "Cravings");
+    let notice = find("weekend", "notice", "Sam", "ref");
+    let relay = find("weekend", "sent", "Jordan", "Proud of you");
+    let reminder = find("weekend", "sent", "Jordan", "a reminder of your visit");
+    let last = find("weekend", "sent", "Jordan", "less often from now on");
+    assert!(first < craving && craving < notice && notice < relay && relay < reminder && reminder < last);
+    assert_eq!(events[first]["at"], "2026-03-06T18:00:00-05:00");
+    assert_eq!(events[last]["at"], "2026-03-09T18:00:00-04:00");
+    let check_ins: Vec<&str> = events
+        .iter()
+        .filter(|e| e["story"] == "weekend" && e["why"].as_str().unwrap().starts_with("bridge check-in"))
+        .map(|e| e["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        check_ins.len(),
+        7,
+        "Friday evening, then mornings and evenings: {check_ins:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["story"] == "weekend" && e["why"].as_str().unwrap().starts_with("caring contact")),
+        "the bridge replaces the caring contacts of days 1 to 3"
+    );
 
     // Maya: the safe-messaging reply, Riley paged, Alex paged 10 minutes later, Alex acknowledges.
     let reply = find("maya", "sent", "Maya", "988");
