@@ -2,7 +2,7 @@
 //! the texts whose provider call was in flight at the moment of the kill.
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -19,27 +19,8 @@ const CONCURRENCY: usize = 4;
 /// The lease the existing tests run with: short, so a test that waits it out stays short.
 const SHORT_LEASE_SECONDS: u32 = 5;
 
-/// A running `tether serve`, killed when dropped too: a failing assertion must not leave it running (it
-/// would hold whatever the test process holds, the build lock included).
-struct Service(Child);
-
-impl Service {
-    /// SIGKILL: no shutdown path runs.
-    fn kill(&mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_service(database_url: &str, mock: &MockProvider, lease_seconds: u32) -> Service {
-    Service(
+fn start_service(database_url: &str, mock: &MockProvider, lease_seconds: u32) -> Running {
+    Running(
         Command::new(env!("CARGO_BIN_EXE_tether"))
             .arg("serve")
             .env("DATABASE_URL", database_url)

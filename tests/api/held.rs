@@ -418,7 +418,7 @@ on_both_backends! {
         let log_path = log_dir.path().join("tether.log");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let address = format!("http://127.0.0.1:{port}");
-        let mut service = tether(&["serve"])
+        let mut service = Running(tether(&["serve"])
             .env("DATABASE_URL", &database.url)
             .env("TETHER_BIND", format!("127.0.0.1:{port}"))
             .env("TETHER_PUBLIC_URL", PUBLIC_URL)
@@ -433,7 +433,7 @@ on_both_backends! {
             .stdout(std::fs::File::create(&log_path).unwrap())
             .stderr(std::fs::File::options().append(true).open(&log_path).unwrap())
             .spawn()
-            .unwrap();
+            .unwrap());
         let http = reqwest::Client::new();
         let mut up = false;
         for _ in 0..200 {
@@ -493,8 +493,7 @@ on_both_backends! {
         assert_eq!(mock.send_inbound(&address, PUBLIC_URL, CLIENT_PHONE, "STOP").await.unwrap(), 200);
         let relayed = mock.wait_for_accepted(4, std::time::Duration::from_secs(30)).await;
         assert!(relayed.is_some(), "the relay and the opt-out answer went out: {:?}", mock.accepted());
-        service.kill().unwrap();
-        service.wait().unwrap();
+        service.kill();
 
         let log = std::fs::read_to_string(&log_path).unwrap();
         assert!(log.lines().count() >= 3, "the service logged at info: {log}");

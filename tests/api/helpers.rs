@@ -314,6 +314,25 @@ impl TestApp {
 }
 
 /// The `tether` binary with none of the environment that would point it at something real.
+/// A spawned `tether` process, killed when dropped too: a failing assertion must not leave it running (it
+/// would hold whatever the test process holds, the build lock included).
+pub struct Running(pub std::process::Child);
+
+impl Running {
+    /// SIGKILL: no shutdown path runs.
+    pub fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub fn tether(args: &[&str]) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tether"));
     command

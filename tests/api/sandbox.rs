@@ -2,7 +2,7 @@
 //! typed as Maya answered and paged, and the page acknowledged from Riley's simulated phone.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::header::COOKIE;
@@ -10,15 +10,6 @@ use serde_json::{Value, json};
 
 use crate::console::{cookie_named, no_redirects, page_csrf, sign_in};
 use crate::helpers::*;
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Polls a phone's conversation until the service has texted it something containing `words`.
 async fn wait_for_text(http: &reqwest::Client, url: &str, cookie: &str, phone: &str, words: &str) -> String {
