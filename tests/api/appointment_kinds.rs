@@ -371,3 +371,68 @@ fn tether_check_refuses_bad_appointment_settings_with_their_line() {
         );
     }
 }
+
+on_both_backends! {
+    /// An install whose stored catalog comes from the release before kinds (no kind templates, no appointment
+    /// settings in program.toml, its own wording of `appointment/reminder`) starts: the missing files are
+    /// added from the shipped folder as the next version, the edited clinic-visit wording stays in use, and a
+    /// court date gets the shipped neutral wording at the built-in 48 and 3 hours.
+    async fn a_catalog_stored_before_kinds_keeps_its_wording_and_gains_the_kinds(backend) {
+        let database = TestDatabase::create(&backend).await;
+        let store = tether::storage::Store::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let mut files = tether::templates::files::read_dir(&shipped_templates()).unwrap();
+        let kinds: Vec<String> = files
+            .keys()
+            .filter(|name| {
+                AppointmentKind::ALL
+                    .iter()
+                    .filter(|kind| **kind != AppointmentKind::ClinicVisit)
+                    .any(|kind| name.ends_with(&format!("appointment/{}.txt", kind.as_str())))
+            })
+            .cloned()
+            .collect();
+        assert_eq!(kinds.len(), 10, "five kinds in two languages: {kinds:?}");
+        for name in &kinds {
+            files.remove(name);
+        }
+        let program = files["program.toml"].clone();
+        let (before_kinds, _) = program.split_once("# Appointment kinds").unwrap();
+        files.insert("program.toml".into(), before_kinds.to_owned());
+        files.insert(
+            "sms/en/appointment/reminder.txt".into(),
+            "Hi {{ first_name }}, see you {{ when }}. Reply C to confirm or R to change it. - {{ program_name }}".into(),
+        );
+        assert!(tether::templates::load_files(&files).is_err(), "the old catalog lacks what this release needs");
+        store
+            .insert_catalog_version(None, &files, "first start", "the release before kinds", start_of_tests())
+            .await
+            .unwrap();
+
+        let url = database.url.clone();
+        let app = spawn_app_with(&backend, move |s| s.database_url = url).await;
+        let versions: Value = app.get("/api/v1/catalog/versions").await.json().await.unwrap();
+        let text = versions.to_string();
+        assert!(text.contains("added what this release needs") && text.contains("appointment/court_date.txt"), "{text}");
+
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        book(&app, jordan, json!({"starts_at": TUESDAY_09_00, "kind": "court_date"})).await;
+        book(&app, jordan, json!({"starts_at": "2026-03-12T15:00:00-04:00"})).await;
+        app.run_until("2026-03-13T00:00:00Z".parse().unwrap()).await;
+        let sent = reminders_sent(&app, jordan).await;
+        let summary: Vec<(&str, &str)> = sent.iter().map(|r| (r.0.as_str(), r.2.as_str())).collect();
+        assert_eq!(
+            summary,
+            [
+                ("Sun 2026-03-08 09:00", "court_date"),
+                ("Tue 2026-03-10 08:00", "court_date"),
+                ("Wed 2026-03-11 15:00", "clinic_visit"),
+                ("Thu 2026-03-12 13:00", "clinic_visit"),
+            ]
+        );
+        assert!(sent[0].3.contains("at the place we talked about"), "{}", sent[0].3);
+        assert!(sent[2].3.starts_with("Hi Jordan, see you on Thu Mar 12 at 3:00 PM."), "{}", sent[2].3);
+        drop(app);
+        drop(store);
+    }
+}
