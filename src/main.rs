@@ -12,7 +12,7 @@ use tether::access::{self, Role};
 use tether::app::Application;
 use tether::catalog::CatalogService;
 use tether::config::Settings;
-use tether::domain::{PhoneNumber, TimeZoneName};
+use tether::domain::{AppointmentKind, PhoneNumber, TimeZoneName};
 use tether::preview::{self, PreviewRequest};
 use tether::provider::OutgoingText;
 use tether::scheduling::recurrence::Recurrence;
@@ -213,6 +213,10 @@ struct PreviewArgs {
     /// Appointment start, local to --tz or RFC 3339.
     #[arg(long, conflicts_with = "medication")]
     appointment_at: Option<String>,
+    /// The appointment's kind (clinic_visit, therapy, pharmacy_pickup, benefits_office, court_date, other):
+    /// its wording and offsets. A clinic visit if left out.
+    #[arg(long, requires = "appointment_at")]
+    kind: Option<String>,
     /// Medication reminder pattern, 5-field cron in the client's zone, like "30 8 * * *".
     #[arg(long)]
     medication: Option<String>,
@@ -305,6 +309,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 schedule,
                 discharged_at,
                 appointment_at,
+                kind,
                 medication,
                 from,
                 count,
@@ -337,8 +342,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let offsets = parse_offsets(&appointment_reminders)
                     .map_err(|m| anyhow::anyhow!("--appointment-reminders: {m}"))?;
                 let starts_at = instant("appointment-at", &starts_at)?;
+                let kind = match kind {
+                    Some(kind) => AppointmentKind::parse(&kind).map_err(|m| anyhow::anyhow!("--kind: {m}"))?,
+                    None => AppointmentKind::default(),
+                };
                 preview::preview_appointment(
                     &catalog,
+                    kind,
                     starts_at,
                     &offsets,
                     &zone,

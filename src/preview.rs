@@ -4,7 +4,7 @@
 use jiff::{Timestamp, civil::DateTime};
 use serde::Serialize;
 
-use crate::domain::{TimeZoneName, segments};
+use crate::domain::{AppointmentKind, TimeZoneName, segments};
 use crate::scheduling::recurrence::Recurrence;
 use crate::scheduling::reminders::{describe_when, reminder_times};
 use crate::scheduling::{QuietHours, bridge_through, starts_on_day};
@@ -134,11 +134,15 @@ fn row(
     }
 }
 
-/// The reminders an appointment at `starts_at` would get, after the quiet-hours rule.
+/// The reminders an appointment of `kind` at `starts_at` would get, after the quiet-hours rule: the kind's
+/// wording and offsets from the catalog, `default_offsets` (TETHER_APPOINTMENT_REMINDERS) for a kind the
+/// program gives none.
+#[allow(clippy::too_many_arguments)]
 pub fn preview_appointment(
     catalog: &Catalog,
+    kind: AppointmentKind,
     starts_at: Timestamp,
-    offsets: &[jiff::SignedDuration],
+    default_offsets: &[jiff::SignedDuration],
     zone: &TimeZoneName,
     language: &str,
     first_name: &str,
@@ -152,15 +156,18 @@ pub fn preview_appointment(
         first_name,
         when: &when,
         phrase: "",
+        named: catalog.program.names_kind(kind),
     };
-    let body = catalog.render("appointment/reminder", language, &context)?;
+    let template = kind.reminder_template();
+    let body = catalog.render(template, language, &context)?;
+    let offsets = catalog.program.reminder_offsets(kind).unwrap_or(default_offsets);
     // Preview as if booked long ago, so no reminder is left out for being past.
     let booked = starts_at - jiff::SignedDuration::from_hours(24 * 365);
     Ok(reminder_times(starts_at, offsets, booked, zone.zone(), quiet_hours)
         .into_iter()
         .map(|time| {
             let step = format!("{:#} before", time.offset);
-            row("", step, None, "appointment/reminder", time.send_at, zone, body.clone())
+            row("", step, None, template, time.send_at, zone, body.clone())
         })
         .collect())
 }
@@ -182,6 +189,7 @@ pub fn preview_medication(
         first_name,
         when: "",
         phrase: "",
+        named: false,
     };
     let body = catalog.render("medication/reminder", language, &context)?;
     let mut rows = Vec::with_capacity(count);

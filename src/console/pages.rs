@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConsoleError, ConsoleSession, render};
 use crate::access::{EscalationAccess, escalation_access};
 use crate::domain::client::NewClientInput;
-use crate::domain::{ConsentInput, TimeZoneName, segments};
+use crate::domain::{AppointmentKind, ConsentInput, TimeZoneName, segments};
 use crate::http::admin::{RelayInput, create_client_as, relay_as};
 use crate::http::auth::{ChangesNothing, audited, client_access, managed_client};
 use crate::http::enrollments::{EnrollmentInput, enroll_as};
@@ -206,6 +206,11 @@ async fn client_page(
                 status: text.provider_status.unwrap_or(text.status),
                 detail: {
                     let purpose = text.step.or(text.template).unwrap_or(text.kind);
+                    // Staff see what a reminder was for, which the text itself may not say.
+                    let purpose = match text.appointment_kind.as_deref().map(AppointmentKind::parse) {
+                        Some(Ok(kind)) => format!("{} · {purpose}", kind.label()),
+                        Some(Err(_)) | None => purpose,
+                    };
                     match text.held_by_escalation {
                         Some(escalation) => format!("{purpose} · held while crisis escalation {escalation} was open"),
                         None => purpose,
@@ -793,7 +798,8 @@ pub async fn dashboard(
     State(state): State<Arc<AppState>>,
     session: ConsoleSession,
 ) -> Result<Html<String>, ConsoleError> {
-    let figures = state.store.engagement().await?;
+    let clinical = state.catalog.current().program.clinical_appointment_kinds.clone();
+    let figures = state.store.engagement(&clinical).await?;
     let rate = |part: i64, whole: i64| {
         if whole == 0 {
             "—".to_owned()
@@ -806,11 +812,15 @@ pub async fn dashboard(
     let confirmation_rate = rate(figures.appointments_confirmed, figures.appointments_reminded);
     let follow_up_7 = rate(figures.follow_up_7_days, figures.discharges);
     let follow_up_30 = rate(figures.follow_up_30_days, figures.discharges);
+    let clinical_kinds = clinical.iter().map(|kind| kind.label()).collect::<Vec<_>>().join(", ");
     render(
         "dashboard.html",
         with(
             page(&session, "dashboard", "Engagement"),
-            context! { figures => Serde(figures), reply_rate, confirmation_rate, follow_up_7, follow_up_30, signals => Serde(signals) },
+            context! {
+                figures => Serde(figures), reply_rate, confirmation_rate, follow_up_7, follow_up_30,
+                clinical_kinds, signals => Serde(signals),
+            },
         ),
     )
 }

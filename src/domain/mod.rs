@@ -1,11 +1,13 @@
 //! Validated domain types: each parses once at the edge and is trusted everywhere after.
 
+pub mod appointment;
 pub mod client;
 pub mod limits;
 pub mod message;
 pub mod phone;
 pub mod segments;
 
+pub use appointment::AppointmentKind;
 pub use client::{
     ClientStatus, ConsentInput, ConsentSource, FirstName, Language, NewClient, RecordedConsent, TimeZoneName,
 };

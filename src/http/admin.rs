@@ -219,6 +219,8 @@ struct MessageView {
     /// The crisis escalation that held this routine text back while it was open, if one did; the
     /// `status_reason` says until when, or that it was released.
     held_by_escalation: Option<i64>,
+    /// For an appointment reminder, what the appointment is for (`court_date`…).
+    appointment_kind: Option<String>,
 }
 
 fn rfc3339(seconds: i64) -> String {
@@ -246,6 +248,7 @@ impl From<TextRecord> for MessageView {
             sent_at: text.sent_at.map(rfc3339),
             updated_at: rfc3339(text.updated_at),
             held_by_escalation: text.held_by_escalation,
+            appointment_kind: text.appointment_kind,
         }
     }
 }

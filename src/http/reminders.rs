@@ -16,7 +16,7 @@ use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::parse_instant;
 use crate::domain::limits;
-use crate::domain::{ClientStatus, ConsentSource, FieldError};
+use crate::domain::{AppointmentKind, ClientStatus, ConsentSource, FieldError};
 use crate::scheduling::medication_limits::check_pattern;
 use crate::scheduling::recurrence::Recurrence;
 use crate::scheduling::reminders::{describe_when, reminder_times};
@@ -63,6 +63,18 @@ async fn reachable_client(state: &AppState, caller: &Caller, id: i64) -> Result<
 #[serde(deny_unknown_fields)]
 struct AppointmentInput {
     starts_at: String,
+    /// What the appointment is for; a new one is a clinic visit when left out, a moved one keeps its kind.
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+fn parse_kind(input: &AppointmentInput) -> Result<Option<AppointmentKind>, ApiError> {
+    input
+        .kind
+        .as_deref()
+        .map(AppointmentKind::parse)
+        .transpose()
+        .map_err(|m| invalid("kind", m))
 }
 
 fn parse_start(input: &AppointmentInput, now: Timestamp) -> Result<Timestamp, ApiError> {
@@ -74,8 +86,14 @@ fn parse_start(input: &AppointmentInput, now: Timestamp) -> Result<Timestamp, Ap
     Ok(starts_at)
 }
 
-/// The reminders for an appointment, rendered: no clinic, treatment type or reason, just the time.
-fn drafts(state: &AppState, client: &ClientRecord, starts_at: Timestamp) -> Result<Vec<ReminderDraft>, ApiError> {
+/// The reminders for an appointment, rendered in its kind's wording and at its kind's offsets: no clinic,
+/// treatment type or reason, just the time, and what it is only where the program names the kind.
+fn drafts(
+    state: &AppState,
+    client: &ClientRecord,
+    kind: AppointmentKind,
+    starts_at: Timestamp,
+) -> Result<Vec<ReminderDraft>, ApiError> {
     let zone = jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ApiError::Internal(err.into()))?;
     let catalog = state.catalog.current();
     let language = catalog.language_or_default(&client.language);
@@ -84,21 +102,26 @@ fn drafts(state: &AppState, client: &ClientRecord, starts_at: Timestamp) -> Resu
         first_name: &client.first_name,
         when: &when,
         phrase: "",
+        named: catalog.program.names_kind(kind),
     };
+    let template = kind.reminder_template();
     let body = catalog
-        .render("appointment/reminder", language, &context)
+        .render(template, language, &context)
         .map_err(|err| ApiError::Internal(err.into()))?;
+    let offsets = catalog
+        .program
+        .reminder_offsets(kind)
+        .unwrap_or(&state.appointment_reminders);
     let now = state.clock.now();
-    Ok(
-        reminder_times(starts_at, &state.appointment_reminders, now, &zone, &state.quiet_hours)
-            .into_iter()
-            .map(|time| ReminderDraft {
-                offset_minutes: time.offset.as_secs() / 60,
-                send_at: time.send_at,
-                body: body.clone(),
-            })
-            .collect(),
-    )
+    Ok(reminder_times(starts_at, offsets, now, &zone, &state.quiet_hours)
+        .into_iter()
+        .map(|time| ReminderDraft {
+            offset_minutes: time.offset.as_secs() / 60,
+            send_at: time.send_at,
+            body: body.clone(),
+            template,
+        })
+        .collect())
 }
 
 async fn create_appointment(
@@ -109,16 +132,18 @@ async fn create_appointment(
 ) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
     let now = state.clock.now();
     let starts_at = parse_start(&input, now)?;
+    let kind = parse_kind(&input)?.unwrap_or_default();
     let client = reachable_client(&state, &caller, client_id).await?;
-    let drafts = drafts(&state, &client, starts_at)?;
+    let drafts = drafts(&state, &client, kind, starts_at)?;
     let id = state
         .store
-        .create_appointment(client_id, &client.phone, starts_at, &drafts, now)
+        .create_appointment(client_id, kind, &client.phone, starts_at, &drafts, now)
         .await?;
     state.scheduler.nudge();
     tracing::info!(
         client_id,
         appointment_id = id,
+        kind = kind.as_str(),
         reminders = drafts.len(),
         "appointment created"
     );
@@ -156,14 +181,24 @@ async fn move_appointment(
 ) -> Result<Json<AppointmentView>, ApiError> {
     let now = state.clock.now();
     let starts_at = parse_start(&input, now)?;
+    let requested_kind = parse_kind(&input)?;
     let current = load_appointment(&state, id).await?;
     let client = reachable_client(&state, &caller, current.client_id)
         .await
         .map_err(hidden_as("appointment"))?;
-    let drafts = drafts(&state, &client, starts_at)?;
+    let kind = match requested_kind {
+        Some(kind) => kind,
+        // Written by this service from the same enum; a name it does not know is a fault, not input.
+        None => AppointmentKind::parse(&current.kind).map_err(|m| {
+            ApiError::Internal(anyhow::anyhow!(
+                "appointment {id} has a stored kind it cannot read: {m}"
+            ))
+        })?,
+    };
+    let drafts = drafts(&state, &client, kind, starts_at)?;
     if !state
         .store
-        .move_appointment(id, &client.phone, starts_at, &drafts, now)
+        .move_appointment(id, kind, &client.phone, starts_at, &drafts, now)
         .await?
     {
         return Err(ApiError::Conflict(FieldError::new(

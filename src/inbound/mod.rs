@@ -606,6 +606,7 @@ impl InboundService {
             first_name: &client.first_name,
             when: &when,
             phrase: "",
+            named: false,
         };
         let body = self.render(template, language, &context);
         h.reply(

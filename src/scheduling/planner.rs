@@ -95,6 +95,7 @@ impl Planner {
                     first_name: &medication.first_name,
                     when: "",
                     phrase: medication.phrase.as_deref().unwrap_or(""),
+                    named: false,
                 };
                 let body = catalog
                     .render("medication/reminder", language, &context)

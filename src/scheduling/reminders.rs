@@ -42,18 +42,17 @@ pub fn reminder_times(
 
 /// Parses offsets like `24h,2h`.
 pub fn parse_offsets(value: &str) -> Result<Vec<SignedDuration>, String> {
-    value
-        .split(',')
-        .map(|part| {
-            let part = part.trim();
-            part.parse::<SignedDuration>()
-                .ok()
-                .filter(|d| d.is_positive() && *d <= SignedDuration::from_hours(14 * 24))
-                .ok_or_else(|| {
-                    format!("`{part}` is not a duration before the start like `24h` or `90m` (at most 14 days)")
-                })
-        })
-        .collect()
+    value.split(',').map(parse_offset).collect()
+}
+
+/// Parses one offset like `48h` or `90m`: above zero and at most 14 days, the same rule for
+/// TETHER_APPOINTMENT_REMINDERS and for the per-kind offsets in program.toml.
+pub fn parse_offset(value: &str) -> Result<SignedDuration, String> {
+    let part = value.trim();
+    part.parse::<SignedDuration>()
+        .ok()
+        .filter(|d| d.is_positive() && *d <= SignedDuration::from_hours(14 * 24))
+        .ok_or_else(|| format!("`{part}` is not a duration before the start like `24h` or `90m` (at most 14 days)"))
 }
 
 /// An appointment time as a reminder says it, in the client's language and zone: "Tue Mar 10 at 10:00 AM",

@@ -33,7 +33,7 @@ pub use access::SERVICE_ACTOR;
 pub use access::{AuditEntry, NewAuditEntry, Session, TokenRecord};
 pub use catalog::{CatalogVersion, CatalogVersionSummary};
 pub use clients::{ClientRecord, ReceivedText, SendTarget};
-pub use engagement::Engagement;
+pub use engagement::{Engagement, KindFigures};
 pub use enrollments::{
     ActiveEnrollment, BridgedEnrollment, DueEnrollment, EnrollmentToReplan, NewEnrollment, Replan, StepAdvance,
 };

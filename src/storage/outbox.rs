@@ -100,6 +100,8 @@ pub struct TextRecord {
     pub updated_at: i64,
     /// The crisis escalation that held this text back, if one did.
     pub held_by_escalation: Option<i64>,
+    /// For an appointment reminder, the appointment's kind (`court_date`…), as it is now.
+    pub appointment_kind: Option<String>,
 }
 
 /// Rows that may be claimed: due and waiting, or claimed by a dispatcher whose lease ran out (it crashed
@@ -469,9 +471,11 @@ impl Store {
 
     pub async fn texts_for_client(&self, client_id: i64) -> Result<Vec<TextRecord>> {
         let rows = sqlx::query_as(
-            "SELECT id, kind, step, template, body, status, status_reason, provider_sid, provider_status, error_code, attempts, \
-             planned_at, send_at, sent_at, updated_at, held_by_escalation FROM outbox WHERE client_id = $1 \
-             ORDER BY planned_at, id",
+            "SELECT o.id, o.kind, o.step, o.template, o.body, o.status, o.status_reason, o.provider_sid, \
+             o.provider_status, o.error_code, o.attempts, o.planned_at, o.send_at, o.sent_at, o.updated_at, \
+             o.held_by_escalation, a.kind AS appointment_kind \
+             FROM outbox o LEFT JOIN appointments a ON a.id = o.appointment_id WHERE o.client_id = $1 \
+             ORDER BY o.planned_at, o.id",
         )
         .bind(client_id)
         .fetch_all(&self.pool)

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::{NewText, Result, Store, instant, optional_instant, outbox::insert_text, unix};
-use crate::domain::{MessageKind, OutboxStatus};
+use crate::domain::{AppointmentKind, MessageKind, OutboxStatus};
 
 /// A reminder to write for an appointment.
 #[derive(Debug, Clone)]
@@ -15,12 +15,16 @@ pub struct ReminderDraft {
     pub offset_minutes: i64,
     pub send_at: Timestamp,
     pub body: String,
+    /// The template the body came from (the appointment kind's), kept on the text for the thread.
+    pub template: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AppointmentView {
     pub id: i64,
     pub client_id: i64,
+    /// What the appointment is for (`clinic_visit`, `court_date`…).
+    pub kind: String,
     pub starts_at: String,
     pub status: String,
     pub version: i64,
@@ -28,14 +32,15 @@ pub struct AppointmentView {
     pub reschedule_requested_at: Option<String>,
 }
 
-type AppointmentRow = (i64, i64, i64, String, i64, Option<i64>, Option<i64>);
+type AppointmentRow = (i64, i64, String, i64, String, i64, Option<i64>, Option<i64>);
 
 fn appointment_view(
-    (id, client_id, starts_at, status, version, confirmed_at, reschedule): AppointmentRow,
+    (id, client_id, kind, starts_at, status, version, confirmed_at, reschedule): AppointmentRow,
 ) -> AppointmentView {
     AppointmentView {
         id,
         client_id,
+        kind,
         starts_at: instant(starts_at).to_string(),
         status,
         version,
@@ -129,7 +134,7 @@ fn appointment_reminder(
         idempotency_key: format!("appt:{appointment_id}:v{version}:{}", draft.offset_minutes),
         to_phone: to.to_owned(),
         body: draft.body.clone(),
-        template: Some("appointment/reminder".into()),
+        template: Some(draft.template.into()),
         step: Some(format!("{}m before", draft.offset_minutes)),
         planned_at: draft.send_at,
         // A reminder after the start makes no sense: it expires then.
@@ -141,6 +146,7 @@ impl Store {
     pub async fn create_appointment(
         &self,
         client_id: i64,
+        kind: AppointmentKind,
         to_phone: &str,
         starts_at: Timestamp,
         drafts: &[ReminderDraft],
@@ -148,10 +154,11 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.writer.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO appointments (client_id, starts_at, status, version, created_at, updated_at) \
-             VALUES ($1, $2, 'scheduled', 1, $3, $3) RETURNING id",
+            "INSERT INTO appointments (client_id, kind, starts_at, status, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'scheduled', 1, $4, $4) RETURNING id",
         )
         .bind(client_id)
+        .bind(kind.as_str())
         .bind(unix(starts_at))
         .bind(unix(now))
         .fetch_one(&mut *tx)
@@ -169,6 +176,7 @@ impl Store {
     pub async fn move_appointment(
         &self,
         id: i64,
+        kind: AppointmentKind,
         to_phone: &str,
         starts_at: Timestamp,
         drafts: &[ReminderDraft],
@@ -176,10 +184,11 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
         let moved: Option<(i64, i64)> = sqlx::query_as(
-            "UPDATE appointments SET starts_at = $1, version = version + 1, confirmed_at = NULL, updated_at = $2 \
-             WHERE id = $3 AND status = 'scheduled' RETURNING version, client_id",
+            "UPDATE appointments SET starts_at = $1, kind = $2, version = version + 1, confirmed_at = NULL, \
+             updated_at = $3 WHERE id = $4 AND status = 'scheduled' RETURNING version, client_id",
         )
         .bind(unix(starts_at))
+        .bind(kind.as_str())
         .bind(unix(now))
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -218,7 +227,7 @@ impl Store {
 
     pub async fn appointment(&self, id: i64) -> Result<Option<AppointmentView>> {
         let row: Option<AppointmentRow> = sqlx::query_as(
-            "SELECT id, client_id, starts_at, status, version, confirmed_at, reschedule_requested_at \
+            "SELECT id, client_id, kind, starts_at, status, version, confirmed_at, reschedule_requested_at \
              FROM appointments WHERE id = $1",
         )
         .bind(id)

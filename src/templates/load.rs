@@ -13,7 +13,8 @@ use super::{
     Catalog, CatalogError, MessageContext, Problem, Program, REMINDER_TEMPLATES, RENDER_FUEL, REQUIRED_TEMPLATES,
     ReminderContext, STAFF_TEMPLATES, Severity, StaffContext, bounded_environment, template_key,
 };
-use crate::domain::{MessageKind, segments};
+use crate::domain::{AppointmentKind, MessageKind, segments};
+use crate::scheduling::reminders::parse_offset;
 use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
 
 /// A name as long as most, for counting segments in `tether check`; `tether preview` shows exact counts.
@@ -23,6 +24,8 @@ const SEGMENT_WARNING_THRESHOLD: usize = 2;
 /// Twilio refuses bodies over 1,600 characters (error 21617).
 const MAX_BODY_CHARS: usize = 1600;
 const MAX_LATENESS_LIMIT: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// More reminders than this for one appointment reads as nagging, and each one is billed.
+const MAX_REMINDERS_PER_APPOINTMENT: usize = 4;
 
 #[derive(Debug)]
 pub struct Loaded {
@@ -35,10 +38,12 @@ pub struct Loaded {
 pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
     let mut problems = Problems::default();
     let program_path = dir.join("program.toml");
-    let Some(program) = read_toml::<Program>(&program_path, &mut problems) else {
+    let Some(mut program) = read_toml::<Program>(&program_path, &mut problems) else {
         return Err(CatalogError(problems.0));
     };
     check_program(&program, &program_path, &mut problems);
+    let program_text = fs::read_to_string(&program_path).unwrap_or_default();
+    program.reminder_offsets = check_appointment_settings(&program, &program_path, &program_text, &mut problems);
 
     let mut templates = bounded_environment();
     let mut names_by_language: BTreeMap<String, BTreeMap<String, PathBuf>> = BTreeMap::new();
@@ -177,6 +182,72 @@ fn check_program(program: &Program, path: &Path, problems: &mut Problems) {
     }
 }
 
+/// The appointment settings: each kind's reminder offsets parse (the same rule as
+/// TETHER_APPOINTMENT_REMINDERS) and some kind counts as clinical. Answers the offsets in force per kind,
+/// the built-in ones overridden by the file's.
+fn check_appointment_settings(
+    program: &Program,
+    path: &Path,
+    text: &str,
+    problems: &mut Problems,
+) -> BTreeMap<AppointmentKind, Vec<SignedDuration>> {
+    let reminders_line = key_line(text, "appointment_reminders");
+    let mut offsets: BTreeMap<AppointmentKind, Vec<SignedDuration>> = Program::BUILT_IN_REMINDER_OFFSETS
+        .iter()
+        .map(|(kind, hours)| (*kind, hours.iter().map(|h| SignedDuration::from_hours(*h)).collect()))
+        .collect();
+    for (kind, values) in &program.appointment_reminders {
+        if values.is_empty() || values.len() > MAX_REMINDERS_PER_APPOINTMENT {
+            problems.error(
+                path,
+                reminders_line,
+                format!("appointment_reminders.{kind} must list 1 to {MAX_REMINDERS_PER_APPOINTMENT} offsets, like [\"48h\", \"3h\"]"),
+            );
+            continue;
+        }
+        let mut parsed = Vec::with_capacity(values.len());
+        for value in values {
+            match parse_offset(value) {
+                Ok(offset) if parsed.contains(&offset) => problems.error(
+                    path,
+                    reminders_line,
+                    format!("appointment_reminders.{kind}: `{value}` is listed twice"),
+                ),
+                Ok(offset) => parsed.push(offset),
+                Err(message) => {
+                    problems.error(path, reminders_line, format!("appointment_reminders.{kind}: {message}"))
+                }
+            }
+        }
+        if parsed.len() == values.len() {
+            offsets.insert(*kind, parsed);
+        }
+    }
+    if program.clinical_appointment_kinds.is_empty() {
+        problems.error(
+            path,
+            key_line(text, "clinical_appointment_kinds"),
+            format!(
+                "clinical_appointment_kinds must list at least one kind (the follow-up figures count only these): {}",
+                AppointmentKind::names().join(", ")
+            ),
+        );
+    }
+    offsets
+}
+
+/// The line a top-level key (or a `[key]` table) of a TOML file starts on, for pointing at it.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+                || line.trim_end() == format!("[{key}]")
+        })
+        .map(|index| index + 1)
+}
+
 /// The schedules an enrolment follows when it names none must exist.
 fn check_default_schedules(catalog: &Catalog, path: &Path, problems: &mut Problems) {
     let defaults = &catalog.program.default_schedules;
@@ -254,27 +325,45 @@ fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, 
         reference: "1234",
         body: "a client's words",
     }));
-    let reminder_sample = minijinja::Value::from(minijinja::value::Serde(ReminderContext {
-        first_name: SAMPLE_FIRST_NAME,
-        when: "tomorrow (Tue Mar 10) at 10:00 AM",
-        phrase: "time for your evening routine",
-    }));
+    let reminder_sample = |named: bool| {
+        minijinja::Value::from(minijinja::value::Serde(ReminderContext {
+            first_name: SAMPLE_FIRST_NAME,
+            when: "tomorrow (Tue Mar 10) at 10:00 AM",
+            phrase: "time for your evening routine",
+            named,
+        }))
+    };
     for (language, templates) in names {
         for (name, path) in templates {
-            let sample = if name.starts_with(STAFF_TEMPLATES) {
-                staff_sample.clone()
+            // A reminder is checked as worded both ways, neutral and naming its kind, since a program may
+            // name a kind later without touching the template.
+            let samples = if name.starts_with(STAFF_TEMPLATES) {
+                vec![staff_sample.clone()]
             } else if REMINDER_TEMPLATES.iter().any(|prefix| name.starts_with(prefix)) {
-                reminder_sample.clone()
+                vec![reminder_sample(false), reminder_sample(true)]
             } else {
-                client_sample.clone()
+                vec![client_sample.clone()]
             };
-            match catalog.render_with(name, language, sample) {
-                Ok(body) => check_body(catalog, path, &body, problems),
-                Err(super::RenderError::Failed { source, .. }) => {
-                    problems.error(path, source.line(), describe(&source))
+            let before = problems.0.len();
+            for sample in samples {
+                match catalog.render_with(name, language, sample) {
+                    Ok(body) => check_body(catalog, path, &body, problems),
+                    Err(super::RenderError::Failed { source, .. }) => {
+                        problems.error(path, source.line(), describe(&source));
+                        break;
+                    }
+                    Err(missing) => {
+                        problems.error(path, None, missing.to_string());
+                        break;
+                    }
                 }
-                Err(missing) => problems.error(path, None, missing.to_string()),
             }
+            // What both wordings share is reported once.
+            let mut said = BTreeSet::new();
+            let found = problems.0.split_off(before);
+            problems
+                .0
+                .extend(found.into_iter().filter(|p| said.insert(p.to_string())));
         }
         for name in all_names.iter().filter(|n| !templates.contains_key(**n)) {
             let elsewhere = names
@@ -555,6 +644,21 @@ fn parse_window(value: &str) -> Result<SendWindow, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_appointment_kind_has_a_required_reminder_template() {
+        for template in AppointmentKind::reminder_templates() {
+            assert!(REQUIRED_TEMPLATES.contains(&template), "{template}");
+        }
+    }
+
+    #[test]
+    fn a_settings_key_is_found_on_its_line() {
+        let text = "program_name = \"x\"\n\nclinical_appointment_kinds = []\n[appointment_reminders]\n";
+        assert_eq!(key_line(text, "clinical_appointment_kinds"), Some(3));
+        assert_eq!(key_line(text, "appointment_reminders"), Some(4));
+        assert_eq!(key_line(text, "named_appointment_kinds"), None);
+    }
 
     #[test]
     fn whole_words_only() {

@@ -18,6 +18,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use crate::domain::AppointmentKind;
 use crate::risk::Classifier;
 use crate::scheduling::Schedule;
 
@@ -52,6 +53,9 @@ pub struct ReminderContext<'a> {
     pub when: &'a str,
     /// The words the client chose for a medication reminder; empty for the neutral default.
     pub phrase: &'a str,
+    /// Whether an appointment reminder may say what the appointment is (the program lists its kind in
+    /// `named_appointment_kinds`); false words it neutrally ("your appointment at the place we talked about").
+    pub named: bool,
 }
 
 /// Templates under this folder are texts to staff and get a [`StaffContext`].
@@ -81,6 +85,11 @@ pub const REQUIRED_TEMPLATES: &[&str] = &[
     "staff/help",
     "staff/signal",
     "appointment/reminder",
+    "appointment/therapy",
+    "appointment/pharmacy_pickup",
+    "appointment/benefits_office",
+    "appointment/court_date",
+    "appointment/other",
     "appointment/confirmed",
     "appointment/reschedule",
     "medication/reminder",
@@ -140,11 +149,50 @@ pub struct Program {
     /// The schedules an enrolment follows when it names none.
     #[serde(default = "Program::caring_contacts_only")]
     pub default_schedules: Vec<String>,
+    /// How long before an appointment of a kind its reminders go (`court_date = ["48h", "3h"]`), over the
+    /// built-in ones ([`Program::BUILT_IN_REMINDER_OFFSETS`]); a kind in neither uses
+    /// TETHER_APPOINTMENT_REMINDERS. Checked by the loader, which keeps the parsed durations.
+    #[serde(default)]
+    pub appointment_reminders: BTreeMap<AppointmentKind, Vec<String>>,
+    /// Kinds a reminder may name ("your court date"); by default none is named, since whoever sees the
+    /// phone reads the text too.
+    #[serde(default)]
+    pub named_appointment_kinds: Vec<AppointmentKind>,
+    /// Kinds that count as a follow-up visit on the dashboard (the 7- and 30-day figures).
+    #[serde(default = "Program::clinical_by_default")]
+    pub clinical_appointment_kinds: Vec<AppointmentKind>,
+    /// The durations of `appointment_reminders` over the built-in ones, filled in by the loader.
+    #[serde(skip)]
+    reminder_offsets: BTreeMap<AppointmentKind, Vec<jiff::SignedDuration>>,
 }
 
 impl Program {
+    /// Offsets a kind has even when program.toml does not list it (a catalog stored by a release before
+    /// appointment kinds has no `appointment_reminders`): the ones the programs asked for, so a court date
+    /// is reminded two days ahead wherever it is booked.
+    pub const BUILT_IN_REMINDER_OFFSETS: [(AppointmentKind, &[i64]); 3] = [
+        (AppointmentKind::CourtDate, &[48, 3]),
+        (AppointmentKind::PharmacyPickup, &[24, 4]),
+        (AppointmentKind::BenefitsOffice, &[72, 24]),
+    ];
+
     fn caring_contacts_only() -> Vec<String> {
         vec!["caring_contacts".to_owned()]
+    }
+
+    fn clinical_by_default() -> Vec<AppointmentKind> {
+        vec![AppointmentKind::ClinicVisit, AppointmentKind::Therapy]
+    }
+
+    /// The reminder offsets of `kind`, if the program or the built-in defaults give it its own; `None`
+    /// means the service-wide TETHER_APPOINTMENT_REMINDERS.
+    pub fn reminder_offsets(&self, kind: AppointmentKind) -> Option<&[jiff::SignedDuration]> {
+        self.reminder_offsets.get(&kind).map(Vec::as_slice)
+    }
+
+    /// Whether reminders for `kind` may say what the appointment is.
+    pub fn names_kind(&self, kind: AppointmentKind) -> bool {
+        self.named_appointment_kinds.contains(&kind)
     }
 }
 

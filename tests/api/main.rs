@@ -8,6 +8,7 @@ mod mock_provider {
 
 mod access;
 mod admin_api;
+mod appointment_kinds;
 mod bridge;
 mod browser;
 mod catalog_edits;
