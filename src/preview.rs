@@ -157,6 +157,7 @@ pub fn preview_appointment(
         when: &when,
         phrase: "",
         named: catalog.program.names_kind(kind),
+        confirmed: false,
     };
     let template = kind.reminder_template();
     let body = catalog.render(template, language, &context)?;
@@ -190,6 +191,7 @@ pub fn preview_medication(
         when: "",
         phrase: "",
         named: false,
+        confirmed: false,
     };
     let body = catalog.render("medication/reminder", language, &context)?;
     let mut rows = Vec::with_capacity(count);

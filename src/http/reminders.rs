@@ -103,6 +103,7 @@ fn drafts(
         when: &when,
         phrase: "",
         named: catalog.program.names_kind(kind),
+        confirmed: false,
     };
     let template = kind.reminder_template();
     let body = catalog

@@ -10,7 +10,7 @@ use jiff::SignedDuration;
 use crate::access::{Caller, client_access};
 use crate::domain::phone::{Masked, is_reply_address};
 use crate::domain::segments::fit_to_provider;
-use crate::domain::{ClientStatus, MessageKind};
+use crate::domain::{AppointmentKind, ClientStatus, MessageKind};
 use crate::risk::{Assessment, Tier};
 use crate::scheduler::Wake;
 use crate::scheduling::Clock;
@@ -580,7 +580,7 @@ impl InboundService {
         };
         h.tx.answer_prompt(prompt.id, if confirmed { "confirmed" } else { "reschedule" })
             .await?;
-        let Some(starts_at) = h.tx.mark_appointment(appointment_id, confirmed).await? else {
+        let Some((starts_at, kind)) = h.tx.mark_appointment(appointment_id, confirmed).await? else {
             return Ok(false);
         };
         if !confirmed {
@@ -607,8 +607,21 @@ impl InboundService {
             when: &when,
             phrase: "",
             named: false,
+            confirmed,
         };
         let body = self.render(template, language, &context);
+        if confirmed {
+            // The reminders still to go (the morning-of one, say) stop asking for a confirmation.
+            let kind = AppointmentKind::parse(&kind).unwrap_or_default();
+            let reminder = ReminderContext {
+                named: self.catalog.current().program.names_kind(kind),
+                ..context
+            };
+            let reworded = self.render(kind.reminder_template(), language, &reminder);
+            if !reworded.is_empty() {
+                h.tx.reword_pending_reminders(appointment_id, &reworded).await?;
+            }
+        }
         h.reply(
             MessageKind::ReminderReply,
             Some(client.id),

@@ -96,6 +96,7 @@ impl Planner {
                     when: "",
                     phrase: medication.phrase.as_deref().unwrap_or(""),
                     named: false,
+                    confirmed: false,
                 };
                 let body = catalog
                     .render("medication/reminder", language, &context)

@@ -403,20 +403,42 @@ impl InboundTx<'_> {
     }
 
     /// Marks an appointment confirmed (or asked to be moved) and returns when it starts.
-    pub async fn mark_appointment(&mut self, appointment_id: i64, confirmed: bool) -> Result<Option<Timestamp>> {
+    /// Records a confirmation or a request for another time; answers the appointment's start and kind, or
+    /// `None` when it is no longer scheduled.
+    pub async fn mark_appointment(
+        &mut self,
+        appointment_id: i64,
+        confirmed: bool,
+    ) -> Result<Option<(Timestamp, String)>> {
         let column = if confirmed {
             "confirmed_at"
         } else {
             "reschedule_requested_at"
         };
-        let starts_at: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "UPDATE appointments SET {column} = $1, updated_at = $1 WHERE id = $2 AND status = 'scheduled' RETURNING starts_at"
+        let row: Option<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE appointments SET {column} = $1, updated_at = $1 WHERE id = $2 AND status = 'scheduled' \
+             RETURNING starts_at, kind"
         )))
         .bind(unix(self.now))
         .bind(appointment_id)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(starts_at.map(instant))
+        Ok(row.map(|(starts_at, kind)| (instant(starts_at), kind)))
+    }
+
+    /// Gives the appointment's reminders not yet sent a new wording (after a confirmation they no longer ask
+    /// for one).
+    pub async fn reword_pending_reminders(&mut self, appointment_id: i64, body: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET body = $1, updated_at = $2 WHERE appointment_id = $3 \
+             AND kind = 'appointment_reminder' AND status = 'pending'",
+        )
+        .bind(body)
+        .bind(unix(self.now))
+        .bind(appointment_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn open_task(

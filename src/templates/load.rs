@@ -325,22 +325,28 @@ fn check_templates(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, 
         reference: "1234",
         body: "a client's words",
     }));
-    let reminder_sample = |named: bool| {
+    let reminder_sample = |named: bool, confirmed: bool| {
         minijinja::Value::from(minijinja::value::Serde(ReminderContext {
             first_name: SAMPLE_FIRST_NAME,
             when: "tomorrow (Tue Mar 10) at 10:00 AM",
             phrase: "time for your evening routine",
             named,
+            confirmed,
         }))
     };
     for (language, templates) in names {
         for (name, path) in templates {
-            // A reminder is checked as worded both ways, neutral and naming its kind, since a program may
-            // name a kind later without touching the template.
+            // A reminder is checked as worded every way: neutral and naming its kind, since a program may
+            // name a kind later without touching the template, and before and after the client confirmed.
             let samples = if name.starts_with(STAFF_TEMPLATES) {
                 vec![staff_sample.clone()]
             } else if REMINDER_TEMPLATES.iter().any(|prefix| name.starts_with(prefix)) {
-                vec![reminder_sample(false), reminder_sample(true)]
+                vec![
+                    reminder_sample(false, false),
+                    reminder_sample(true, false),
+                    reminder_sample(false, true),
+                    reminder_sample(true, true),
+                ]
             } else {
                 vec![client_sample.clone()]
             };

@@ -56,6 +56,9 @@ pub struct ReminderContext<'a> {
     /// Whether an appointment reminder may say what the appointment is (the program lists its kind in
     /// `named_appointment_kinds`); false words it neutrally ("your appointment at the place we talked about").
     pub named: bool,
+    /// Whether the client has confirmed the appointment: a reminder still to go then says "see you" instead
+    /// of asking them to confirm again.
+    pub confirmed: bool,
 }
 
 /// Templates under this folder are texts to staff and get a [`StaffContext`].

@@ -130,6 +130,30 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// Jordan confirms his court date after Sunday's reminder: Tuesday morning's reminder still goes, but no
+    /// longer asks him to confirm; Maya, who did not confirm, is still asked, in Spanish.
+    async fn a_confirmed_appointments_next_reminder_stops_asking_for_a_confirmation(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let maya = app.create_client(MAYA, "Maya", "es", "America/New_York").await;
+        book(&app, jordan, json!({"starts_at": TUESDAY_09_00, "kind": "court_date"})).await;
+        book(&app, maya, json!({"starts_at": TUESDAY_09_00, "kind": "court_date"})).await;
+        app.run_until("2026-03-08T14:00:00Z".parse().unwrap()).await;
+        assert_eq!(app.text_in(JORDAN, "C").await, 200);
+
+        app.run_until("2026-03-11T00:00:00Z".parse().unwrap()).await;
+        let sent = reminders_sent(&app, jordan).await;
+        assert_eq!(sent.len(), 2);
+        assert!(sent[0].3.contains("Reply C to confirm"), "{}", sent[0].3);
+        assert!(!sent[1].3.contains("Reply C"), "{}", sent[1].3);
+        assert!(sent[1].3.contains("See you then; reply R if something changes"), "{}", sent[1].3);
+        assert!(sent[1].3.contains("at the place we talked about"), "still neutral: {}", sent[1].3);
+        let spanish = reminders_sent(&app, maya).await;
+        assert!(spanish.iter().all(|(.., body)| body.contains("Responde C para confirmar")), "{spanish:?}");
+    }
+}
+
+on_both_backends! {
     /// A program that lists court_date in `named_appointment_kinds` gets reminders that say so, in both
     /// languages; other kinds stay neutral.
     async fn a_program_that_names_court_dates_gets_court_in_the_reminder(backend) {
