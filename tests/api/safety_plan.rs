@@ -361,3 +361,92 @@ on_both_backends! {
         assert!(entry("board", "PUT /api/v1/clients/{id}/safety-plan", "denied"));
     }
 }
+
+/// Signs in to the console with `token`; answers the session cookie to send with each request.
+async fn console_session(app: &TestApp, http: &reqwest::Client, token: &str) -> String {
+    let signed_in = crate::console::sign_in(&app.address, http, token).await;
+    let session = signed_in
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tether_session="))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    session
+}
+
+on_both_backends! {
+    /// The client page shows the plan and saves a new version from its form, with the session's CSRF token,
+    /// under the API's checks: a refused form comes back with the field named and what was typed kept, every
+    /// word escaped; a viewer sees that there is a plan, not what it says.
+    async fn the_console_shows_and_edits_the_plan(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        let pat = app.create_staff("Pat", PEER).await;
+        app.assign_staff(jordan, pat).await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let cookie = console_session(&app, &http, &app.token("staff", "pat", Some(pat))).await;
+        let page_url = format!("{}/console/clients/{jordan}", app.address);
+        let page = |cookie: String| {
+            let (http, url) = (http.clone(), page_url.clone());
+            async move { http.get(url).header(reqwest::header::COOKIE, cookie).send().await.unwrap().text().await.unwrap() }
+        };
+        let empty = page(cookie.clone()).await;
+        assert!(empty.contains("No plan yet.") && empty.contains("/safety-plan"), "{empty}");
+        let csrf = crate::console::page_csrf(&empty, "name=\"csrf\" value=\"");
+        let post = |fields: Vec<(&'static str, String)>| {
+            let (http, cookie) = (http.clone(), cookie.clone());
+            let url = format!("{}/console/clients/{jordan}/safety-plan", app.address);
+            async move { http.post(url).header(reqwest::header::COOKIE, cookie).form(&fields).send().await.unwrap() }
+        };
+        let form = |csrf: &str, people: &str| {
+            vec![
+                ("csrf", csrf.to_owned()),
+                ("warning_signs", "Not sleeping\n<script>alert(1)</script>\n".to_owned()),
+                ("coping", "Walk the dog".to_owned()),
+                ("people", people.to_owned()),
+                ("environment", "Pills in Ana's lockbox".to_owned()),
+                ("consent_source", "discharge conversation".to_owned()),
+            ]
+        };
+
+        assert_eq!(post(form("forged", "Ana, +14155550177")).await.status(), 403);
+        let refused = post(form(&csrf, "Ana, 555-0177")).await;
+        assert_eq!(refused.status(), 422);
+        let refused = refused.text().await.unwrap();
+        assert!(refused.contains("people[0].phone"), "{refused}");
+        assert!(refused.contains("Ana, 555-0177"), "what was typed stays: {refused}");
+        assert!(refused.contains("&lt;script&gt;") && !refused.contains("<script>alert"), "{refused}");
+        assert_eq!(app.get(&format!("/api/v1/clients/{jordan}/safety-plan")).await.status(), 404);
+
+        let saved = post(form(&csrf, "Ana (sister), +1 415 555 0177")).await;
+        assert_eq!(saved.status(), 303);
+        let plan: Value = app.get(&format!("/api/v1/clients/{jordan}/safety-plan")).await.json().await.unwrap();
+        assert_eq!(plan["version"], 1);
+        assert_eq!(plan["saved_by"], "pat");
+        assert_eq!(plan["plan"]["warning_signs"], json!(["Not sleeping", "<script>alert(1)</script>"]));
+        assert_eq!(plan["plan"]["people"][0], json!({"name": "Ana (sister)", "phone": "+14155550177"}));
+        assert_eq!(plan["plan"]["text_consent"]["consent_source"], "discharge conversation");
+        assert_eq!(plan["plan"]["share_environment_by_text"], false);
+        let shown = page(cookie.clone()).await;
+        assert!(shown.contains("Version 1, saved by pat") && shown.contains("Texted when Jordan sends PLAN"), "{shown}");
+        assert!(shown.contains("<li>Walk the dog</li>") && shown.contains("&lt;script&gt;alert(1)&lt;"), "{shown}");
+        assert!(!shown.contains("<script>alert"), "{shown}");
+
+        // Saving again keeps the consent's time while its source is unchanged.
+        assert_eq!(post(form(&csrf, "Ana (sister), +14155550177")).await.status(), 303);
+        let second: Value = app.get(&format!("/api/v1/clients/{jordan}/safety-plan")).await.json().await.unwrap();
+        assert_eq!(second["version"], 2);
+        assert_eq!(second["plan"]["text_consent"], plan["plan"]["text_consent"]);
+
+        let viewer = console_session(&app, &http, &app.token("viewer", "board", None)).await;
+        let outline = page(viewer).await;
+        assert!(outline.contains("Version 2") && outline.contains("(hidden for your role)"), "{outline}");
+        assert!(!outline.contains("Walk the dog") && !outline.contains("lockbox"), "{outline}");
+        assert!(!outline.contains("/safety-plan\""), "no form for a viewer");
+    }
+}
