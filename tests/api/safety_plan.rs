@@ -365,7 +365,7 @@ on_both_backends! {
 /// Signs in to the console with `token`; answers the session cookie to send with each request.
 async fn console_session(app: &TestApp, http: &reqwest::Client, token: &str) -> String {
     let signed_in = crate::console::sign_in(&app.address, http, token).await;
-    let session = signed_in
+    signed_in
         .headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
@@ -375,8 +375,7 @@ async fn console_session(app: &TestApp, http: &reqwest::Client, token: &str) -> 
         .split(';')
         .next()
         .unwrap()
-        .to_owned();
-    session
+        .to_owned()
 }
 
 on_both_backends! {
