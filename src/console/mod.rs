@@ -52,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/clients/{id}/pause", post(pages::pause))
         .route("/console/clients/{id}/relay", post(pages::relay))
         .route("/console/clients/{id}/resume", post(pages::resume))
+        .route("/console/clients/{id}/safety-plan", post(pages::save_plan))
         .route("/console/schedules", get(pages::schedules))
         .route(
             "/console/schedules/{name}",

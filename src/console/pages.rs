@@ -16,14 +16,17 @@ use serde::{Deserialize, Serialize};
 use super::{ConsoleError, ConsoleSession, render};
 use crate::access::{EscalationAccess, escalation_access};
 use crate::domain::client::NewClientInput;
+use crate::domain::safety_plan::{Contact, ContactInput, SafetyPlanInput, Section};
 use crate::domain::{AppointmentKind, ConsentInput, TimeZoneName, segments};
 use crate::http::admin::{RelayInput, create_client_as, relay_as};
 use crate::http::auth::{ChangesNothing, audited, client_access, managed_client};
 use crate::http::enrollments::{EnrollmentInput, enroll_as};
 use crate::http::oncall::as_seen_by;
+use crate::http::safety_plans::save_plan_as;
 use crate::http::{ApiError, AppState};
 use crate::preview::{self, PreviewRequest};
 use crate::scheduling::Schedule;
+use crate::storage::SafetyPlanVersion;
 use crate::templates::edit::ScheduleDocument;
 use crate::templates::{CatalogError, Severity};
 
@@ -189,6 +192,17 @@ async fn client_page(
     id: i64,
     enroll_error: Option<(String, String)>,
 ) -> Result<Response, ConsoleError> {
+    client_page_with_plan(state, session, id, enroll_error, None).await
+}
+
+/// The client page, with the safety plan form as it was sent and what was wrong with it, after a refusal.
+async fn client_page_with_plan(
+    state: &AppState,
+    session: &ConsoleSession,
+    id: i64,
+    enroll_error: Option<(String, String)>,
+    plan_refused: Option<(PlanForm, String, String)>,
+) -> Result<Response, ConsoleError> {
     let (client, access) = client_access(state, &session.caller, id).await?;
     let bodies = access.may_read_words();
     let mut thread: Vec<ThreadEntry> = state
@@ -252,6 +266,12 @@ async fn client_page(
         .partition(|s| s.replaces_through_day.is_some());
     let bridges: Vec<String> = bridges.iter().map(|s| s.name.clone()).collect();
     let schedules: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
+    let plan = state.store.safety_plan(id).await?;
+    let plan_view = plan.as_ref().map(|saved| SafetyPlanView::of(saved, bodies));
+    let (plan_form, plan_error) = match plan_refused {
+        Some((form, field, message)) => (Some(form), Some(context! { field, message })),
+        None => (plan.as_ref().filter(|_| bodies).map(PlanForm::of), None),
+    };
     let html = render(
         "client.html",
         with(
@@ -272,10 +292,182 @@ async fn client_page(
                 schedules,
                 bridges,
                 enroll_error => enroll_error.map(|(field, message)| context! { field, message }),
+                plan => Serde(plan_view),
+                plan_form => Serde(plan_form),
+                plan_error,
             },
         ),
     )?;
     Ok(audited(html))
+}
+
+/// A saved plan as the client page shows it: the words only to a caller who may read the client's words.
+#[derive(Serialize)]
+struct SafetyPlanView {
+    version: i64,
+    saved_by: String,
+    saved_at: String,
+    texted_on_request: bool,
+    share_environment_by_text: bool,
+    consent_source: Option<String>,
+    /// Each section's number, heading and lines; empty for a caller who may not read them.
+    sections: Vec<(u8, &'static str, Vec<String>)>,
+}
+
+impl SafetyPlanView {
+    fn of(saved: &SafetyPlanVersion, with_words: bool) -> Self {
+        let plan = &saved.plan;
+        let sections = if with_words {
+            Section::ALL
+                .into_iter()
+                .map(|section| (section.number(), section_heading(section), plan.sections.items(section)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            version: saved.version,
+            saved_by: saved.saved_by.clone(),
+            saved_at: saved.saved_at.to_string(),
+            texted_on_request: plan.text_consent.is_some() && !plan.sections_for(None).is_empty(),
+            share_environment_by_text: plan.share_environment_by_text,
+            consent_source: plan.text_consent.as_ref().map(|c| c.source.as_str().to_owned()),
+            sections,
+        }
+    }
+}
+
+/// The Stanley–Brown headings as staff know them (the client's texts use the templates' words).
+fn section_heading(section: Section) -> &'static str {
+    match section {
+        Section::WarningSigns => "Warning signs",
+        Section::Coping => "Things I can do on my own",
+        Section::Distractions => "People and places that distract me",
+        Section::People => "People I can ask for help",
+        Section::Professionals => "Professionals and 24/7 lines",
+        Section::Environment => "Making my environment safer",
+    }
+}
+
+/// The plan form: one item per line; contacts as `name, +1 phone`.
+#[derive(Deserialize, Serialize)]
+pub struct PlanForm {
+    #[serde(default, skip_serializing)]
+    csrf: String,
+    #[serde(default)]
+    warning_signs: String,
+    #[serde(default)]
+    coping: String,
+    #[serde(default)]
+    distractions: String,
+    #[serde(default)]
+    people: String,
+    #[serde(default)]
+    professionals: String,
+    #[serde(default)]
+    environment: String,
+    /// A ticked checkbox sends `on`; an unticked one sends nothing.
+    #[serde(default)]
+    share_environment_by_text: Option<String>,
+    /// Where the client agreed to get the plan by text; empty when they did not.
+    #[serde(default)]
+    consent_source: String,
+}
+
+impl PlanForm {
+    fn of(saved: &SafetyPlanVersion) -> Self {
+        let sections = &saved.plan.sections;
+        let contacts = |contacts: &[Contact]| {
+            contacts
+                .iter()
+                .map(|c| format!("{}, {}", c.name, c.phone))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        Self {
+            csrf: String::new(),
+            warning_signs: sections.warning_signs.join("\n"),
+            coping: sections.coping.join("\n"),
+            distractions: sections.distractions.join("\n"),
+            people: contacts(&sections.people),
+            professionals: contacts(&sections.professionals),
+            environment: sections.environment.join("\n"),
+            share_environment_by_text: saved.plan.share_environment_by_text.then(|| "on".to_owned()),
+            consent_source: saved
+                .plan
+                .text_consent
+                .as_ref()
+                .map(|c| c.source.as_str().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The form as the API's input. Consent given with an earlier version keeps its time while its source is
+    /// unchanged; a new source is consent recorded now, at the bedside.
+    fn to_input(&self, current: Option<&SafetyPlanVersion>, now: Timestamp) -> SafetyPlanInput {
+        let lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        // The phone number comes last and has no comma, so a name may have one.
+        let contacts = |text: &str| -> Vec<ContactInput> {
+            lines(text)
+                .into_iter()
+                .map(|line| match line.rsplit_once(',') {
+                    Some((name, phone)) => ContactInput {
+                        name: name.trim().to_owned(),
+                        phone: phone.trim().to_owned(),
+                    },
+                    None => ContactInput {
+                        name: line,
+                        phone: String::new(),
+                    },
+                })
+                .collect()
+        };
+        let source = self.consent_source.trim();
+        let earlier = current
+            .and_then(|saved| saved.plan.text_consent.as_ref())
+            .filter(|consent| consent.source.as_str() == source);
+        let text_consent = (!source.is_empty()).then(|| ConsentInput {
+            consented_at: earlier.map_or(now, |consent| consent.at).to_string(),
+            consent_source: source.to_owned(),
+        });
+        SafetyPlanInput {
+            warning_signs: lines(&self.warning_signs),
+            coping: lines(&self.coping),
+            distractions: lines(&self.distractions),
+            people: contacts(&self.people),
+            professionals: contacts(&self.professionals),
+            environment: lines(&self.environment),
+            share_environment_by_text: self.share_environment_by_text.is_some(),
+            text_consent,
+        }
+    }
+}
+
+/// Saves the client's safety plan from the console, under the same rule and checks as the API.
+pub async fn save_plan(
+    State(state): State<Arc<AppState>>,
+    session: ConsoleSession,
+    Path(id): Path<i64>,
+    Form(form): Form<PlanForm>,
+) -> Result<Response, ConsoleError> {
+    session.check_csrf(&form.csrf)?;
+    require_writer(&session)?;
+    let current = state.store.safety_plan(id).await?;
+    let input = form.to_input(current.as_ref(), state.clock.now());
+    match save_plan_as(&state, &session.caller, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/console/clients/{id}#plan")).into_response()),
+        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+            let page = client_page_with_plan(&state, &session, id, None, Some((form, err.field, err.message))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -32,9 +32,12 @@ pub enum MessageKind {
     Page,
     /// Any other text to staff: acknowledgements, concern notices, forwarded replies.
     StaffNotice,
+    /// A part of the client's own safety plan, or the short answer when there is none to send, in answer to
+    /// their `PLAN` (docs/safety-plan.md). Only ever to the client's enrolled number.
+    SafetyPlan,
 }
 
-const ALL_KINDS: [MessageKind; 14] = [
+const ALL_KINDS: [MessageKind; 15] = [
     MessageKind::CaringContact,
     MessageKind::BridgeCheckIn,
     MessageKind::AppointmentReminder,
@@ -49,6 +52,7 @@ const ALL_KINDS: [MessageKind; 14] = [
     MessageKind::Relay,
     MessageKind::Page,
     MessageKind::StaffNotice,
+    MessageKind::SafetyPlan,
 ];
 
 impl MessageKind {
@@ -68,6 +72,7 @@ impl MessageKind {
             MessageKind::Relay => "relay",
             MessageKind::Page => "page",
             MessageKind::StaffNotice => "staff_notice",
+            MessageKind::SafetyPlan => "safety_plan",
         }
     }
 

@@ -5,6 +5,7 @@ pub mod client;
 pub mod limits;
 pub mod message;
 pub mod phone;
+pub mod safety_plan;
 pub mod segments;
 
 pub use appointment::AppointmentKind;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{AdminOnly, Writer, audited, client_access, managed_client, visible_client};
 use super::extract::{JsonBody, Path};
+use super::safety_plans::{get_plan, plan_versions, put_plan};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::NewClientInput;
@@ -27,6 +28,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/clients/{id}/enrollments", post(super::enrollments::enroll))
         .route("/api/v1/clients/{id}/messages", get(client_messages))
         .route("/api/v1/clients/{id}/relay", post(relay))
+        .route("/api/v1/clients/{id}/safety-plan", get(get_plan).put(put_plan))
+        .route("/api/v1/clients/{id}/safety-plan/versions", get(plan_versions))
         .route("/api/v1/staff", post(create_staff).get(list_staff))
 }
 

@@ -10,6 +10,7 @@ mod extract;
 pub mod limits;
 pub mod oncall;
 pub mod reminders;
+pub mod safety_plans;
 pub mod security;
 pub mod webhooks;
 

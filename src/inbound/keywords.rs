@@ -31,6 +31,39 @@ const LEADING_OPT_OUT: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE"];
 const OPT_IN: &[&str] = &["START", "UNSTOP"];
 const HELP: &[&str] = &["HELP", "INFO", "AYUDA"];
 
+/// Every fixed word a text is matched against, squeezed: compliance keywords, reminder answers and the
+/// staff's `ACK`. A configurable keyword (`[keywords]` in program.toml) must be none of them, or a client
+/// asking for their plan could opt out or confirm a visit instead.
+pub fn reserved_words() -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = [OPT_OUT, OPT_IN, HELP, REMINDER_WORDS].concat();
+    words.extend(["YES", "SI", "SÍ", "ACK"]);
+    words
+}
+
+/// Whether `keyword`'s first word opts out whatever follows it ("STOP PLAN" is an opt-out).
+pub fn starts_with_opt_out(keyword: &str) -> bool {
+    keyword
+        .split_whitespace()
+        .next()
+        .is_some_and(|first| LEADING_OPT_OUT.contains(&first.to_uppercase().as_str()))
+}
+
+/// The one-word answers [`reminder_reply`] knows.
+const REMINDER_WORDS: &[&str] = &[
+    "C",
+    "CONFIRM",
+    "CONFIRMED",
+    "CONFIRMAR",
+    "R",
+    "RESCHEDULE",
+    "CAMBIAR",
+    "TAKEN",
+    "Y",
+    "DONE",
+    "TOMADA",
+    "LISTO",
+];
+
 /// The message as a keyword candidate: upper-case, spaces removed, trailing punctuation dropped.
 fn squeeze(body: &str) -> String {
     body.chars()
@@ -189,6 +222,12 @@ mod tests {
             "an opt-out word, never an appointment command"
         );
         assert_eq!(reminder_reply("c u later"), None);
+        for word in REMINDER_WORDS {
+            assert!(
+                reminder_reply(word).is_some(),
+                "{word} is listed as an answer but is none"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use jiff::SignedDuration;
 
 use crate::access::{Caller, client_access};
 use crate::domain::phone::{Masked, is_reply_address};
+use crate::domain::safety_plan;
 use crate::domain::segments::fit_to_provider;
 use crate::domain::{AppointmentKind, ClientStatus, MessageKind};
 use crate::risk::{Assessment, Tier};
@@ -338,12 +339,22 @@ impl InboundService {
                         _ => (MessageKind::ConcernReply, "system/concern_reply"),
                     };
                     if self.may_reply(h, kind, RISK_REPLY_WINDOW).await? {
-                        let body = self.render(template, language, &context);
+                        let mut body = self.render(template, language, &context);
+                        // Their own plan is one more thing to hold on to; offered only when it can be sent.
+                        if template == "system/crisis_reply"
+                            && h.tx.safety_plan(client.id).await?.is_some_and(|plan| textable(&plan))
+                        {
+                            let offer = self.render(safety_plan::OFFER_TEMPLATE, language, &context);
+                            body = format!("{} {}", body.trim_end(), offer.trim());
+                        }
                         h.reply(kind, Some(client.id), &client.phone, body, template).await?;
                     }
                 }
                 Tier::None => {
-                    if !self.answer_reminder(h, client, peer).await? {
+                    let catalog = self.catalog.current();
+                    if let Some(request) = safety_plan::plan_request(&h.text.body, &catalog.program.keywords.plan) {
+                        self.answer_plan_request(h, client, request, language).await?;
+                    } else if !self.answer_reminder(h, client, peer).await? {
                         self.forward(h, peer, &reference).await?;
                     }
                 }
@@ -527,6 +538,65 @@ impl InboundService {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    /// The client's `PLAN` (or `PLAN 3`), from their enrolled number while they are not opted out (the caller
+    /// decided that): their plan in order, or, with no plan or no consent to text it, the short answer
+    /// pointing to their peer and 988. Neither the plan nor the answer is ever logged, only that it went.
+    async fn answer_plan_request(
+        &self,
+        h: &mut Handling<'_>,
+        client: &ClientRecord,
+        request: safety_plan::PlanRequest,
+        language: &str,
+    ) -> Result<(), StoreError> {
+        h.actions.push("plan");
+        if h.looping {
+            return Ok(());
+        }
+        let context = MessageContext {
+            first_name: &client.first_name,
+        };
+        let plan = h.tx.safety_plan(client.id).await?.filter(textable);
+        let Some(plan) = plan else {
+            tracing::info!(client_id = client.id, "safety plan asked for: none to send by text");
+            let body = self.render(safety_plan::NONE_TEMPLATE, language, &context);
+            return h
+                .reply(
+                    MessageKind::SafetyPlan,
+                    Some(client.id),
+                    &client.phone,
+                    body,
+                    safety_plan::NONE_TEMPLATE,
+                )
+                .await;
+        };
+        let wording = safety_plan::PlanWording {
+            intro: self.render(safety_plan::INTRO_TEMPLATE, language, &context),
+            headings: safety_plan::Section::ALL.map(|section| self.render(section.template(), language, &context)),
+            closing: self.render(safety_plan::CLOSING_TEMPLATE, language, &context),
+        };
+        let texts = safety_plan::render_texts(&plan, &wording, &plan.sections_for(request.section()));
+        let parts: Vec<NewText> = texts
+            .into_iter()
+            .enumerate()
+            .map(|(index, body)| {
+                let key = format!("plan:{}:{}", h.tx.inbound_id, index + 1);
+                text_to(
+                    MessageKind::SafetyPlan,
+                    Some(client.id),
+                    None,
+                    &client.phone,
+                    body,
+                    None,
+                    key,
+                    h,
+                )
+            })
+            .collect();
+        let queued = h.tx.enqueue_in_order(&parts).await?;
+        tracing::info!(client_id = client.id, parts = queued, "safety plan queued, in order");
         Ok(())
     }
 
@@ -809,6 +879,11 @@ fn text_to(
         planned_at: now,
         expires_at: None,
     }
+}
+
+/// Whether a client's plan can go by text: they consented to it, and something in it goes by text.
+fn textable(plan: &safety_plan::SafetyPlan) -> bool {
+    plan.text_consent.is_some() && !plan.sections_for(None).is_empty()
 }
 
 /// Someone else in danger now ("my roommate won't wake up") is answered with what to do for them: call

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
-use crate::domain::ClientStatus;
+use crate::domain::{ClientStatus, MessageKind};
 use crate::escalation::hold::hold_ends_at;
 use crate::scheduling::QuietHours;
 use crate::storage::ClaimedText;
@@ -38,6 +38,10 @@ pub fn decide(text: &ClaimedText, now: Timestamp, quiet: &QuietHours) -> Verdict
     }
     if text.staff_opted_out {
         return Verdict::Cancel("staff member opted out");
+    }
+    // A safety plan is the client's own, for the client's own number: never to staff or to no one's.
+    if kind == MessageKind::SafetyPlan && (text.client_id.is_none() || text.staff_id.is_some()) {
+        return Verdict::Cancel("a safety plan goes only to its client");
     }
     // Texts to staff or unknown numbers have no client record; the client rules below do not apply.
     if text.client_id.is_none() {
@@ -271,6 +275,32 @@ mod tests {
                 decide(&in_crisis(kind), at("2026-03-08T14:00:00Z"), &quiet()),
                 Verdict::Send,
                 "{kind:?}"
+            );
+        }
+    }
+
+    /// The client asked for their plan: it goes at 03:00 and in the middle of their crisis, stops at STOP,
+    /// and never goes to a number that is not the client's.
+    #[test]
+    fn a_safety_plan_goes_at_night_and_in_a_crisis_but_only_to_its_client() {
+        let three_am = at("2026-03-08T07:00:00Z");
+        let mut plan = in_crisis(MessageKind::SafetyPlan);
+        plan.expires_at = None;
+        assert_eq!(decide(&plan, three_am, &quiet()), Verdict::Send);
+        let mut opted_out = text(ClientStatus::OptedOut);
+        opted_out.kind = Some(MessageKind::SafetyPlan);
+        assert_eq!(
+            decide(&opted_out, three_am, &quiet()),
+            Verdict::Cancel("client opted out")
+        );
+        let mut to_staff = plan.clone();
+        to_staff.staff_id = Some(3);
+        let mut to_nobody = plan;
+        to_nobody.client_id = None;
+        for text in [to_staff, to_nobody] {
+            assert_eq!(
+                decide(&text, three_am, &quiet()),
+                Verdict::Cancel("a safety plan goes only to its client")
             );
         }
     }

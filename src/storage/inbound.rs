@@ -83,11 +83,11 @@ struct Handled {
 
 /// One inbound text being handled inside its group's transaction.
 pub struct InboundTx<'g> {
-    tx: &'g mut AnyConnection,
+    pub(super) tx: &'g mut AnyConnection,
     handled: &'g mut Vec<Handled>,
     pub inbound_id: i64,
-    now: Timestamp,
-    queued: QueuedWork,
+    pub(super) now: Timestamp,
+    pub(super) queued: QueuedWork,
 }
 
 /// What a text put in the outbox or opened, so the scheduler knows which of its lanes to wake.

@@ -18,6 +18,7 @@ mod instances;
 mod oncall;
 mod outbox;
 mod reminders;
+mod safety_plans;
 mod signals;
 mod staff;
 
@@ -46,6 +47,7 @@ pub use inbound::{AckOutcome, InboundGroup, InboundTx, NewInbound, QueuedWork, S
 pub use oncall::NewRotation;
 pub use outbox::{ClaimedText, NewText, OpenCrisis, SentRecord, TextRecord};
 pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft};
+pub use safety_plans::SafetyPlanVersion;
 pub use signals::{NewSignal, SignalView};
 pub use staff::StaffRecord;
 
@@ -100,11 +102,13 @@ pub enum UniqueConstraint {
     RotationName,
     /// A client's number is a staff member's, or the other way round: texts from it could not be told apart.
     PhoneOfTheOtherKind,
+    /// Two saves of one client's safety plan took the same version number at the same moment.
+    SafetyPlanVersion,
 }
 
 impl UniqueConstraint {
     /// The database constraints, with the name PostgreSQL reports and the columns SQLite reports instead.
-    const IN_THE_SCHEMA: [(UniqueConstraint, &'static str, &'static str); 6] = [
+    const IN_THE_SCHEMA: [(UniqueConstraint, &'static str, &'static str); 7] = [
         (UniqueConstraint::ClientPhone, "clients_phone_key", "clients.phone"),
         (
             UniqueConstraint::ApiTokenHash,
@@ -123,6 +127,11 @@ impl UniqueConstraint {
             "enrollments.client_id, enrollments.schedule",
         ),
         (UniqueConstraint::RotationName, "rotations_name_key", "rotations.name"),
+        (
+            UniqueConstraint::SafetyPlanVersion,
+            "safety_plans_client_version_key",
+            "safety_plans.client_id, safety_plans.version",
+        ),
     ];
 }
 

@@ -104,26 +104,50 @@ pub struct TextRecord {
     pub appointment_kind: Option<String>,
 }
 
-/// Rows that may be claimed: due and waiting, or claimed by a dispatcher whose lease ran out (it crashed
-/// or hung). Each half is read in claim order through its own index and cut at the limit, so a claim costs
-/// about what it takes, however many texts wait; only the two short lists are merged and sorted.
-/// PostgreSQL skips rows another instance is claiming this very moment instead of waiting for it.
-const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
+/// A waiting row (`outbox`) that follows another may go only once that one has left `pending` and `sending`:
+/// accepted by the provider, or never to be sent. The parts of a safety plan are queued this way, so part 2
+/// reaches the provider only after part 1 was accepted, whichever instance claims them. One that failed for
+/// good does not hold the rest back: the client asked for the plan, and the other parts still help.
+/// A macro, so the claim statements below stay single string literals.
+macro_rules! waits_for_its_predecessor {
+    () => {
+        "(outbox.follows IS NULL OR NOT EXISTS (SELECT 1 FROM outbox prior \
+         WHERE prior.id = outbox.follows AND prior.status IN ('pending', 'sending')))"
+    };
+}
+/// [`waits_for_its_predecessor`] as a constant, for statements built with `format!`.
+const WAITS_FOR_ITS_PREDECESSOR: &str = waits_for_its_predecessor!();
+
+/// Rows that may be claimed: due and waiting (and not following a text still in the outbox), or claimed by a
+/// dispatcher whose lease ran out (it crashed or hung). Each half is read in claim order through its own
+/// index and cut at the limit, so a claim costs about what it takes, however many texts wait; only the two
+/// short lists are merged and sorted. PostgreSQL skips rows another instance is claiming this very moment
+/// instead of waiting for it.
+const CLAIM_SQLITE: &str = concat!(
+    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
      lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM (\
      SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
-       WHERE status = 'pending' AND send_at <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4) \
+       WHERE status = 'pending' AND send_at <= $3 AND priority >= $5 AND ",
+    waits_for_its_predecessor!(),
+    " ORDER BY priority DESC, send_at \
+       LIMIT $4) \
      UNION ALL SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
        WHERE status = 'sending' AND lease_until <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4)) \
-     ORDER BY priority DESC, send_at LIMIT $4)";
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
+     ORDER BY priority DESC, send_at LIMIT $4)"
+);
+const CLAIM_POSTGRES: &str = concat!(
+    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $1, \
      lease_owner = $2, updated_at = $3 WHERE id IN (SELECT id FROM (\
      SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
-       WHERE status = 'pending' AND send_at <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4 \
-       FOR UPDATE SKIP LOCKED) pending \
+       WHERE status = 'pending' AND send_at <= $3 AND priority >= $5 AND ",
+    waits_for_its_predecessor!(),
+    " ORDER BY priority DESC, send_at \
+       LIMIT $4 FOR UPDATE SKIP LOCKED) pending \
      UNION ALL SELECT id, priority, send_at FROM (SELECT id, priority, send_at FROM outbox \
        WHERE status = 'sending' AND lease_until <= $3 AND priority >= $5 ORDER BY priority DESC, send_at LIMIT $4 \
        FOR UPDATE SKIP LOCKED) expired) due \
-     ORDER BY priority DESC, send_at LIMIT $4)";
+     ORDER BY priority DESC, send_at LIMIT $4)"
+);
 
 /// The newest escalation of a claimed text's client (`o`) that was open at `$2` and is not resolved: the one
 /// whose hold, if any, lasts longest. Follows the column to read in a scalar subquery.
@@ -132,10 +156,21 @@ const NEWEST_OPEN_CRISIS: &str = "FROM escalations e WHERE e.client_id = o.clien
 
 /// Inserts a text; returns its id, or `None` if a text with the same idempotency key exists.
 pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, now: Timestamp) -> Result<Option<i64>> {
+    insert_text_after(conn, text, None, now).await
+}
+
+/// Inserts a text that no dispatcher claims before the text `follows` has left the outbox's waiting
+/// states (see [`waits_for_its_predecessor`]); `None` is an ordinary text.
+pub(super) async fn insert_text_after(
+    conn: &mut sqlx::AnyConnection,
+    text: &NewText,
+    follows: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<i64>> {
     let id = sqlx::query_scalar(
         "INSERT INTO outbox (client_id, enrollment_id, kind, idempotency_key, to_phone, body, template, step, \
-         planned_at, send_at, expires_at, status, created_at, updated_at, priority, staff_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'pending', $11, $11, $12, $13) \
+         planned_at, send_at, expires_at, status, created_at, updated_at, priority, staff_id, follows) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'pending', $11, $11, $12, $13, $14) \
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(text.client_id)
@@ -151,6 +186,7 @@ pub(super) async fn insert_text(conn: &mut sqlx::AnyConnection, text: &NewText, 
     .bind(unix(now))
     .bind(text.kind.priority())
     .bind(text.staff_id)
+    .bind(follows)
     .fetch_optional(conn)
     .await?;
     Ok(id)
@@ -498,17 +534,18 @@ impl Store {
     }
 
     /// The earliest moment the scheduler has work: a text falls due, a lease runs out, an enrolment's next
-    /// step comes within `plan_ahead` of being due, or an escalation must page its next step.
+    /// step comes within `plan_ahead` of being due, or an escalation must page its next step. A text waiting
+    /// for the one it follows is not due: that one's own moment is (else the loop would spin while it waits).
     pub async fn next_deadline(&self, plan_ahead: SignedDuration) -> Result<Option<Timestamp>> {
-        let earliest: Option<i64> = sqlx::query_scalar(
+        let earliest: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT MIN(t) FROM ( \
-               SELECT MIN(send_at) AS t FROM outbox WHERE status = 'pending' \
+               SELECT MIN(send_at) AS t FROM outbox WHERE status = 'pending' AND {WAITS_FOR_ITS_PREDECESSOR} \
                UNION ALL SELECT MIN(lease_until) AS t FROM outbox WHERE status = 'sending' \
                UNION ALL SELECT MIN(next_send_at) - $1 AS t FROM enrollments WHERE status = 'active' \
                UNION ALL SELECT MIN(next_action_at) AS t FROM escalations WHERE status = 'open' \
                UNION ALL SELECT MIN(next_at) - $1 AS t FROM medications WHERE status = 'active' \
-             ) AS deadlines",
-        )
+             ) AS deadlines"
+        )))
         .bind(plan_ahead.as_secs())
         .fetch_one(&self.pool)
         .await?;

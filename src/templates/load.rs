@@ -100,6 +100,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
         templates,
     };
     check_templates(&catalog, &names_by_language, &mut problems);
+    check_plan_offer(&catalog, &names_by_language, &mut problems);
     catalog.schedules = load_schedules(dir, &names_by_language, &mut problems);
     check_default_schedules(&catalog, &program_path, &mut problems);
 
@@ -178,6 +179,81 @@ fn check_program(program: &Program, path: &Path, problems: &mut Problems) {
     for term in &program.blocked_terms {
         if contains_word(&lowered, &term.to_lowercase()) {
             problems.error(path, None, format!("program_name contains the blocked term `{term}`"));
+        }
+    }
+    check_keywords(program, path, problems);
+}
+
+/// The longest configurable keyword, in characters: a word or two a client can type.
+const MAX_KEYWORD_CHARS: usize = 30;
+
+/// Each `[keywords]` word is letters and spaces, and none can be read as another keyword: a client's `PLAN`
+/// must never opt them out, confirm a visit or count as a dose.
+fn check_keywords(program: &Program, path: &Path, problems: &mut Problems) {
+    use crate::domain::safety_plan::squeeze_keyword;
+    use crate::inbound::keywords::{reserved_words, starts_with_opt_out};
+    let plan = &program.keywords.plan;
+    if plan.is_empty() {
+        problems.error(path, None, "keywords.plan must list at least one word, like \"PLAN\"");
+    }
+    let reserved = reserved_words();
+    let mut seen = BTreeSet::new();
+    for keyword in plan {
+        let squeezed = squeeze_keyword(keyword);
+        let letters = keyword.chars().all(|c| c.is_alphabetic() || c == ' ');
+        if squeezed.is_empty() || !letters || keyword.chars().count() > MAX_KEYWORD_CHARS {
+            problems.error(
+                path,
+                None,
+                format!(
+                    "keywords.plan `{keyword}` must be 1 to {MAX_KEYWORD_CHARS} letters and spaces (a section \
+                     number may follow it in a text, so no digits)"
+                ),
+            );
+            continue;
+        }
+        if reserved.contains(&squeezed.as_str()) || starts_with_opt_out(keyword) {
+            problems.error(
+                path,
+                None,
+                format!("keywords.plan `{keyword}` is already a keyword (STOP, START, HELP, a reminder answer or ACK)"),
+            );
+        }
+        if !seen.insert(squeezed) {
+            problems.error(path, None, format!("keywords.plan lists `{keyword}` twice"));
+        }
+    }
+}
+
+/// The crisis reply's offer of the plan names a word that asks for it, or the client would be told to
+/// reply with something that does nothing.
+fn check_plan_offer(catalog: &Catalog, names: &BTreeMap<String, BTreeMap<String, PathBuf>>, problems: &mut Problems) {
+    use crate::domain::safety_plan::{OFFER_TEMPLATE, plan_request};
+    let keywords = &catalog.program.keywords.plan;
+    for (language, templates) in names {
+        let Some(path) = templates.get(OFFER_TEMPLATE) else {
+            continue;
+        };
+        let Ok(offer) = catalog.render(OFFER_TEMPLATE, language, &MessageContext { first_name: "" }) else {
+            continue;
+        };
+        // Any run of words in the offer that is a keyword on its own will do.
+        let words: Vec<&str> = offer
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let names_one = (0..words.len()).any(|start| {
+            (start + 1..=words.len()).any(|end| plan_request(&words[start..end].join(" "), keywords).is_some())
+        });
+        if !names_one {
+            problems.warning(
+                path,
+                None,
+                format!(
+                    "names none of keywords.plan ({}); a client who replies as it says gets no plan",
+                    keywords.join(", ")
+                ),
+            );
         }
     }
 }

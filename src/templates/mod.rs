@@ -96,6 +96,16 @@ pub const REQUIRED_TEMPLATES: &[&str] = &[
     "appointment/confirmed",
     "appointment/reschedule",
     "medication/reminder",
+    "plan/intro",
+    "plan/warning_signs",
+    "plan/coping",
+    "plan/distractions",
+    "plan/people",
+    "plan/professionals",
+    "plan/environment",
+    "plan/closing",
+    "plan/none",
+    "plan/offer",
 ];
 
 /// Reminder templates get a [`ReminderContext`].
@@ -167,6 +177,33 @@ pub struct Program {
     /// The durations of `appointment_reminders` over the built-in ones, filled in by the loader.
     #[serde(skip)]
     reminder_offsets: BTreeMap<AppointmentKind, Vec<jiff::SignedDuration>>,
+    /// Words a client texts to ask for something (`[keywords]` in program.toml).
+    #[serde(default)]
+    pub keywords: Keywords,
+}
+
+/// The configurable keywords, beside the fixed compliance ones (src/inbound/keywords.rs); `tether check`
+/// refuses one that could be read as another keyword. Matched on the whole message, case and spaces ignored.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keywords {
+    /// Asks for the client's safety plan; with a section number after it (`PLAN 3`), for one section.
+    #[serde(default = "Keywords::default_plan")]
+    pub plan: Vec<String>,
+}
+
+impl Keywords {
+    fn default_plan() -> Vec<String> {
+        ["PLAN", "MI PLAN", "PLAN DE SEGURIDAD"].map(String::from).into()
+    }
+}
+
+impl Default for Keywords {
+    fn default() -> Self {
+        Self {
+            plan: Self::default_plan(),
+        }
+    }
 }
 
 impl Program {

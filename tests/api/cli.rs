@@ -101,6 +101,43 @@ fn check_names_file_and_line_for_each_kind_of_mistake() {
     }
 }
 
+/// A word that asks for the safety plan must not already mean something else, and the crisis reply's offer
+/// must name one; the test catalog relies on the defaults (PLAN, MI PLAN, PLAN DE SEGURIDAD).
+#[test]
+fn check_refuses_plan_keywords_that_clash_and_warns_of_an_offer_naming_none() {
+    for (keywords, expected) in [
+        (r#"["PLAN", "stop"]"#, "keywords.plan `stop` is already a keyword"),
+        (r#"["Si"]"#, "keywords.plan `Si` is already a keyword"),
+        (r#"["STOP PLAN"]"#, "keywords.plan `STOP PLAN` is already a keyword"),
+        (
+            r#"["PLAN 2"]"#,
+            "keywords.plan `PLAN 2` must be 1 to 30 letters and spaces",
+        ),
+        (r#"["PLAN", "plan"]"#, "keywords.plan lists `plan` twice"),
+        ("[]", "keywords.plan must list at least one word"),
+    ] {
+        let dir = catalog_copy();
+        let program = dir.path().join("program.toml");
+        let original = fs::read_to_string(&program).unwrap();
+        fs::write(&program, format!("{original}\n[keywords]\nplan = {keywords}\n")).unwrap();
+        let (ok, out) = check(dir.path());
+        assert!(!ok, "{keywords}: expected failure, got {out}");
+        assert!(out.contains(expected), "{keywords}: expected {expected:?} in:\n{out}");
+    }
+    let dir = catalog_copy();
+    let program = dir.path().join("program.toml");
+    let original = fs::read_to_string(&program).unwrap();
+    fs::write(&program, format!("{original}\n[keywords]\nplan = [\"SAFETY\"]\n")).unwrap();
+    let (ok, out) = check(dir.path());
+    assert!(ok, "a warning, not an error: {out}");
+    // "Reply PLAN for your safety plan." names SAFETY; the Spanish offer does not.
+    assert!(!out.contains("sms/en/plan/offer.txt"), "{out}");
+    assert!(
+        out.contains("sms/es/plan/offer.txt: warning: names none of keywords.plan (SAFETY)"),
+        "{out}"
+    );
+}
+
 #[test]
 fn check_reports_a_missing_translation() {
     let dir = catalog_copy();

@@ -24,6 +24,7 @@ mod http_hardening;
 mod inbound;
 mod reminders;
 mod risk_corpus;
+mod safety_plan;
 mod sandbox;
 mod scenarios;
 mod scheduling;
