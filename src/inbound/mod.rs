@@ -19,7 +19,7 @@ use crate::scheduling::reminders::describe_when;
 use crate::storage::{
     AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, QueuedWork, Sender, StaffMember, Store, StoreError,
 };
-use crate::templates::{MessageContext, ReminderContext, SharedCatalog, StaffContext};
+use crate::templates::{Catalog, MessageContext, ReminderContext, SharedCatalog, StaffContext};
 use keywords::{Keyword, ReminderReply, StaffCommand};
 
 /// More texts than this from one number within [`LOOP_WINDOW`] look like a loop with another bot:
@@ -128,7 +128,7 @@ impl InboundService {
     async fn handle_together(&self, texts: &[&InboundText]) -> Result<Vec<Receipt>, StoreError> {
         let now = self.clock.now();
         let catalog = self.catalog.current();
-        let assessments: Vec<Assessment> = texts.iter().map(|text| catalog.risk.assess(&text.body)).collect();
+        let assessments: Vec<Assessment> = texts.iter().map(|text| read_risk(&catalog, &text.body)).collect();
         let matches: Vec<String> = assessments
             .iter()
             .map(|a| serde_json::to_string(&a.matches).unwrap_or_else(|_| "[]".into()))
@@ -879,6 +879,22 @@ fn text_to(
         planned_at: now,
         expires_at: None,
     }
+}
+
+/// The risk reading of a text. A text that is nothing but a request for the safety plan ("PLAN", "plan 3",
+/// "mi plan") is the client doing what the crisis reply asked of them, and has no other words to read; the
+/// risk reader would read "plan" as in "I have a plan" and page staff for it.
+fn read_risk(catalog: &Catalog, body: &str) -> Assessment {
+    if safety_plan::plan_request(body, &catalog.program.keywords.plan).is_some() {
+        return Assessment {
+            tier: Tier::None,
+            matches: Vec::new(),
+            readings: Vec::new(),
+            someone_else: false,
+            model: None,
+        };
+    }
+    catalog.risk.assess(body)
 }
 
 /// Whether a client's plan can go by text: they consented to it, and something in it goes by text.
