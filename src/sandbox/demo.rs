@@ -137,6 +137,7 @@ impl Story {
             ),
             "appointment_reminder" => ("sent", "appointment reminder".into()),
             "reminder_reply" => ("sent", "answer to a reminder reply".into()),
+            "safety_plan" => ("sent", "his safety plan, asked for by text, in order".into()),
             "crisis_reply" => ("sent", "safe-messaging reply to a crisis text".into()),
             "concern_reply" => ("sent", "reply to a text that shows concern".into()),
             "relay" => ("sent", "the peer's answer, relayed from the service's number".into()),
@@ -236,7 +237,21 @@ async fn weekend(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
     api.call(
         Method::POST,
         &format!("/api/v1/clients/{id}/appointments"),
-        json!({ "starts_at": "2026-03-09T09:00:00-04:00" }),
+        json!({ "starts_at": "2026-03-09T09:00:00-04:00", "kind": "clinic_visit" }),
+    )
+    .await?;
+    // Written with Jordan before he left; the section on his surroundings stays out of texts.
+    api.call(
+        Method::PUT,
+        &format!("/api/v1/clients/{id}/safety-plan"),
+        json!({ "warning_signs": ["Not sleeping", "Skipping meals", "Staying in my room"],
+                "coping": ["Shower and get dressed", "Walk around the block", "Music, loud"],
+                "distractions": ["The library on Main St", "Diner on 5th, the counter"],
+                "people": [{ "name": "Ana (sister)", "phone": "+14155550177" }],
+                "professionals": [{ "name": "Clinic front desk", "phone": "+14155550100" }],
+                "environment": ["Ana keeps the car keys this month"],
+                "share_environment_by_text": false,
+                "text_consent": { "consented_at": "2026-03-06T14:00:00-05:00", "consent_source": "discharge form" } }),
     )
     .await?;
     let mut story = Story {
@@ -260,6 +275,10 @@ async fn weekend(templates_dir: &Path) -> anyhow::Result<Vec<Event>> {
             &format!("R {reference} Proud of you for texting. Go for a walk with me on the phone? Call me now."),
             "the peer answers through the service, keeping their own number private",
         )
+        .await?;
+    story.run_until("2026-03-08T01:40:00-05:00").await?;
+    story
+        .text_in(JORDAN, "PLAN", "can't sleep; asks for his safety plan at night")
         .await?;
     story.run_until("2026-03-08T09:30:00-04:00").await?;
     story.text_in(JORDAN, "C", "confirms the intake").await?;
@@ -330,9 +349,20 @@ pub fn render(events: &[Event]) -> String {
                 .instant
                 .to_zoned_datetime(zone.clone())
                 .strftime("%a %d %b %H:%M %Z");
+            // A text of several lines (the safety plan) keeps the timeline's indent on each.
+            let body = event
+                .body
+                .lines()
+                .enumerate()
+                .map(|(index, line)| match (index, line.is_empty()) {
+                    (0, _) | (_, true) => line.to_owned(),
+                    _ => format!("     {line}"),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             out.push_str(&format!(
-                "{when}  {:<8} {} → {}\n    “{}”\n",
-                event.kind, event.from, event.to, event.body
+                "{when}  {:<8} {} → {}\n    “{body}”\n",
+                event.kind, event.from, event.to
             ));
             if !event.why.is_empty() {
                 out.push_str(&format!("    ({})\n", event.why));

@@ -447,15 +447,32 @@ fn demo_prints_its_stories_as_json_lines() {
     assert_eq!(events[day_3]["at"], "2026-03-09T15:00:00-04:00");
 
     // Jordan's weekend on the bridge: Friday evening's first check-in, Saturday's two, the craving text and
-    // the peer's answer relayed, the Monday intake reminder, the bridge's last text on Monday evening; no
+    // the peer's answer relayed, his safety plan asked for at night, the Monday intake reminder, the bridge's last text on Monday evening; no
     // caring contact in those days.
     let first = find("weekend", "sent", "Jordan", "morning and evening");
     let craving = find("weekend", "received", "Tether", "Cravings");
     let notice = find("weekend", "notice", "Sam", "ref");
     let relay = find("weekend", "sent", "Jordan", "Proud of you");
+    let asked = find("weekend", "received", "Tether", "PLAN");
+    let plan = find("weekend", "sent", "Jordan", "your safety plan");
     let reminder = find("weekend", "sent", "Jordan", "a reminder of your visit");
     let last = find("weekend", "sent", "Jordan", "less often from now on");
-    assert!(first < craving && craving < notice && notice < relay && relay < reminder && reminder < last);
+    assert!(first < craving && craving < notice && notice < relay && relay < asked && asked < plan);
+    assert!(plan < reminder && reminder < last);
+    assert_eq!(events[plan]["at"], "2026-03-08T01:40:00-05:00", "at night, at once");
+    let plan_text = events[plan]["body"].as_str().unwrap();
+    assert!(
+        plan_text.ends_with("Call or text 988 any time, free and confidential. - Care Team"),
+        "{plan_text}"
+    );
+    assert!(
+        !plan_text.contains("car keys"),
+        "the environment section stays out: {plan_text}"
+    );
+    assert!(
+        !events.iter().any(|e| e["story"] == "weekend" && e["kind"] == "page"),
+        "asking for the plan pages nobody"
+    );
     assert_eq!(events[first]["at"], "2026-03-06T18:00:00-05:00");
     assert_eq!(events[last]["at"], "2026-03-09T18:00:00-04:00");
     let check_ins: Vec<&str> = events
