@@ -197,7 +197,7 @@ on_both_backends! {
     /// A crisis escalation open from Saturday 23:30 to Sunday 11:00 (a week after the clocks changed): the
     /// Sunday 10:00 bridge check-in is held, goes the moment the escalation is resolved (inside its
     /// lateness), and the thread says it was held. (The Saturday 22:00 to Sunday 12:00 is 14 hours,
-    /// past the 12-hour cap that crisis_hold.rs plays.)
+    /// past the 12-hour cap: the test after this one plays it.)
     async fn a_bridge_check_in_waits_for_a_resolved_crisis(backend) {
         let app = spawn_app(&backend).await;
         let maya = on_call_set_up(&app).await;
@@ -242,6 +242,49 @@ on_both_backends! {
         assert_eq!(sent[0]["status"], "sent", "{sent:?}");
         assert_eq!(sent[0]["sent_at"], "2026-03-15T15:00:00Z");
         assert_eq!(sent[0]["held_by_escalation"], 1, "the thread still says it was held");
+    }
+}
+
+on_both_backends! {
+    /// The issue's own times: a crisis open from Saturday 22:00 to Sunday 12:00. The hold lasts 12 hours at
+    /// most, so it runs out at Sunday 10:00, the escalation is flagged, and the 10:00 check-in goes on time
+    /// rather than waiting two more hours for the resolution; resolving at noon sends nothing twice.
+    async fn a_crisis_open_past_twelve_hours_lets_the_check_in_go_when_the_hold_runs_out(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        app.run_until("2026-03-13T12:00:00Z".parse().unwrap()).await;
+        let response = app
+            .post(
+                &format!("/api/v1/clients/{maya}/enrollments"),
+                json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": "2026-03-13T15:00:00-04:00",
+                       "several_texts_a_day_consent": consent()}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        app.run_until("2026-03-15T02:00:00Z".parse().unwrap()).await;
+        for words in ["988", "988", "Good morning"] {
+            app.expect_text(MAYA, words);
+        }
+        app.assert_nothing_else_texted();
+        app.texts(MAYA, "i want to die").await;
+        app.expect_text(MAYA, "988");
+        app.expect_text(PRIMARY, "ACK");
+        app.texts(PRIMARY, "ACK").await;
+        app.expect_text(PRIMARY, "Acknowledged");
+
+        app.run_until("2026-03-15T14:30:00Z".parse().unwrap()).await;
+        app.expect_text(MAYA, "Good morning");
+        let check_in: Vec<Value> =
+            app.messages(maya).await.into_iter().filter(|t| t["step"] == "day_2_morning").collect();
+        assert_eq!(check_in[0]["sent_at"], "2026-03-15T14:00:00Z", "Sunday 10:00, as the hold ran out");
+        let board: Vec<Value> = app.get("/api/v1/escalations").await.json().await.unwrap();
+        assert_eq!(board[0]["hold_ran_out"], true, "{board:?}");
+        assert_eq!(board[0]["hold_ends_at"], "2026-03-15T14:00:00Z");
+
+        app.run_until("2026-03-15T16:00:00Z".parse().unwrap()).await;
+        assert_eq!(app.post("/api/v1/escalations/1/resolve", json!({})).await.status(), 200);
+        app.fast_forward(jiff::SignedDuration::from_secs(1)).await;
+        app.assert_nothing_else_texted();
     }
 }
 
