@@ -329,7 +329,7 @@ impl SafetyPlanView {
             version: saved.version,
             saved_by: saved.saved_by.clone(),
             saved_at: saved.saved_at.to_string(),
-            texted_on_request: plan.text_consent.is_some() && !plan.sections_for(None).is_empty(),
+            texted_on_request: plan.texted_on_request(),
             share_environment_by_text: plan.share_environment_by_text,
             consent_source: plan.text_consent.as_ref().map(|c| c.source.as_str().to_owned()),
             sections,

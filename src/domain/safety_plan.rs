@@ -259,6 +259,12 @@ fn name_fields<'a>(field: &str, contacts: &'a [Contact]) -> Vec<(String, &'a str
 }
 
 impl SafetyPlan {
+    /// Whether the plan goes back to the client when they ask by text: they consented to it, and something
+    /// in it goes by text.
+    pub fn texted_on_request(&self) -> bool {
+        self.text_consent.is_some() && !self.sections_for(None).is_empty()
+    }
+
     /// Whether `section` may go by text: it has something in it, and it is not the environment section of a
     /// plan that keeps it out.
     pub fn texts_section(&self, section: Section) -> bool {

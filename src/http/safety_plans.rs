@@ -56,7 +56,7 @@ impl PlanView {
             share_environment_by_text,
             text_consent,
         } = &version.plan;
-        let texted_on_request = text_consent.is_some() && !version.plan.sections_for(None).is_empty();
+        let texted_on_request = version.plan.texted_on_request();
         let plan = with_words.then(|| PlanBody {
             warning_signs: sections.warning_signs.clone(),
             coping: sections.coping.clone(),

@@ -341,9 +341,7 @@ impl InboundService {
                     if self.may_reply(h, kind, RISK_REPLY_WINDOW).await? {
                         let mut body = self.render(template, language, &context);
                         // Their own plan is one more thing to hold on to; offered only when it can be sent.
-                        if template == "system/crisis_reply"
-                            && h.tx.safety_plan(client.id).await?.is_some_and(|plan| textable(&plan))
-                        {
+                        if template == "system/crisis_reply" && self.plan_to_text(h, client.id).await?.is_some() {
                             let offer = self.render(safety_plan::OFFER_TEMPLATE, language, &context);
                             body = format!("{} {}", body.trim_end(), offer.trim());
                         }
@@ -541,6 +539,33 @@ impl InboundService {
         Ok(())
     }
 
+    /// The client's plan if it goes back to them by text now. A stored plan that no longer reads, or that
+    /// holds a word `blocked_terms` has gained since it was saved, is not sent: the client gets the short
+    /// answer instead, and the crisis text it was read for is handled as usual (an error here must never
+    /// keep a crisis text from being stored and escalated). Neither the plan's words nor the term are logged.
+    async fn plan_to_text(
+        &self,
+        h: &mut Handling<'_>,
+        client_id: i64,
+    ) -> Result<Option<safety_plan::SafetyPlan>, StoreError> {
+        let plan = match h.tx.safety_plan(client_id).await {
+            Ok(plan) => plan,
+            Err(StoreError::Corrupt(problem)) => {
+                tracing::warn!(client_id, problem, "stored safety plan unreadable; not sent");
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        let Some(plan) = plan.filter(safety_plan::SafetyPlan::texted_on_request) else {
+            return Ok(None);
+        };
+        if let Err(err) = plan.check_blocked_terms(&self.catalog.current().program.blocked_terms) {
+            tracing::warn!(client_id, field = %err.field, "safety plan holds a blocked term; not sent");
+            return Ok(None);
+        }
+        Ok(Some(plan))
+    }
+
     /// The client's `PLAN` (or `PLAN 3`), from their enrolled number while they are not opted out (the caller
     /// decided that): their plan in order, or, with no plan or no consent to text it, the short answer
     /// pointing to their peer and 988. Neither the plan nor the answer is ever logged, only that it went.
@@ -558,8 +583,7 @@ impl InboundService {
         let context = MessageContext {
             first_name: &client.first_name,
         };
-        let plan = h.tx.safety_plan(client.id).await?.filter(textable);
-        let Some(plan) = plan else {
+        let Some(plan) = self.plan_to_text(h, client.id).await? else {
             tracing::info!(client_id = client.id, "safety plan asked for: none to send by text");
             let body = self.render(safety_plan::NONE_TEMPLATE, language, &context);
             return h
@@ -895,11 +919,6 @@ fn read_risk(catalog: &Catalog, body: &str) -> Assessment {
         };
     }
     catalog.risk.assess(body)
-}
-
-/// Whether a client's plan can go by text: they consented to it, and something in it goes by text.
-fn textable(plan: &safety_plan::SafetyPlan) -> bool {
-    plan.text_consent.is_some() && !plan.sections_for(None).is_empty()
 }
 
 /// Someone else in danger now ("my roommate won't wake up") is answered with what to do for them: call

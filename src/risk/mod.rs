@@ -277,6 +277,17 @@ impl Classifier {
     }
 
     pub fn assess(&self, text: &str) -> Assessment {
+        self.assess_with(text, self.model.as_deref())
+    }
+
+    /// The reading of the rules alone, without the model: for a word the service itself asks clients to
+    /// text, whose bareness the model never saw (see `check_plan_keywords_say_nothing_of_risk` in
+    /// src/templates/load.rs).
+    pub fn assess_by_rules(&self, text: &str) -> Assessment {
+        self.assess_with(text, None)
+    }
+
+    fn assess_with(&self, text: &str, model: Option<&Model>) -> Assessment {
         let mut readings = Vec::new();
         let (words, modifiers, spans) = self.analyse(text, &mut readings);
         let spans = matching::ByClass::of(&spans);
@@ -336,7 +347,7 @@ impl Classifier {
         }
         let mut tier = matches.iter().map(|m| m.tier).max().unwrap_or(Tier::None);
         let mut model_reading = None;
-        if let Some(model) = &self.model {
+        if let Some(model) = model {
             let p = model.probabilities(&words);
             found_by_rules.words = words.iter().filter(|w| !w.is_break()).count();
             match Model::decide(&self.model_thresholds, tier, &found_by_rules, p) {

@@ -29,15 +29,20 @@ const PLAN_COLUMNS: &str = "client_id, version, sections, share_environment_by_t
                             text_consent_source, saved_by, saved_at";
 
 /// A stored row as a plan, checked again on the way out: a row that no longer passes the checks is refused
-/// rather than texted.
+/// rather than texted. The error names the part that failed and never quotes it: the plan's words must not
+/// reach a log.
 fn plan_from_row(row: PlanRow) -> Result<SafetyPlanVersion> {
     let (client_id, version, sections, share, consented_at, consent_source, saved_by, saved_at) = row;
-    let corrupt = |what: String| StoreError::Corrupt(format!("safety plan {version} of client {client_id}: {what}"));
-    let sections = Sections::from_stored(&sections).map_err(corrupt)?;
+    let corrupt = |part: &str| {
+        StoreError::Corrupt(format!(
+            "safety plan {version} of client {client_id}: its {part} fail the checks"
+        ))
+    };
+    let sections = Sections::from_stored(&sections).map_err(|_| corrupt("sections"))?;
     let text_consent = match (consented_at, consent_source) {
         (Some(at), Some(source)) => Some(RecordedConsent {
             at: instant(at),
-            source: ConsentSource::parse(&source).map_err(corrupt)?,
+            source: ConsentSource::parse(&source).map_err(|_| corrupt("consent source"))?,
         }),
         _ => None,
     };

@@ -101,6 +101,7 @@ pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
     };
     check_templates(&catalog, &names_by_language, &mut problems);
     check_plan_offer(&catalog, &names_by_language, &mut problems);
+    check_plan_keywords_say_nothing_of_risk(&catalog, &program_path, &mut problems);
     catalog.schedules = load_schedules(dir, &names_by_language, &mut problems);
     check_default_schedules(&catalog, &program_path, &mut problems);
 
@@ -221,6 +222,30 @@ fn check_keywords(program: &Program, path: &Path, problems: &mut Problems) {
         }
         if !seen.insert(squeezed) {
             problems.error(path, None, format!("keywords.plan lists `{keyword}` twice"));
+        }
+    }
+}
+
+/// A text that is only a plan keyword is not read for risk (`read_risk` in src/inbound/mod.rs), so a keyword
+/// must be one the risk rules find nothing in: a program that chose "I want to die" would otherwise send the
+/// plan to a client in crisis, and page nobody. The rules alone judge: the model, which learnt "plan" from
+/// "I have a plan", reads a bare "PLAN" as a crisis, and is exactly what the bypass is for.
+fn check_plan_keywords_say_nothing_of_risk(catalog: &Catalog, path: &Path, problems: &mut Problems) {
+    for keyword in &catalog.program.keywords.plan {
+        for text in [keyword.clone(), format!("{keyword} 1")] {
+            let tier = catalog.risk.assess_by_rules(&text).tier;
+            if tier != crate::risk::Tier::None {
+                problems.error(
+                    path,
+                    None,
+                    format!(
+                        "keywords.plan `{keyword}`: the risk rules read `{text}` as a {} text, and a text that is \
+                         only a keyword is not read for risk; choose a word that says nothing of risk",
+                        tier.as_str()
+                    ),
+                );
+                break;
+            }
         }
     }
 }

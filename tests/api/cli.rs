@@ -101,8 +101,8 @@ fn check_names_file_and_line_for_each_kind_of_mistake() {
     }
 }
 
-/// A word that asks for the safety plan must not already mean something else, and the crisis reply's offer
-/// must name one; the test catalog relies on the defaults (PLAN, MI PLAN, PLAN DE SEGURIDAD).
+/// A word that asks for the safety plan must not already mean something else, nor say anything of risk (a
+/// text that is only a keyword is not read for risk), and the crisis reply's offer must name one; the test catalog relies on the defaults (PLAN, MI PLAN, PLAN DE SEGURIDAD).
 #[test]
 fn check_refuses_plan_keywords_that_clash_and_warns_of_an_offer_naming_none() {
     for (keywords, expected) in [
@@ -115,6 +115,10 @@ fn check_refuses_plan_keywords_that_clash_and_warns_of_an_offer_naming_none() {
         ),
         (r#"["PLAN", "plan"]"#, "keywords.plan lists `plan` twice"),
         ("[]", "keywords.plan must list at least one word"),
+        (
+            r#"["PLAN", "KILL MYSELF"]"#,
+            "keywords.plan `KILL MYSELF`: the risk rules read `KILL MYSELF` as a crisis text",
+        ),
     ] {
         let dir = catalog_copy();
         let program = dir.path().join("program.toml");

@@ -269,6 +269,47 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    /// A plan that can no longer be sent never costs a crisis text its escalation: one whose stored row no
+    /// longer reads, and one holding a word the program has since added to `blocked_terms`. Maya's crisis
+    /// text is stored, answered (without the offer) and paged; her `PLAN` gets the short answer; the log
+    /// quotes neither plan.
+    async fn a_plan_that_cannot_be_sent_never_stops_a_crisis_text(backend) {
+        let app = spawn_app(&backend).await;
+        let maya = on_call_set_up(&app).await;
+        assert_eq!(app.put(&format!("/api/v1/clients/{maya}/safety-plan"), plan()).await.status(), 200);
+        let database = app.database_pool().await;
+        sqlx::query("UPDATE safety_plans SET sections = '{\"warning_signs\": 7}'")
+            .execute(&database)
+            .await
+            .unwrap();
+
+        app.texts(MAYA, "i want to die").await;
+        let reply = app.expect_text(MAYA, "988");
+        assert!(!reply.contains("PLAN"), "no offer of a plan that cannot go: {reply}");
+        app.expect_text(crate::inbound::PRIMARY, "ACK");
+        let board: Vec<Value> = app.get("/api/v1/escalations").await.json().await.unwrap();
+        assert_eq!(board.len(), 1, "the crisis text opened its escalation");
+        app.texts(MAYA, "PLAN").await;
+        let answer = app.expect_text(MAYA, "988");
+        assert!(!answer.contains("your safety plan:"), "{answer}");
+
+        // A readable plan whose words a stricter blocked_terms list, saved since, now refuses.
+        jordan_with_a_plan(&app, plan()).await;
+        let latest = app.store.latest_catalog().await.unwrap().unwrap();
+        let mut files = latest.files.clone();
+        let program = files["program.toml"].replacen("blocked_terms = [", "blocked_terms = [\"dog\", ", 1);
+        files.insert("program.toml".into(), program);
+        let at = app.clock.now();
+        app.store.insert_catalog_version(Some(latest.version), &files, "admin", "dog blocked", at).await.unwrap();
+        app.fast_forward(SignedDuration::from_secs(1)).await;
+        app.texts(JORDAN, "PLAN").await;
+        let answer = app.expect_text(JORDAN, "988");
+        assert!(!answer.contains("Walk the dog"), "{answer}");
+        app.assert_nothing_else_texted();
+    }
+}
+
+on_both_backends! {
     /// A plan with a wrong field is refused with the field's name and nothing is saved: a bad number, a line
     /// that names treatment in a section that goes by text, too many items, an unknown field.
     async fn a_bad_plan_names_the_field_and_writes_nothing(backend) {
