@@ -178,6 +178,7 @@ impl Planner {
                 enrollment_id: enrollment.id,
                 expected_step: enrollment.next_step,
                 expected_version: enrollment.schedule_version,
+                expected_starts_on_day: enrollment.starts_on_day,
                 text: None,
                 // Past the end of a shortened schedule this is `None` too, completing the enrolment.
                 next,
@@ -199,6 +200,7 @@ impl Planner {
             enrollment_id: enrollment.id,
             expected_step: enrollment.next_step,
             expected_version: enrollment.schedule_version,
+            expected_starts_on_day: enrollment.starts_on_day,
             text: Some(NewText {
                 client_id: Some(enrollment.client_id),
                 staff_id: None,

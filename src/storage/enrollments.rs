@@ -69,6 +69,9 @@ pub struct StepAdvance {
     pub expected_step: i64,
     /// The schedule version the planner read; a re-plan after an edit bumps it, and the stale step is dropped.
     pub expected_version: i64,
+    /// The first day the planner read as this enrolment's own; a bridge enrolled meanwhile raises it and
+    /// cancels the covered steps' texts, so a stale step written after that would give a day two texts.
+    pub expected_starts_on_day: i32,
     /// `None` when the step no longer exists (the schedule was shortened): the enrolment just moves on.
     pub text: Option<NewText>,
     /// The step after, and when it is due; `None` completes the enrolment.
@@ -274,7 +277,7 @@ impl Store {
         // The guarded update comes first so SQLite takes the write lock before reading anything.
         let moved = sqlx::query(
             "UPDATE enrollments SET status = $1, next_step = $2, next_send_at = $3, updated_at = $4 \
-             WHERE id = $5 AND next_step = $6 AND schedule_version = $7 AND status = 'active'",
+             WHERE id = $5 AND next_step = $6 AND schedule_version = $7 AND starts_on_day = $8 AND status = 'active'",
         )
         .bind(status)
         .bind(next_step)
@@ -283,6 +286,7 @@ impl Store {
         .bind(advance.enrollment_id)
         .bind(advance.expected_step)
         .bind(advance.expected_version)
+        .bind(advance.expected_starts_on_day)
         .execute(&mut *tx)
         .await?;
         if moved.rows_affected() == 0 {

@@ -313,3 +313,44 @@ on_both_backends! {
         assert_eq!(signals[0]["created_at"], "2026-03-09T22:00:00Z", "Monday 18:00 in New York");
     }
 }
+
+on_both_backends! {
+    /// A planner that read Jordan's caring-contact enrolment just before a bridge was added for him cannot
+    /// write the day-1 text the bridge now covers: its advance is refused as stale, and the next pass plans
+    /// from the enrolment as it is now, so Saturday gets the bridge's texts and no caring contact.
+    async fn a_planner_that_read_before_the_bridge_was_added_writes_nothing(backend) {
+        let app = spawn_app(&backend).await;
+        let jordan = app.create_client(JORDAN, "Jordan", "en", "America/New_York").await;
+        app.enroll(jordan, "caring_contacts", FRIDAY_15_00).await;
+        let day_1: Timestamp = "2026-03-07T20:00:00Z".parse().unwrap();
+        let read = app.store.due_enrollments(day_1, 10).await.unwrap();
+        assert_eq!((read.len(), read[0].next_step, read[0].starts_on_day), (1, 0, 0));
+
+        let response = app
+            .post(
+                &format!("/api/v1/clients/{jordan}/enrollments"),
+                json!({"schedule": "bridge", "discharged_at": FRIDAY_15_00, "several_texts_a_day_consent": consent()}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+
+        let mut stale_text = due_text(format!("caring:{}:day_1:v1", read[0].id), JORDAN.into(), day_1);
+        stale_text.client_id = Some(jordan);
+        stale_text.enrollment_id = Some(read[0].id);
+        stale_text.step = Some("day_1".into());
+        let stale = tether::storage::StepAdvance {
+            enrollment_id: read[0].id,
+            expected_step: read[0].next_step,
+            expected_version: read[0].schedule_version,
+            expected_starts_on_day: read[0].starts_on_day,
+            text: Some(stale_text),
+            next: Some((1, "2026-03-09T19:00:00Z".parse().unwrap())),
+        };
+        assert!(!app.store.advance_enrollment(&stale, app.clock.now()).await.unwrap(), "refused as stale");
+
+        app.run_until("2026-03-08T12:00:00Z".parse().unwrap()).await;
+        let sent = sent_check_ins(&app, jordan).await;
+        let steps: Vec<&str> = sent.iter().map(|(_, step, _)| step.as_str()).collect();
+        assert_eq!(steps, ["day_0_evening", "day_1_morning", "day_1_evening"]);
+    }
+}
