@@ -188,21 +188,29 @@ impl CatalogService {
     }
 
     /// A stored version from before this release may lack files the release needs (a template for a new
-    /// kind of text, say). Those are added from the folder, and nothing the stored version has is
-    /// replaced, so admins' edits stay; if that makes it load, it is saved as the next version. `None` when
-    /// the folder cannot fill the gap.
+    /// kind of text, say). Those are added from the folder: templates in the languages the stored program
+    /// lists and the schedules it enrols in by default, so a language or schedule an admin removed stays
+    /// removed, and nothing the stored version has is replaced, so admins' edits stay. If that makes it
+    /// load, it is saved as the next version. `None` when the folder cannot fill the gap.
     async fn upgrade(
         store: &Store,
         stored: &crate::storage::CatalogVersion,
         dir: &Path,
         now: jiff::Timestamp,
     ) -> anyhow::Result<Option<(templates::Loaded, i64)>> {
-        let Ok(shipped) = templates::files::read_dir(dir) else {
+        let program = stored
+            .files
+            .get("program.toml")
+            .and_then(|text| toml::from_str::<templates::Program>(text).ok());
+        let (Some(program), Ok(shipped)) = (program, templates::files::read_dir(dir)) else {
             return Ok(None);
         };
         let mut files = stored.files.clone();
         let mut added = Vec::new();
         for (path, contents) in shipped {
+            if !upgrade_may_add(&path, &program) {
+                continue;
+            }
             if let std::collections::btree_map::Entry::Vacant(missing) = files.entry(path) {
                 added.push(missing.key().clone());
                 missing.insert(contents);
@@ -217,8 +225,15 @@ impl CatalogService {
             .await
         {
             Ok(version) => version,
-            // Another instance upgraded first; what it stored is the same files.
-            Err(StoreError::Conflict(_)) => store.latest_catalog_version().await?.unwrap_or(stored.version + 1),
+            // Another instance saved a version first (its own upgrade, or an admin's edit): that one is used.
+            Err(StoreError::Conflict(_)) => {
+                let Some(latest) = store.latest_catalog().await? else {
+                    return Ok(None);
+                };
+                return Ok(templates::load_files(&latest.files)
+                    .ok()
+                    .map(|loaded| (loaded, latest.version)));
+            }
             Err(err) => return Err(err.into()),
         };
         tracing::info!(
@@ -291,6 +306,18 @@ impl CatalogService {
             }
         }
     }
+}
+
+/// Whether an upgrade may add the shipped file at `path` to a stored catalog whose program is `program`: a
+/// template in one of its languages, or a schedule it enrols in by default.
+fn upgrade_may_add(path: &str, program: &templates::Program) -> bool {
+    if let Some(rest) = path.strip_prefix("sms/") {
+        let language = rest.split('/').next().unwrap_or_default();
+        return program.languages.iter().any(|l| l == language);
+    }
+    path.strip_prefix("schedules/")
+        .and_then(|file| file.strip_suffix(".toml"))
+        .is_some_and(|name| program.default_schedules.iter().any(|s| s == name))
 }
 
 /// Loads and checks `files` on a blocking thread: an admin's template runs the template engine, which must

@@ -22,13 +22,18 @@ fn new_york(at: &str) -> String {
 on_both_backends! {
     /// A catalog saved by an earlier release lacks a template this release requires (here the gone-quiet
     /// notice to staff). Starting the new release on that database does not fail: the missing files come
-    /// from the shipped folder, what the admins changed stays, and the result is the next version, saved
-    /// by "upgrade".
+    /// from the shipped folder, what the admins changed stays (here a text, and Spanish dropped), and the
+    /// result is the next version, saved by "upgrade".
     async fn a_catalog_from_an_earlier_release_gets_the_files_this_release_needs(backend) {
         let app = spawn_app(&backend).await;
         let shipped = app.store.latest_catalog().await.unwrap().unwrap();
         let mut older = shipped.files.clone();
-        assert!(older.remove("sms/en/staff/signal.txt").is_some() && older.remove("sms/es/staff/signal.txt").is_some());
+        assert!(older.remove("sms/en/staff/signal.txt").is_some());
+        // This program dropped Spanish: the upgrade must not bring it back.
+        older.retain(|path, _| !path.starts_with("sms/es/"));
+        let program = older["program.toml"].replace("languages = [\"en\", \"es\"]", "languages = [\"en\"]");
+        assert_ne!(program, older["program.toml"]);
+        older.insert("program.toml".into(), program);
         let edited = "Hi {{ first_name }}, the team is thinking of you today. - {{ program_name }}\n";
         older.insert("sms/en/caring/first.txt".into(), edited.into());
         let at = app.clock.now();
@@ -44,6 +49,7 @@ on_both_backends! {
         assert!(upgraded.summary.contains("sms/en/staff/signal.txt"), "{}", upgraded.summary);
         assert_eq!(upgraded.files["sms/en/staff/signal.txt"], shipped.files["sms/en/staff/signal.txt"]);
         assert_eq!(upgraded.files["sms/en/caring/first.txt"], edited, "the admins' edit stays");
+        assert!(!upgraded.files.keys().any(|path| path.starts_with("sms/es/")), "Spanish stays removed");
     }
 }
 
