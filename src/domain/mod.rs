@@ -31,3 +31,14 @@ impl FieldError {
         }
     }
 }
+
+/// A message as a keyword candidate: upper-case, every space removed, trailing punctuation dropped, so
+/// "stop.", "S T O P" and "Plan 3!" read as `STOP` and `PLAN3`. One rule for every keyword, fixed or
+/// configured, so none can be read one way here and another there.
+pub fn squeeze_keyword(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .trim_end_matches(['.', '!', '?'])
+        .to_uppercase()
+}

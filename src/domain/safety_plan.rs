@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::segments::PROVIDER_MAX_LENGTH;
-use super::{ConsentInput, FieldError, PhoneNumber, RecordedConsent};
+use super::{ConsentInput, FieldError, PhoneNumber, RecordedConsent, squeeze_keyword};
 
 /// Items in one section at most: a plan is read on a phone, in a hard moment.
 pub const MAX_ITEMS: usize = 8;
@@ -483,16 +483,6 @@ impl PlanRequest {
             PlanRequest::Section(number) => Section::from_number(number),
         }
     }
-}
-
-/// The message as a keyword candidate: upper-case, every space removed, trailing punctuation dropped, like
-/// the other keywords (src/inbound/keywords.rs).
-pub fn squeeze_keyword(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .trim_end_matches(['.', '!', '?'])
-        .to_uppercase()
 }
 
 /// Whether `body` is one of the plan `keywords` (`PLAN`, `MI PLAN`…), alone or followed by a section number

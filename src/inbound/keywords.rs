@@ -2,6 +2,8 @@
 //! trailing punctuation ignored), so "stop by the clinic later" is not an opt-out; the one exception is a
 //! message that starts with an unambiguous STOP word ("STOP I want to die"), which opts out too.
 
+use crate::domain::squeeze_keyword;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keyword {
     OptOut,
@@ -64,17 +66,8 @@ const REMINDER_WORDS: &[&str] = &[
     "LISTO",
 ];
 
-/// The message as a keyword candidate: upper-case, spaces removed, trailing punctuation dropped.
-fn squeeze(body: &str) -> String {
-    body.chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .trim_end_matches(['.', '!', '?'])
-        .to_uppercase()
-}
-
 pub fn keyword(body: &str) -> Option<Keyword> {
-    let word = squeeze(body);
+    let word = squeeze_keyword(body);
     let leading = body
         .split_whitespace()
         .next()
@@ -107,7 +100,7 @@ pub enum ReminderReply {
 
 /// CANCEL is deliberately absent: it is an opt-out word and is never an appointment command.
 pub fn reminder_reply(body: &str) -> Option<ReminderReply> {
-    match squeeze(body).as_str() {
+    match squeeze_keyword(body).as_str() {
         "C" | "CONFIRM" | "CONFIRMED" | "CONFIRMAR" => Some(ReminderReply::Confirm),
         "R" | "RESCHEDULE" | "CAMBIAR" => Some(ReminderReply::Reschedule),
         "TAKEN" | "Y" | "DONE" | "TOMADA" | "LISTO" => Some(ReminderReply::Taken),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Result, Store};
+use super::{CARING_KINDS, Result, Store};
 use crate::domain::AppointmentKind;
 
 /// Counts behind the dashboard's rates; the console divides, so a rate is never shown without its base.
@@ -76,11 +76,11 @@ impl Store {
         Ok(Engagement {
             active_enrollments: count("SELECT COUNT(*) FROM enrollments WHERE status = 'active'".into()).await?,
             clients_texted: count(format!(
-                "SELECT COUNT(DISTINCT client_id) FROM outbox WHERE kind IN ('caring_contact', 'bridge_check_in') AND status IN {SENT}"
+                "SELECT COUNT(DISTINCT client_id) FROM outbox WHERE kind IN {CARING_KINDS} AND status IN {SENT}"
             ))
             .await?,
             clients_replied: count(format!(
-                "SELECT COUNT(DISTINCT o.client_id) FROM outbox o WHERE o.kind IN ('caring_contact', 'bridge_check_in') \
+                "SELECT COUNT(DISTINCT o.client_id) FROM outbox o WHERE o.kind IN {CARING_KINDS} \
                  AND o.status IN {SENT} AND EXISTS (SELECT 1 FROM inbound_messages i \
                  WHERE i.client_id = o.client_id AND i.received_at >= o.sent_at)"
             ))

@@ -51,6 +51,10 @@ pub use safety_plans::SafetyPlanVersion;
 pub use signals::{NewSignal, SignalView};
 pub use staff::StaffRecord;
 
+/// The kinds of text that are caring: the cadence's and the bridge's check-ins. Engagement figures and the
+/// gone-quiet signal count these.
+pub(crate) const CARING_KINDS: &str = "('caring_contact', 'bridge_check_in')";
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::{NewText, Result, Store, optional_instant, outbox::insert_text, staff::staff_member, unix};
+use super::{CARING_KINDS, NewText, Result, Store, optional_instant, outbox::insert_text, staff::staff_member, unix};
 use crate::domain::MessageKind;
 
 #[derive(Debug, Clone)]
@@ -28,10 +28,10 @@ pub struct SignalView {
 
 impl Store {
     pub async fn clients_with_caring_texts_since(&self, since: Timestamp) -> Result<Vec<i64>> {
-        let ids = sqlx::query_scalar(
-            "SELECT DISTINCT client_id FROM outbox WHERE kind IN ('caring_contact', 'bridge_check_in') AND status IN ('sent', 'delivered') \
-             AND sent_at > $1 AND client_id IS NOT NULL",
-        )
+        let ids = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT client_id FROM outbox WHERE kind IN {CARING_KINDS} AND status IN ('sent', 'delivered') \
+             AND sent_at > $1 AND client_id IS NOT NULL"
+        )))
         .bind(unix(since))
         .fetch_all(&self.pool)
         .await?;
@@ -52,10 +52,10 @@ impl Store {
         let Some(last_reply) = last_reply else {
             return Ok(None);
         };
-        let run: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, sent_at FROM outbox WHERE client_id = $1 AND kind IN ('caring_contact', 'bridge_check_in') \
-             AND status IN ('sent', 'delivered') AND sent_at > $2 ORDER BY sent_at, id",
-        )
+        let run: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, sent_at FROM outbox WHERE client_id = $1 AND kind IN {CARING_KINDS} \
+             AND status IN ('sent', 'delivered') AND sent_at > $2 ORDER BY sent_at, id"
+        )))
         .bind(client_id)
         .bind(last_reply)
         .fetch_all(&self.pool)

@@ -191,7 +191,7 @@ const MAX_KEYWORD_CHARS: usize = 30;
 /// Each `[keywords]` word is letters and spaces, and none can be read as another keyword: a client's `PLAN`
 /// must never opt them out, confirm a visit or count as a dose.
 fn check_keywords(program: &Program, path: &Path, problems: &mut Problems) {
-    use crate::domain::safety_plan::squeeze_keyword;
+    use crate::domain::squeeze_keyword;
     use crate::inbound::keywords::{reserved_words, starts_with_opt_out};
     let plan = &program.keywords.plan;
     if plan.is_empty() {
