@@ -2,9 +2,11 @@
 
 pub mod appointment;
 pub mod client;
+pub mod keywords;
 pub mod limits;
 pub mod message;
 pub mod phone;
+pub mod problem;
 pub mod safety_plan;
 pub mod segments;
 

@@ -3,11 +3,11 @@
 //! transaction with the text itself (see [`crate::storage::InboundTx`]).
 
 pub mod intake;
-pub mod keywords;
 
 use jiff::SignedDuration;
 
 use crate::access::{Caller, client_access};
+use crate::domain::keywords::{self, Keyword, ReminderReply, StaffCommand};
 use crate::domain::phone::{Masked, is_reply_address};
 use crate::domain::safety_plan;
 use crate::domain::segments::fit_to_provider;
@@ -20,7 +20,6 @@ use crate::storage::{
     AckOutcome, ClientRecord, InboundTx, NewInbound, NewText, QueuedWork, Sender, StaffMember, Store, StoreError,
 };
 use crate::templates::{Catalog, MessageContext, ReminderContext, SharedCatalog, StaffContext};
-use keywords::{Keyword, ReminderReply, StaffCommand};
 
 /// More texts than this from one number within [`LOOP_WINDOW`] look like a loop with another bot:
 /// automatic replies stop (risk handling does not).

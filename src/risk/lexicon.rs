@@ -22,7 +22,7 @@ use super::reading::with_clipped_ending;
 use super::spelling::Speller;
 use super::training;
 use super::{Classifier, CompiledPattern, Idiom, Index, Rewrite, Rule, RuleKind, Tier};
-use crate::templates::{Problem, Severity, line_of};
+use crate::domain::problem::{Problem, Severity, line_of};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -510,7 +510,9 @@ mod lexicon_table {
     //! measures the two as a whole; these tables say what must never change.
     use super::*;
 
-    fn shipped(loader: fn(&std::path::Path, &mut Vec<crate::templates::Problem>) -> Option<Classifier>) -> Classifier {
+    fn shipped(
+        loader: fn(&std::path::Path, &mut Vec<crate::domain::problem::Problem>) -> Option<Classifier>,
+    ) -> Classifier {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("message_templates/risk");
         let mut problems = Vec::new();
         let classifier = loader(&dir, &mut problems);

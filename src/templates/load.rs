@@ -13,6 +13,7 @@ use super::{
     Catalog, CatalogError, MessageContext, Problem, Program, REMINDER_TEMPLATES, RENDER_FUEL, REQUIRED_TEMPLATES,
     ReminderContext, STAFF_TEMPLATES, Severity, StaffContext, bounded_environment, template_key,
 };
+use crate::domain::problem::line_of;
 use crate::domain::{AppointmentKind, MessageKind, segments};
 use crate::scheduling::reminders::parse_offset;
 use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
@@ -158,10 +159,6 @@ fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Problems)
     }
 }
 
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 fn check_program(program: &Program, path: &Path, problems: &mut Problems) {
     if program.program_name.trim().is_empty() {
         problems.error(path, None, "program_name must not be empty");
@@ -191,8 +188,8 @@ const MAX_KEYWORD_CHARS: usize = 30;
 /// Each `[keywords]` word is letters and spaces, and none can be read as another keyword: a client's `PLAN`
 /// must never opt them out, confirm a visit or count as a dose.
 fn check_keywords(program: &Program, path: &Path, problems: &mut Problems) {
+    use crate::domain::keywords::{reserved_words, starts_with_opt_out};
     use crate::domain::squeeze_keyword;
-    use crate::inbound::keywords::{reserved_words, starts_with_opt_out};
     let plan = &program.keywords.plan;
     if plan.is_empty() {
         problems.error(path, None, "keywords.plan must list at least one word, like \"PLAN\"");

@@ -15,15 +15,14 @@ mod load;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use crate::domain::AppointmentKind;
 use crate::risk::Classifier;
 use crate::scheduling::Schedule;
 
+pub use crate::domain::problem::{Problem, Severity};
 pub use files::{CatalogFiles, load_files};
-pub(crate) use load::line_of;
 pub use load::{Loaded, load};
 
 /// What texts to clients (`caring/…`, `system/…`) may refer to, besides `program_name`. Anything else is an
@@ -182,7 +181,7 @@ pub struct Program {
     pub keywords: Keywords,
 }
 
-/// The configurable keywords, beside the fixed compliance ones (src/inbound/keywords.rs); `tether check`
+/// The configurable keywords, beside the fixed compliance ones (src/domain/keywords.rs); `tether check`
 /// refuses one that could be read as another keyword. Matched on the whole message, case and spaces ignored.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -372,34 +371,6 @@ pub(crate) fn render_capped(
 
 fn template_key(language: &str, template: &str) -> String {
     format!("{language}/{template}")
-}
-
-/// One thing wrong (or worth a look) in the catalog, located by file and line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-    pub severity: Severity,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-        }
-        if self.severity == Severity::Warning {
-            write!(f, ": warning")?;
-        }
-        write!(f, ": {}", self.message)
-    }
 }
 
 /// The catalog could not be loaded; every problem found is listed, not just the first.
