@@ -12,10 +12,13 @@
 //! - [`scheduler`] is the background loop tying planning and sending together.
 //! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
 //!   message files from `message_templates/`.
+//! - [`cli`] is the `tether` command line, one file per command group; `src/main.rs` only parses and
+//!   calls [`cli::run`].
 
 pub mod access;
 pub mod app;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod console;
 pub mod domain;
