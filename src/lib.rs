@@ -15,6 +15,10 @@
 //! - [`cli`] is the `tether` command line, one file per command group; `src/main.rs` only parses and
 //!   calls [`cli::run`].
 
+// Nothing here needs `unsafe`; the compiler refuses any that creeps in, so memory safety rests on the
+// dependencies alone.
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod app;
 pub mod catalog;

@@ -2,6 +2,10 @@
 //! catalog versions, send a test text. Each command lives in `src/cli/`; this file only parses the command
 //! line, sets up logging and runs the command on the async runtime.
 
+// Nothing here needs `unsafe`; the compiler refuses any that creeps in, so memory safety rests on the
+// dependencies alone.
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;
