@@ -12,10 +12,17 @@
 //! - [`scheduler`] is the background loop tying planning and sending together.
 //! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
 //!   message files from `message_templates/`.
+//! - [`cli`] is the `tether` command line, one file per command group; `src/main.rs` only parses and
+//!   calls [`cli::run`].
+
+// Nothing here needs `unsafe`; the compiler refuses any that creeps in, so memory safety rests on the
+// dependencies alone.
+#![forbid(unsafe_code)]
 
 pub mod access;
 pub mod app;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod console;
 pub mod domain;

@@ -6,6 +6,10 @@
 //! loop, an automaton pass), then Tether, and prints one markdown table. Machines here are shared and noisy,
 //! so the ratio to the ceiling is the figure to read.
 
+// Nothing here needs `unsafe`; the compiler refuses any that creeps in, so memory safety rests on the
+// dependencies alone.
+#![forbid(unsafe_code)]
+
 mod mock;
 mod report;
 mod scenarios;

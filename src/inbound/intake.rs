@@ -24,9 +24,9 @@ pub struct Intake {
 impl Intake {
     /// Starts the writers. SQLite has one writer anyway: one writer here, in groups. PostgreSQL runs
     /// transactions side by side, so there several writers each take a group; a group costs a handful of
-    /// statements whatever its size (see `InboundService::handle_together`). Measured with the inbound
-    /// bench: four writers 2,150–2,480 req/s, two 1,670, eight 1,730; one transaction per text on eight
-    /// writers 940. The writers end when the last handle is dropped.
+    /// statements whatever its size (see `InboundService::handle_together`). Four writers did best on the
+    /// inbound bench, against two, eight, and a transaction per text (BENCHMARKS.md, third round). The
+    /// writers end when the last handle is dropped.
     pub fn start(service: InboundService, backend: Backend) -> Self {
         let (writers, group_size) = match backend {
             Backend::Sqlite => (1, MAX_GROUP),

@@ -19,7 +19,7 @@ pub struct ImportRow {
 
 /// Rows per statement. sqlx looks up each SQLite parameter by name, which grows with the square of the
 /// parameter count: a profile of 1,000-row statements showed sqlite3_bind_parameter_name on top, and 100 rows
-/// a statement enrol several times faster.
+/// a statement enrol faster (BENCHMARKS.md, "Fixed before these numbers", has by how much).
 const ROWS_PER_STATEMENT: usize = 100;
 
 impl Store {

@@ -164,9 +164,9 @@ pub struct Store {
     /// Reads, and on PostgreSQL writes too.
     pool: AnyPool,
     /// Every write. On SQLite a pool of one connection, so writers queue here and are woken in turn: if they
-    /// met at SQLite's write lock instead, its busy handler would retry after sleeping 1, 2, 5, 10 … ms
-    /// (measured under the inbound bench: about a thousand such sleeps in ten seconds, stalling the writer
-    /// that had just been turned away). On PostgreSQL, which runs writers side by side, the same pool as reads.
+    /// met at SQLite's write lock instead, its busy handler would retry after sleeping, and under the
+    /// inbound bench those sleeps stalled the writer that had just been turned away (BENCHMARKS.md, fourth
+    /// round). On PostgreSQL, which runs writers side by side, the same pool as reads.
     writer: AnyPool,
     backend: Backend,
     /// Names this process in its claims, so others can release them if it dies (see [`Store::instance`]).

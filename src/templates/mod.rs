@@ -236,7 +236,8 @@ impl Program {
 }
 
 /// Template engine steps one render may take: a text's template needs a few hundred, while two nested
-/// `range(10000)` loops would take 10 s and 420 MB (docs/templates.md).
+/// `range(10000)` loops would hold the runtime for seconds and take hundreds of megabytes (docs/templates.md
+/// has what was measured).
 pub const RENDER_FUEL: u64 = 100_000;
 /// The most a render may write: ten times Twilio's 1,600-character limit in the widest UTF-8.
 pub const MAX_RENDERED_BYTES: usize = 16 * 1024;

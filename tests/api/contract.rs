@@ -1,5 +1,5 @@
 //! The sender's request, validated by a Prism mock of Twilio's official OpenAPI description of the
-//! Messages resource (`../shared/twilio/messages-openapi.json`). `.ci/run` installs Prism and sets
+//! Messages resource (`tests/fixtures/twilio/messages-openapi.json`). `.ci/run` installs Prism and sets
 //! `TETHER_TEST_PRISM`; outside CI the test is skipped when Prism is not installed.
 
 use std::path::PathBuf;
@@ -34,7 +34,7 @@ fn prism_binary() -> Option<PathBuf> {
 }
 
 async fn start_prism(binary: &PathBuf) -> (Prism, String) {
-    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/twilio/messages-openapi.json");
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/twilio/messages-openapi.json");
     assert!(spec.exists(), "{} is missing", spec.display());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
