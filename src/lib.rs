@@ -8,7 +8,8 @@
 //!   and lateness ([`outbox::rules`]), and hands them to a [`provider`].
 //! - Delivery **status** comes back through [`http::webhooks`].
 //! - A text is **received** in [`inbound`] (keywords, replies, relays) after [`risk`] has read what it means
-//!   for the person's safety; a crisis is **escalated** in [`escalation`], paging on-call staff in turn.
+//!   for the person's safety; a crisis is **escalated** in [`escalation`], paging on-call staff in turn
+//!   ([`domain::oncall`] says who is on call, [`domain::crisis_hold`] what waits meanwhile).
 //! - [`scheduler`] is the background loop tying planning and sending together.
 //! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
 //!   message files from `message_templates/`.

@@ -11,7 +11,7 @@ use sqlx::{Connection, Executor};
 use tether::app::Application;
 use tether::config::{ReminderOffsets, SendingSettings, Settings, TwilioSettings};
 use tether::domain::client::NewClientInput;
-use tether::escalation::oncall::{Policy, PolicyStep, Target};
+use tether::domain::oncall::{Policy, PolicyStep, Target};
 use tether::scheduling::Clock;
 use tether::storage::{ImportRow, NewRotation, Store};
 use tether::telemetry::LogFormat;

@@ -971,7 +971,7 @@ pub async fn on_call(
         for day in 0..7 {
             let at = now + SignedDuration::from_hours(24 * day);
             let overrides = state.store.overrides_at(rotation.id, at).await?;
-            let who = crate::escalation::oncall::on_call(&rotation, &overrides, at);
+            let who = crate::domain::oncall::on_call(&rotation, &overrides, at);
             days.push(context! {
                 when => at.to_zoned_datetime(rotation.zone.clone()).strftime("%a %b %-d, %H:%M").to_string(),
                 who => name_of(who),

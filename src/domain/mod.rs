@@ -2,9 +2,11 @@
 
 pub mod appointment;
 pub mod client;
+pub mod crisis_hold;
 pub mod keywords;
 pub mod limits;
 pub mod message;
+pub mod oncall;
 pub mod phone;
 pub mod problem;
 pub mod safety_plan;

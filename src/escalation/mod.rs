@@ -20,8 +20,6 @@
 //! dispatcher's STOP rule or the console knowing about fallback at all. The cost: a number taken out of the
 //! setting stays on staff (its pages and acknowledgements refer to it), unmarked.
 
-pub mod hold;
-pub mod oncall;
 pub mod readiness;
 mod unseen;
 
@@ -31,13 +29,13 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::MessageKind;
+use crate::domain::oncall::{self, Policy, Rotation, Target};
 use crate::domain::phone::Masked;
 use crate::scheduling::Clock;
 use crate::storage::{
     DueEscalation, EscalationAdvance, EscalationEvent, EscalationPage, NewText, StaffMember, Store, StoreError,
 };
 use crate::templates::{SharedCatalog, StaffContext};
-use oncall::{Policy, Rotation, Target};
 use readiness::Monitor;
 
 /// Escalations handled per database round trip.

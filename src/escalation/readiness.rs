@@ -19,9 +19,9 @@ use std::sync::Mutex;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use super::oncall::{self, Override, Policy, Rotation, Target};
 use crate::config::FallbackNumbers;
 use crate::domain::PhoneNumber;
+use crate::domain::oncall::{self, Override, Policy, Rotation, Target};
 use crate::scheduling::Clock;
 use crate::storage::{Store, StoreError};
 
@@ -404,7 +404,7 @@ impl Monitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escalation::oncall::PolicyStep;
+    use crate::domain::oncall::PolicyStep;
     use crate::scheduling::test_time::{local, ny};
     use jiff::civil::{Date, Time};
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
+use crate::domain::crisis_hold::hold_ends_at;
 use crate::domain::{ClientStatus, MessageKind};
-use crate::escalation::hold::hold_ends_at;
 use crate::scheduling::QuietHours;
 use crate::storage::ClaimedText;
 

@@ -7,7 +7,7 @@ use super::access::{SERVICE_ACTOR, insert_escalation_audit};
 use super::inbound::{AckOutcome, acknowledge, reference};
 use super::{NewText, Result, Store, instant, optional_instant, outbox::insert_text, unix};
 use crate::access::{EscalationParties, HANDLER_FOLLOW_UP};
-use crate::escalation::hold::{hold_ends_at, hold_ran_out};
+use crate::domain::crisis_hold::{hold_ends_at, hold_ran_out};
 
 /// An open escalation whose next step is due.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -3,7 +3,7 @@
 use jiff::{Timestamp, civil::Date, tz::TimeZone};
 
 use super::{Result, Store, StoreError, instant, unix};
-use crate::escalation::oncall::{Override, Policy, Rotation};
+use crate::domain::oncall::{Override, Policy, Rotation};
 use crate::scheduling::quiet_hours::parse_clock_time;
 
 /// A rotation to create; already validated by the caller.
