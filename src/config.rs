@@ -9,6 +9,7 @@ use jiff::SignedDuration;
 use secrecy::SecretString;
 
 use crate::domain::PhoneNumber;
+pub use crate::domain::phone::{FallbackNumbers, parse_fallback_numbers};
 use crate::inbound::InboundSettings;
 use crate::outbox::{DispatchSettings, LivenessSettings};
 use crate::provider::{Provider, Sender, TwilioClient, TwilioCredentials};
@@ -331,28 +332,6 @@ pub struct ReminderOffsets(pub Vec<SignedDuration>);
 
 fn parse_reminder_offsets(value: &str) -> Result<ReminderOffsets, String> {
     crate::scheduling::reminders::parse_offsets(value).map(ReminderOffsets)
-}
-
-/// The numbers of `TETHER_FALLBACK_PAGE_TO`, each a valid E.164 number, in the order given, without repeats.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FallbackNumbers(pub Vec<PhoneNumber>);
-
-impl FallbackNumbers {
-    pub fn as_strs(&self) -> Vec<&str> {
-        self.0.iter().map(PhoneNumber::as_str).collect()
-    }
-}
-
-/// A bad number is named in the error, so a typo in a long list is found at once.
-pub fn parse_fallback_numbers(value: &str) -> Result<FallbackNumbers, String> {
-    let mut numbers = Vec::new();
-    for part in value.split(',').map(str::trim).filter(|part| !part.is_empty()) {
-        let number = PhoneNumber::parse(part).map_err(|why| format!("`{part}` {why}"))?;
-        if !numbers.contains(&number) {
-            numbers.push(number);
-        }
-    }
-    Ok(FallbackNumbers(numbers))
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {

@@ -2,8 +2,8 @@
 //! it texts them caring contacts on a schedule, in their own time zone and language, and never after STOP.
 //!
 //! # Where things happen
-//! - A text is **planned** in [`scheduling`]: [`scheduling::cadence`] works out when each step of a schedule is
-//!   due (pure), and [`scheduling::planner`] writes due steps into the outbox.
+//! - A text is **planned** from [`scheduling`]: [`scheduling::cadence`] works out when each step of a schedule
+//!   is due (pure, like all of `scheduling`), and [`planner`] writes due steps into the outbox.
 //! - A text is **sent** from [`outbox`]: the dispatcher claims due rows, re-checks consent, status, quiet hours
 //!   and lateness ([`outbox::rules`]), and hands them to a [`provider`].
 //! - Delivery **status** comes back through [`http::webhooks`].
@@ -31,6 +31,7 @@ pub mod escalation;
 pub mod http;
 pub mod inbound;
 pub mod outbox;
+pub mod planner;
 pub mod preview;
 pub mod provider;
 pub mod risk;

@@ -12,8 +12,8 @@ use crate::catalog::CatalogService;
 use crate::domain::message::URGENT_PRIORITY;
 use crate::escalation::Escalator;
 use crate::outbox::Dispatcher;
+use crate::planner::{PlanError, Planner};
 use crate::scheduling::Clock;
-use crate::scheduling::planner::{PlanError, Planner};
 use crate::signals::{CHECK_INTERVAL, Watcher};
 use crate::storage::{Store, StoreError};
 

@@ -85,6 +85,28 @@ impl fmt::Display for Masked<'_> {
     }
 }
 
+/// The numbers of `TETHER_FALLBACK_PAGE_TO` (paged when nobody on call can be), each a valid E.164 number, in the order given, without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FallbackNumbers(pub Vec<PhoneNumber>);
+
+impl FallbackNumbers {
+    pub fn as_strs(&self) -> Vec<&str> {
+        self.0.iter().map(PhoneNumber::as_str).collect()
+    }
+}
+
+/// A bad number is named in the error, so a typo in a long list is found at once.
+pub fn parse_fallback_numbers(value: &str) -> Result<FallbackNumbers, String> {
+    let mut numbers = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let number = PhoneNumber::parse(part).map_err(|why| format!("`{part}` {why}"))?;
+        if !numbers.contains(&number) {
+            numbers.push(number);
+        }
+    }
+    Ok(FallbackNumbers(numbers))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,9 +19,9 @@ use std::sync::Mutex;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::config::FallbackNumbers;
 use crate::domain::PhoneNumber;
 use crate::domain::oncall::{self, Override, Policy, Rotation, Target};
+use crate::domain::phone::FallbackNumbers;
 use crate::scheduling::Clock;
 use crate::storage::{Store, StoreError};
 

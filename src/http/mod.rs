@@ -71,7 +71,7 @@ pub struct AppState {
     /// Whose header names the caller's address (`TETHER_TRUSTED_PROXY`).
     pub trusted_proxy: crate::config::TrustedProxy,
     /// `TETHER_FALLBACK_PAGE_TO`, for the readiness check behind the console's banner and `/healthz`.
-    pub fallback_page_to: crate::config::FallbackNumbers,
+    pub fallback_page_to: crate::domain::phone::FallbackNumbers,
 }
 
 impl AppState {

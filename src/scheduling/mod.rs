@@ -1,10 +1,10 @@
-//! When texts are due: the clock, quiet hours, the pure cadence maths, and the planner that writes due steps
-//! into the outbox.
+//! When texts are due: the clock, quiet hours and the cadence, reminder and medication maths, all pure. The
+//! planner that writes due steps into the outbox (`src/planner.rs`) uses these and storage; nothing here
+//! knows either.
 
 pub mod cadence;
 pub mod clock;
 pub mod medication_limits;
-pub mod planner;
 pub mod quiet_hours;
 pub mod recurrence;
 pub mod reminders;

@@ -3,9 +3,9 @@
 
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
-use super::recurrence::Recurrence;
-use super::{Clock, QuietHours};
 use crate::domain::MessageKind;
+use crate::scheduling::recurrence::Recurrence;
+use crate::scheduling::{Clock, QuietHours};
 use crate::storage::{DueEnrollment, NewText, StepAdvance, Store, StoreError};
 use crate::templates::{Catalog, MessageContext, ReminderContext, RenderError, SharedCatalog};
 
