@@ -154,7 +154,7 @@ impl Application {
             public_url: settings.public_url.clone(),
             trusted_proxy: settings.http.trusted_proxy,
             fallback_page_to: settings.fallback_page_to.clone(),
-            sign_in_limiter: crate::console::sign_in_limiter(),
+            sign_in_limiter: crate::http::console::sign_in_limiter(),
             sandbox: None,
         });
         let limits = http::HttpLimits::from(&settings.http);

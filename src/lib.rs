@@ -25,7 +25,7 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod config;
-pub mod console;
+pub mod demo;
 pub mod domain;
 pub mod escalation;
 pub mod http;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::sandbox::demo;
+use crate::demo;
 
 #[derive(clap::Args)]
 pub struct DemoArgs {

@@ -11,6 +11,8 @@ pub mod phone;
 pub mod problem;
 pub mod safety_plan;
 pub mod segments;
+#[cfg(test)]
+pub(crate) mod test_time;
 
 pub use appointment::AppointmentKind;
 pub use client::{

@@ -153,7 +153,7 @@ pub fn on_call(rotation: &Rotation, overrides: &[Override], at: Timestamp) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduling::test_time::{local, ny};
+    use crate::domain::test_time::{local, ny};
 
     fn daily() -> Rotation {
         Rotation {

@@ -405,7 +405,7 @@ impl Monitor {
 mod tests {
     use super::*;
     use crate::domain::oncall::PolicyStep;
-    use crate::scheduling::test_time::{local, ny};
+    use crate::domain::test_time::{local, ny};
     use jiff::civil::{Date, Time};
 
     fn rotation(id: i64, members: Vec<i64>) -> Rotation {

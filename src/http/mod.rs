@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod console;
 pub mod enrollments;
 pub mod error;
 mod extract;
@@ -63,7 +64,7 @@ pub struct AppState {
     /// Key for provider webhook signatures (the Twilio auth token); `None` refuses every webhook.
     pub webhook_key: Option<SecretString>,
     /// Console sign-in attempts per address.
-    pub sign_in_limiter: crate::console::SignInLimiter,
+    pub sign_in_limiter: crate::http::console::SignInLimiter,
     /// `serve --sandbox`: the mock provider and the phone simulator's record.
     pub sandbox: Option<Arc<crate::sandbox::serve::Phones>>,
     /// `TETHER_PUBLIC_URL`, the base of the URL the provider signs.
@@ -101,7 +102,7 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     let people = Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .merge(api)
-        .merge(crate::console::router(state.clone()))
+        .merge(crate::http::console::router(state.clone()))
         .layer(middleware::from_fn_with_state(
             limits::InFlight::new(limits),
             limits::shed,

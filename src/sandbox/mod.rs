@@ -1,8 +1,7 @@
-//! Everything that lets Tether run with nothing leaving the machine: the mock provider (also the tests'
-//! harness), `tether demo` and `tether serve --sandbox`.
+//! What lets Tether run with nothing leaving the machine: the mock provider (also the tests'), the demo's
+//! people, and `tether serve --sandbox`'s phone simulator. `tether demo`, which drives a whole service, is
+//! `src/demo/`, above the application.
 
-pub mod demo;
-pub mod harness;
 pub mod mock_provider;
 pub mod people;
 pub mod serve;

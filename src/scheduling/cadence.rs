@@ -218,7 +218,7 @@ impl SentSteps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduling::test_time::{local, ny};
+    use crate::domain::test_time::{local, ny};
 
     fn quiet() -> QuietHours {
         "21:00-08:00".parse().unwrap()

@@ -130,7 +130,7 @@ fn count_on_day(recurrence: &Recurrence, zone: &TimeZone, day: Date, at: Timesta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduling::test_time::{local, ny};
+    use crate::domain::test_time::{local, ny};
 
     fn check(pattern: &str, night_ok: bool) -> Result<Timestamp, PatternRefusal> {
         check_in(pattern, &ny(), night_ok, local("2026-03-06T12:00"))
@@ -257,7 +257,7 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::scheduling::test_time::local;
+    use crate::domain::test_time::local;
 
     /// One cron field: `*`, a value, a range, a step or a list, some of them out of range.
     fn field() -> impl Strategy<Value = String> {

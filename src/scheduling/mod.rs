@@ -8,8 +8,6 @@ pub mod medication_limits;
 pub mod quiet_hours;
 pub mod recurrence;
 pub mod reminders;
-#[cfg(test)]
-pub(crate) mod test_time;
 
 pub use cadence::{Schedule, SendWindow, SentSteps, Step, bridge_through, starts_on_day};
 pub use clock::{Clock, ManualClock};

@@ -119,7 +119,7 @@ impl fmt::Display for QuietHours {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduling::test_time::{local, ny};
+    use crate::domain::test_time::{local, ny};
 
     #[test]
     fn late_evening_and_small_hours_wait_for_eight_in_the_morning() {

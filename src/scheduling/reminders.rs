@@ -87,7 +87,7 @@ pub fn describe_when(at: Timestamp, zone: &TimeZone, language: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduling::test_time::{local, ny};
+    use crate::domain::test_time::{local, ny};
 
     fn quiet() -> QuietHours {
         "21:00-08:00".parse().unwrap()

@@ -307,7 +307,7 @@ impl TestApp {
     /// Runs scheduler passes, jumping the virtual clock from one deadline to the next, until the next
     /// deadline is after `until` (the clock is then left at `until`). Bounded, so a loop fails loudly.
     pub async fn run_until(&self, until: Timestamp) {
-        tether::sandbox::harness::run_passes_until(&self.scheduler, &self.clock, until, || {})
+        tether::demo::harness::run_passes_until(&self.scheduler, &self.clock, until, || {})
             .await
             .unwrap();
     }

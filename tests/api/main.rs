@@ -22,6 +22,7 @@ mod fallback;
 mod held;
 mod http_hardening;
 mod inbound;
+mod layers;
 mod reminders;
 mod risk_corpus;
 mod safety_plan;

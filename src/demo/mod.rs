@@ -11,6 +11,8 @@
 //! - Maya, 47, texts on a bad night that she wants to die: the safe-messaging reply, the on-call peer
 //!   paged, no acknowledgement, the backup paged 10 minutes later, the backup acknowledges by SMS.
 
+pub mod harness;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -21,9 +23,9 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
 
-use super::harness::Sandbox;
-use super::mock_provider::{FROM, ReceivedText};
-use super::people::{self, ALEX, JORDAN, MAYA, SAM, ZONE};
+use crate::sandbox::mock_provider::{FROM, ReceivedText};
+use crate::sandbox::people::{self, ALEX, JORDAN, MAYA, SAM, ZONE};
+use harness::Sandbox;
 
 /// One line of the timeline.
 #[derive(Debug, Clone, Serialize)]

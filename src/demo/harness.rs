@@ -10,10 +10,10 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
-use super::mock_provider::{MockProvider, ReceivedText};
-use super::people::Api;
 use crate::app::Application;
 use crate::config::Settings;
+use crate::sandbox::mock_provider::{MockProvider, ReceivedText};
+use crate::sandbox::people::Api;
 use crate::scheduler::Scheduler;
 use crate::scheduling::{Clock, ManualClock};
 use crate::storage::Store;

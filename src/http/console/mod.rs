@@ -89,21 +89,21 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     for (name, source) in [
-        ("layout.html", include_str!("../../assets/console/layout.html")),
-        ("sign_in.html", include_str!("../../assets/console/sign_in.html")),
-        ("clients.html", include_str!("../../assets/console/clients.html")),
-        ("client.html", include_str!("../../assets/console/client.html")),
-        ("schedules.html", include_str!("../../assets/console/schedules.html")),
-        ("schedule.html", include_str!("../../assets/console/schedule.html")),
-        ("templates.html", include_str!("../../assets/console/templates.html")),
+        ("layout.html", include_str!("../../../assets/console/layout.html")),
+        ("sign_in.html", include_str!("../../../assets/console/sign_in.html")),
+        ("clients.html", include_str!("../../../assets/console/clients.html")),
+        ("client.html", include_str!("../../../assets/console/client.html")),
+        ("schedules.html", include_str!("../../../assets/console/schedules.html")),
+        ("schedule.html", include_str!("../../../assets/console/schedule.html")),
+        ("templates.html", include_str!("../../../assets/console/templates.html")),
         (
             "escalations.html",
-            include_str!("../../assets/console/escalations.html"),
+            include_str!("../../../assets/console/escalations.html"),
         ),
-        ("on_call.html", include_str!("../../assets/console/on_call.html")),
-        ("dashboard.html", include_str!("../../assets/console/dashboard.html")),
-        ("error.html", include_str!("../../assets/console/error.html")),
-        ("sandbox.html", include_str!("../../assets/console/sandbox.html")),
+        ("on_call.html", include_str!("../../../assets/console/on_call.html")),
+        ("dashboard.html", include_str!("../../../assets/console/dashboard.html")),
+        ("error.html", include_str!("../../../assets/console/error.html")),
+        ("sandbox.html", include_str!("../../../assets/console/sandbox.html")),
     ] {
         // The sources are part of the binary and covered by the console tests; a broken one is a build bug.
         if let Err(err) = env.add_template(name, source) {
@@ -386,13 +386,13 @@ async fn sign_out(
 async fn stylesheet() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("../../assets/console/console.css"),
+        include_str!("../../../assets/console/console.css"),
     )
 }
 
 async fn script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("../../assets/console/console.js"),
+        include_str!("../../../assets/console/console.js"),
     )
 }
