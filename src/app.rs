@@ -33,6 +33,17 @@ impl Application {
     /// Loads and checks the templates, connects and migrates the database, and binds the listener. Fails
     /// before serving anything if any of it is wrong.
     pub async fn build(settings: &Settings, clock: Clock) -> anyhow::Result<Self> {
+        Self::build_with_sandbox(settings, clock, None).await
+    }
+
+    /// [`Application::build`], with the console's phone simulator on `mock` when given (`serve --sandbox`):
+    /// the simulator texts the service at the address the listener got, so it is made here, once that is
+    /// known, and never attached to a service already running.
+    pub async fn build_with_sandbox(
+        settings: &Settings,
+        clock: Clock,
+        mock: Option<crate::sandbox::mock_provider::MockProvider>,
+    ) -> anyhow::Result<Self> {
         // The folder is checked before the database is touched, so a typo in it fails fast and writes nothing.
         templates::load(&settings.templates_dir)?;
         let store = Store::connect(&settings.database_url)
@@ -132,8 +143,9 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("cannot listen on TETHER_BIND={}", settings.bind))?;
+        let local_addr = listener.local_addr()?;
         tracing::info!(
-            address = %listener.local_addr()?,
+            address = %local_addr,
             database = ?store.backend(),
             provider = provider.name(),
             "tether ready"
@@ -155,7 +167,11 @@ impl Application {
             trusted_proxy: settings.http.trusted_proxy,
             fallback_page_to: settings.fallback_page_to.clone(),
             sign_in_limiter: crate::http::console::sign_in_limiter(),
-            sandbox: None,
+            sandbox: mock.map(|mock| {
+                let url = format!("http://{local_addr}");
+                mock.deliver_automatically(&url);
+                Arc::new(crate::sandbox::serve::Phones::new(mock, url))
+            }),
         });
         let limits = http::HttpLimits::from(&settings.http);
         Ok(Self {
@@ -169,14 +185,6 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
-    }
-
-    /// Turns on the console's phone simulator (`serve --sandbox`). Call before running.
-    pub fn attach_sandbox(&mut self, phones: crate::sandbox::serve::Phones) {
-        match Arc::get_mut(&mut self.state) {
-            Some(state) => state.sandbox = Some(Arc::new(phones)),
-            None => tracing::error!("the sandbox was attached after the service started; no phone simulator"),
-        }
     }
 
     pub fn scheduler(&self) -> Arc<Scheduler> {

@@ -45,10 +45,8 @@ async fn serve_sandbox(settings: Settings) -> anyhow::Result<ExitCode> {
     use crate::sandbox::{people::Api, serve};
 
     let prepared = serve::prepare(settings).await?;
-    let mut app = Application::build(&prepared.settings, Clock::System).await?;
+    let app = Application::build_with_sandbox(&prepared.settings, Clock::System, Some(prepared.mock.clone())).await?;
     let url = format!("http://{}", app.local_addr());
-    prepared.mock.deliver_automatically(&url);
-    app.attach_sandbox(serve::Phones::new(prepared.mock.clone(), url.clone()));
     let api = Api {
         base_url: url.clone(),
         token: prepared.admin_token.clone(),
