@@ -118,6 +118,7 @@ impl Scheduler {
     /// One pass: plan every step coming due, page every escalation step due, then send every text due now.
     /// A page that fails while sending moves its chain on at once, so escalation and sending repeat (a few
     /// times at most) until neither has anything left to do now.
+    #[tracing::instrument(name = "scheduler_pass", skip_all)]
     pub async fn tick(&self) -> Result<TickReport, TickError> {
         /// Bounds the repeats; each is one step of one chain further, and policies are short.
         const MAX_ROUNDS: usize = 8;

@@ -19,8 +19,10 @@ pub fn init(format: LogFormat) {
 /// Like [`init`], with another default level (`tether demo` keeps its timeline free of service logs).
 pub fn init_with_default(format: LogFormat, default_level: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // Colours only for a terminal: a log file or a journal would keep the escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // A second init (tests, embedding) keeps the first subscriber.
     let _ = match format {

@@ -151,6 +151,7 @@ impl Escalator {
 
     /// The escalation's next move: the next step with someone reachable, or, past the end of the chain (or
     /// with no chain), the fallback numbers.
+    #[tracing::instrument(name = "escalation_step", skip_all, fields(escalation_id = escalation.id))]
     async fn next_move(
         &self,
         escalation: &DueEscalation,

@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
+
+use super::request_log::RequestId;
 
 use crate::domain::FieldError;
 use crate::storage::StoreError;
@@ -41,36 +43,63 @@ impl From<StoreError> for ApiError {
 
 /// Client errors the API's handlers never see (an unknown route, a wrong method, a body over the limit)
 /// are answered by axum and tower-http in plain text; under `/api/` they get the documented JSON shape too.
+/// Every API error body also carries the request's id (`error.request_id`), the one in its log line.
 pub async fn api_errors_as_json(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
+    let request_id = request.extensions().get::<RequestId>().map(ToString::to_string);
     let response = next.run(request).await;
     let status = response.status();
+    if !is_api || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
     let is_json = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if !is_api || !status.is_client_error() || is_json {
-        return response;
+    let (parts, body) = response.into_parts();
+    let mut document = if is_json {
+        // The handlers' own errors: small bodies, read whole to add the id.
+        match axum::body::to_bytes(body, ERROR_BODY_LIMIT).await {
+            Ok(bytes) => serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|_| undocumented(status)),
+            Err(_) => undocumented(status),
+        }
+    } else {
+        undocumented(status)
+    };
+    if let (Some(id), Some(error)) = (request_id, document.get_mut("error").and_then(Value::as_object_mut)) {
+        error.insert("request_id".into(), Value::String(id));
     }
+    let mut replaced = (status, Json(document)).into_response();
+    // Whatever else the answer said (Allow, Retry-After…) still holds; only the body and its type change.
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            replaced.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    replaced.extensions_mut().extend(parts.extensions);
+    replaced
+}
+
+/// An API error body is a few hundred bytes; anything longer is not one of ours.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// The documented shape for an error axum or tower-http answered in plain text.
+fn undocumented(status: StatusCode) -> Value {
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "no such resource"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is larger than 64 KiB"),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long; try again"),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "the service is busy; try again shortly"),
+        status if status.is_server_error() => ("internal", "internal error"),
         _ => ("bad_request", "the request could not be read"),
     };
     let mut body = json!({ "error": { "code": code, "message": message } });
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         body["error"]["field"] = json!("body");
     }
-    let mut replaced = (status, Json(body)).into_response();
-    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
-        if let Some(value) = response.headers().get(&name) {
-            replaced.headers_mut().insert(name, value.clone());
-        }
-    }
-    replaced
+    body
 }
 
 impl IntoResponse for ApiError {

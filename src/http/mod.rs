@@ -11,6 +11,7 @@ mod extract;
 pub mod limits;
 pub mod oncall;
 pub mod reminders;
+pub mod request_log;
 pub mod safety_plans;
 pub mod security;
 pub mod webhooks;
@@ -26,7 +27,6 @@ use secrecy::SecretString;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::catalog::CatalogService;
 use crate::escalation::readiness::{self, Check, Status};
@@ -125,7 +125,7 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(error::api_errors_as_json))
         .layer(middleware::map_response(security::add_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(request_log::log_requests))
         .with_state(state)
 }
 

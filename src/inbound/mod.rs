@@ -124,6 +124,7 @@ impl InboundService {
     /// Handles `texts` in one transaction, in order, and commits; nothing is kept if any of them fails. The
     /// texts are stored, and their senders looked up, a chunk at a time: a group costs a few statements more
     /// than one text, not a few statements per text.
+    #[tracing::instrument(name = "inbound_group", skip_all, fields(texts = texts.len()))]
     async fn handle_together(&self, texts: &[&InboundText]) -> Result<Vec<Receipt>, StoreError> {
         let now = self.clock.now();
         let catalog = self.catalog.current();

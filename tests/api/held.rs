@@ -410,7 +410,8 @@ const LOGGED_DIGITS: &str = "415555";
 
 on_both_backends! {
     /// The real binary at its default log level (INFO), through enrolment, a crisis text that pages on-call
-    /// staff, a relay from staff and a STOP: no phone number and no message's words reach the log.
+    /// staff, a relay from staff and a STOP: every request has its line (route template, status, id), and
+    /// no phone number and no message's words reach the log.
     async fn the_log_at_info_carries_no_phone_number_and_no_words(backend) {
         let mock = MockProvider::start().await.unwrap();
         let database = TestDatabase::create(&backend).await;
@@ -497,6 +498,15 @@ on_both_backends! {
 
         let log = std::fs::read_to_string(&log_path).unwrap();
         assert!(log.lines().count() >= 3, "the service logged at info: {log}");
+        // One line per request, by route template (the client's id is not in it), with status and id.
+        let answered = |route: &str| {
+            log.lines().any(|line| {
+                line.contains("answered") && line.contains(route) && line.contains("status=") && line.contains("request_id=")
+            })
+        };
+        assert!(answered("/webhooks/twilio/sms"), "a line for each webhook: {log}");
+        assert!(answered("/api/v1/clients/{id}/enrollments"), "a line naming the route, not the client: {log}");
+        assert!(!log.contains(&format!("/api/v1/clients/{client}/enrollments")), "{log}");
         for line in log.lines() {
             assert!(!line.contains(LOGGED_DIGITS), "a phone number in the log: {line}");
             for words in ["want to die", "pills", "Sitting with you", "Jordan"] {

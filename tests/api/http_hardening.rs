@@ -63,6 +63,52 @@ async fn every_response_carries_the_security_headers() {
     assert!(body.starts_with("application/json"));
 }
 
+/// Every answer names its request in `X-Request-Id`, and every API error body carries the same id, so a
+/// caller reporting an error points at its log line: a handler's 404 and 422, axum's own 404 and 405, a 401.
+#[tokio::test]
+async fn api_errors_carry_the_request_id_of_their_log_line() {
+    let app = spawn_app(&TestBackend::Sqlite).await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", app.address);
+    let responses = [
+        (
+            "a client that does not exist",
+            app.get("/api/v1/clients/999999").await,
+            "not_found",
+        ),
+        (
+            "a bad body",
+            app.post("/api/v1/clients", json!({"phone": "555", "first_name": "Jo"}))
+                .await,
+            "invalid",
+        ),
+        ("an unknown route", app.get("/api/v1/nowhere").await, "not_found"),
+        (
+            "a wrong method",
+            app.put("/api/v1/audit", json!({})).await,
+            "method_not_allowed",
+        ),
+        (
+            "no token",
+            http.get(url("/api/v1/clients")).send().await.unwrap(),
+            "unauthorized",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (what, response, code) in responses {
+        let header = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+        assert_eq!(body["error"]["request_id"], header.as_str(), "{what}: {body}");
+        ids.push(header);
+    }
+    let healthy = http.get(url("/healthz")).send().await.unwrap();
+    ids.push(healthy.headers()["x-request-id"].to_str().unwrap().to_owned());
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "each request its own id: {ids:?}");
+}
+
 #[tokio::test]
 async fn the_console_pages_need_no_inline_script_or_style() {
     // The CSP forbids inline handlers and style attributes; the pages must not rely on them.
