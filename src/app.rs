@@ -23,6 +23,10 @@ use crate::signals::Watcher;
 use crate::storage::Store;
 use crate::templates;
 
+/// How long each half of a shutdown (the scheduler's drain, then the requests in flight) may take: a
+/// provider call is bounded by TETHER_PROVIDER_TIMEOUT_SECONDS (5 by default), so the drain is a few seconds.
+pub const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct Application {
     listener: TcpListener,
     state: Arc<AppState>,
@@ -195,15 +199,41 @@ impl Application {
         self.state.store.clone()
     }
 
-    /// Serves HTTP and runs the scheduler until `shutdown`; a scheduler pass in progress finishes first.
+    /// Serves HTTP and runs the scheduler until `shutdown`, then stops in an order that loses nothing: the
+    /// scheduler first (no new claims; the provider calls in flight finish and their answers are recorded;
+    /// claimed texts not yet sent go back in the queue), while the listener still takes the provider's
+    /// webhooks, since a crisis text refused now might never be sent again; then the listener closes and
+    /// the requests in flight finish. Each half is bounded by [`SHUTDOWN_LIMIT`].
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let scheduler = self.state.scheduler.clone();
         let loop_shutdown = shutdown.clone();
-        let scheduler_task = tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
+        let mut scheduler_task = tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
         let store = self.state.store.clone();
-        let served = self.run_http_until_stopped(shutdown).await;
-        scheduler_task.await.context("scheduler task panicked")?;
+        let listener_shutdown = CancellationToken::new();
+        let mut http_task = tokio::spawn(self.run_http_until_stopped(listener_shutdown.clone()));
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            // The server stopped on its own (it failed): stop the scheduler too and say why.
+            served = &mut http_task => {
+                shutdown.cancel();
+                let _ = tokio::time::timeout(SHUTDOWN_LIMIT, &mut scheduler_task).await;
+                return served.context("HTTP task panicked")?;
+            }
+        }
+        match tokio::time::timeout(SHUTDOWN_LIMIT, &mut scheduler_task).await {
+            Ok(finished) => finished.context("scheduler task panicked")?,
+            Err(_) => tracing::error!("the scheduler did not stop in time; its claims go back when their lease ends"),
+        }
+        listener_shutdown.cancel();
+        let served = match tokio::time::timeout(SHUTDOWN_LIMIT, &mut http_task).await {
+            Ok(served) => served.context("HTTP task panicked")?,
+            Err(_) => {
+                tracing::error!("requests were still running at the shutdown limit");
+                Ok(())
+            }
+        };
         store.close().await;
+        tracing::info!("stopped");
         served
     }
 

@@ -242,6 +242,15 @@ impl Dispatcher {
     }
 
     async fn send(&self, text: ClaimedText) -> Result<Outcome, StoreError> {
+        // Stopping: only the calls already with the provider are finished. A claimed text not yet sent goes
+        // back in the queue at once, for the next process or another instance, rather than holding the
+        // shutdown (or its lease) while it waits its turn.
+        if self.stopping.is_cancelled() {
+            self.store
+                .hand_back(text.id, text.planned_at, "handed back at shutdown", self.clock.now())
+                .await?;
+            return Ok(Outcome::Later);
+        }
         // Crisis replies and pages have their own lane: the bulk rate limit never delays them.
         let urgent = text.kind.is_some_and(MessageKind::is_urgent);
         if let (false, Some(limiter), Some(sender)) = (urgent, &self.limiter, self.provider.sender()) {

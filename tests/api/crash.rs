@@ -20,11 +20,15 @@ const CONCURRENCY: usize = 4;
 const SHORT_LEASE_SECONDS: u32 = 5;
 
 fn start_service(database_url: &str, mock: &MockProvider, lease_seconds: u32) -> Running {
+    start_service_on(database_url, mock, lease_seconds, "127.0.0.1:0")
+}
+
+fn start_service_on(database_url: &str, mock: &MockProvider, lease_seconds: u32, bind: &str) -> Running {
     Running(
         Command::new(env!("CARGO_BIN_EXE_tether"))
             .arg("serve")
             .env("DATABASE_URL", database_url)
-            .env("TETHER_BIND", "127.0.0.1:0")
+            .env("TETHER_BIND", bind)
             .env("TETHER_PUBLIC_URL", PUBLIC_URL)
             .env("TETHER_TEMPLATES_DIR", shipped_templates())
             .env("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
@@ -192,6 +196,75 @@ on_both_backends! {
             twice.is_subset(&with_provider_at_kill),
             "only texts the provider had seen went again: {twice:?}"
         );
+        pool.close().await;
+        store.close().await;
+    }
+}
+
+on_both_backends! {
+    /// SIGTERM in the middle of a burst, as on a deploy: the service stops claiming, finishes the provider
+    /// calls it has in flight and records them, hands back what it had claimed but not sent, and exits on its
+    /// own within seconds; a provider webhook arriving meanwhile is stored and answered 200. After a restart
+    /// the rest of the burst goes, and no text goes twice.
+    async fn a_sigterm_mid_burst_drains_and_nothing_goes_twice(backend) {
+        const BURST: usize = 40;
+        let mock = MockProvider::start().await.unwrap();
+        // Slow answers: the calls in flight at the signal take two seconds to finish, the drain with them.
+        mock.set_delay(Duration::from_secs(2));
+        let database = TestDatabase::create(&backend).await;
+        let store = Store::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Timestamp::now();
+        let texts: Vec<_> = (0..BURST)
+            .map(|i| due_text(format!("term:{i}"), format!("+1415558{:04}", 100 + i), now))
+            .collect();
+        store.enqueue_many(&texts, now).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = AnyPool::connect(&database.url).await.unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let address = format!("http://127.0.0.1:{port}");
+
+        let mut service = start_service_on(&database.url, &mock, 60, &format!("127.0.0.1:{port}"));
+        mock.wait_for_accepted(CONCURRENCY, Duration::from_secs(60)).await.expect("the burst started");
+        let signalled = std::process::Command::new("kill")
+            .args(["-TERM", &service.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(signalled.success());
+        let during_drain = mock.send_inbound(&address, PUBLIC_URL, "+14155559999", "are you there").await.unwrap();
+        assert_eq!(during_drain, 200, "a webhook during the drain is taken");
+        let started = std::time::Instant::now();
+        let exit = loop {
+            if let Some(exit) = service.0.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(started.elapsed() < Duration::from_secs(25), "the service did not stop in time");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(exit.success(), "a clean exit: {exit:?}");
+        let at_exit = statuses(&pool).await;
+        assert!(at_exit.values().all(|s| s == "sent" || s == "pending"), "nothing left claimed: {at_exit:?}");
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages").fetch_one(&pool).await.unwrap();
+        assert_eq!(stored, 1, "the webhook's text was stored");
+
+        mock.set_delay(Duration::from_millis(0));
+        let mut service = start_service(&database.url, &mock, 60);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let current = statuses(&pool).await;
+            if current.len() >= BURST && current.values().all(|s| s == "sent") {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the rest of the burst went after the restart");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        service.kill();
+        let mut per_text: HashMap<i64, usize> = HashMap::new();
+        for text in mock.accepted().iter().filter(|t| t.to.starts_with("+1415558")) {
+            *per_text.entry(text.outbox_id().unwrap()).or_default() += 1;
+        }
+        assert_eq!(per_text.len(), BURST, "nothing lost");
+        assert!(per_text.values().all(|n| *n == 1), "nothing sent twice: {per_text:?}");
         pool.close().await;
         store.close().await;
     }
