@@ -28,6 +28,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod escalation;
+pub mod group_commit;
 pub mod http;
 pub mod inbound;
 pub mod outbox;

@@ -59,16 +59,8 @@ impl Intake {
     }
 }
 
-/// The first text waiting and whatever arrived with it; `None` once every handle is gone.
+/// The first text waiting and whatever arrived with it; `None` once every handle is gone. Writers take turns
+/// at the queue, so a group is whole before the next writer looks.
 async fn next_group(incoming: &Mutex<mpsc::Receiver<Waiting>>, most: usize) -> Option<Vec<Waiting>> {
-    let mut incoming = incoming.lock().await;
-    let first = incoming.recv().await?;
-    let mut group = vec![first];
-    while group.len() < most {
-        match incoming.try_recv() {
-            Ok(next) => group.push(next),
-            Err(_) => break,
-        }
-    }
-    Some(group)
+    crate::group_commit::next_group(&mut *incoming.lock().await, most).await
 }

@@ -22,15 +22,8 @@ impl SentRecorder {
     pub fn start(store: Store) -> Self {
         let (queue, mut incoming) = mpsc::channel::<Waiting>(MAX_GROUP * 4);
         tokio::spawn(async move {
-            while let Some(first) = incoming.recv().await {
-                // Whatever arrived while the previous commit was running goes into this one.
-                let mut group = vec![first];
-                while group.len() < MAX_GROUP {
-                    match incoming.try_recv() {
-                        Ok(next) => group.push(next),
-                        Err(_) => break,
-                    }
-                }
+            // Whatever arrived while the previous commit was running goes into this one.
+            while let Some(group) = crate::group_commit::next_group(&mut incoming, MAX_GROUP).await {
                 let records: Vec<SentRecord> = group.iter().map(|(record, _)| record.clone()).collect();
                 match record(&store, &records).await {
                     Ok(()) => {
