@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Writer, managed_client};
@@ -17,9 +17,10 @@ use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::parse_instant;
-use crate::domain::{ClientStatus, ConsentInput, FieldError, TimeZoneName, limits};
-use crate::scheduling::{Schedule, Step, bridge_through, starts_on_day};
-use crate::storage::{BridgedEnrollment, NewEnrollment, StoreError, UniqueConstraint};
+use crate::domain::{ClientStatus, ConsentInput, FieldError, RecordedConsent, TimeZoneName, limits};
+use crate::scheduling::{QuietHours, Schedule, Step, bridge_through, starts_on_day};
+use crate::storage::{ActiveEnrollment, BridgedEnrollment, NewEnrollment, StoreError, UniqueConstraint};
+use crate::templates::Catalog;
 
 /// Discharge can be planned a little ahead (enrolment at the bedside); further out is more likely a typo.
 const MAX_DISCHARGE_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -116,125 +117,38 @@ pub(crate) async fn enroll_as(
         )));
     }
     let catalog = state.catalog.current();
-    let mut schedules: Vec<&Schedule> = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    for (field, name) in requested_names(&input, &catalog.program.default_schedules).map_err(ApiError::Invalid)? {
-        let schedule = catalog.schedule(&name).ok_or_else(|| {
-            let known: Vec<&str> = catalog.schedules.keys().map(String::as_str).collect();
-            ApiError::Invalid(FieldError::new(
-                field.clone(),
-                format!("no schedule named `{name}`; available: {}", known.join(", ")),
-            ))
-        })?;
-        if schedules.iter().any(|s| s.name == schedule.name) {
-            return Err(ApiError::Invalid(FieldError::new(
-                field,
-                format!("`{name}` is named twice"),
-            )));
-        }
-        schedules.push(schedule);
-        fields.push(field);
-    }
-    let discharged_at =
-        parse_instant(&input.discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
-    limits::not_before_earliest(discharged_at).map_err(|m| ApiError::Invalid(FieldError::new("discharged_at", m)))?;
-    if discharged_at > now + MAX_DISCHARGE_AHEAD {
-        return Err(ApiError::Invalid(FieldError::new(
-            "discharged_at",
-            "is more than 7 days ahead; enrol at or near discharge",
-        )));
-    }
-    let consent = input
-        .several_texts_a_day_consent
-        .as_ref()
-        .map(|consent| consent.validate(SEVERAL_A_DAY_FIELD, now))
-        .transpose()
-        .map_err(ApiError::Invalid)?;
-    if consent.is_none()
-        && let Some(several) = schedules.iter().find(|s| s.sends_several_a_day())
-    {
-        return Err(ApiError::Invalid(FieldError::new(
-            SEVERAL_A_DAY_FIELD,
-            format!(
-                "`{}` sends more than one text a day; record the client's consent to that (consented_at, \
-                 consent_source)",
-                several.name
-            ),
-        )));
-    }
+    let chosen = chosen_schedules(&catalog, &input).map_err(ApiError::Invalid)?;
+    let discharged_at = discharge_time(&input, now).map_err(ApiError::Invalid)?;
+    let consent = several_a_day_consent(&input, &chosen, now).map_err(ApiError::Invalid)?;
 
     let existing = state.store.active_enrollments(client_id).await?;
-    if let Some((field, already)) = fields
+    if let Some((field, already)) = chosen
         .iter()
-        .zip(&schedules)
         .find(|(_, s)| existing.iter().any(|e| e.schedule == s.name))
     {
         return Err(already_enrolled(field, &already.name));
     }
-    // The bridge may come with this request or be under way already; either way it covers the same days.
-    let bridge_through = bridge_through(
-        schedules
-            .iter()
-            .copied()
-            .chain(existing.iter().filter_map(|e| catalog.schedule(&e.schedule))),
-    );
-    let bridged: Vec<BridgedEnrollment> = match bridge_through {
-        Some(through) if schedules.iter().any(|s| s.replaces_through_day.is_some()) => existing
-            .iter()
-            .filter_map(|e| Some((e, catalog.schedule(&e.schedule)?)))
-            .filter(|(e, schedule)| schedule.replaces_through_day.is_none() && e.starts_on_day <= through)
-            .map(|(e, schedule)| BridgedEnrollment {
-                id: e.id,
-                starts_on_day: through + 1,
-                covered_steps: schedule
-                    .steps
-                    .iter()
-                    .filter(|step| step.day <= through)
-                    .map(|step| step.id.clone())
-                    .collect(),
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-
+    let (bridge_through, bridged) = bridged_by(&chosen, &existing, &catalog);
     let zone =
         TimeZoneName::parse(&client.timezone).map_err(|m| ApiError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
-    let mut views = Vec::with_capacity(schedules.len());
-    let mut enrollments = Vec::with_capacity(schedules.len());
-    for schedule in &schedules {
-        let starts_on_day = starts_on_day(schedule, bridge_through);
-        let first = schedule.first_step_due_after(discharged_at, zone.zone(), &state.quiet_hours, starts_on_day, now);
-        let before_first = &schedule.steps[..first.as_ref().map_or(schedule.steps.len(), |p| p.index)];
-        let (replaced, skipped): (Vec<_>, Vec<_>) = before_first.iter().partition(|step| step.day < starts_on_day);
-        let ids = |steps: Vec<&Step>| steps.into_iter().map(|step| step.id.clone()).collect();
-        let (replaced_steps, skipped_steps) = (ids(replaced), ids(skipped));
-        enrollments.push(NewEnrollment {
-            client_id,
-            schedule: schedule.name.clone(),
-            schedule_version: schedule.version,
-            discharged_at,
-            starts_on_day,
-            first_step: first.as_ref().map(|p| (p.index, p.send_at)),
-            several_daily_consent: consent.clone().filter(|_| schedule.sends_several_a_day()),
-        });
-        views.push(EnrollmentView {
-            id: 0,
-            client_id,
-            schedule: schedule.name.clone(),
-            schedule_version: schedule.version,
-            discharged_at: discharged_at.to_string(),
-            first_step: first.as_ref().map(|p| p.step.id.clone()),
-            first_send_at: first.as_ref().map(|p| p.send_at.to_string()),
-            skipped_steps,
-            replaced_steps,
-        });
-    }
+    let plan = Plan {
+        client_id,
+        discharged_at,
+        zone: zone.zone(),
+        quiet_hours: &state.quiet_hours,
+        bridge_through,
+        now,
+    };
+    let (enrollments, mut views): (Vec<NewEnrollment>, Vec<EnrollmentView>) = chosen
+        .iter()
+        .map(|(_, schedule)| plan.enrolment(schedule, consent.as_ref()))
+        .unzip();
     let ids = match state.store.insert_enrollments(&enrollments, &bridged, now).await {
         Ok(ids) => ids,
         // Another request enrolled the client in one of these between our check and the insert.
         Err(StoreError::Conflict(UniqueConstraint::OneActiveEnrollmentPerSchedule)) => {
-            let names: Vec<&str> = schedules.iter().map(|s| s.name.as_str()).collect();
-            return Err(already_enrolled(&fields[0], &names.join("` or `")));
+            let names: Vec<&str> = chosen.iter().map(|(_, s)| s.name.as_str()).collect();
+            return Err(already_enrolled(&chosen[0].0, &names.join("` or `")));
         }
         Err(err) => return Err(err.into()),
     };
@@ -256,6 +170,146 @@ pub(crate) async fn enroll_as(
     }
     state.scheduler.nudge();
     Ok(views)
+}
+
+/// The schedules the request names (or the program's default set), each with the field to blame for it.
+fn chosen_schedules<'c>(
+    catalog: &'c Catalog,
+    input: &EnrollmentInput,
+) -> Result<Vec<(String, &'c Schedule)>, FieldError> {
+    let mut chosen: Vec<(String, &Schedule)> = Vec::new();
+    for (field, name) in requested_names(input, &catalog.program.default_schedules)? {
+        let Some(schedule) = catalog.schedule(&name) else {
+            let known: Vec<&str> = catalog.schedules.keys().map(String::as_str).collect();
+            return Err(FieldError::new(
+                field,
+                format!("no schedule named `{name}`; available: {}", known.join(", ")),
+            ));
+        };
+        if chosen.iter().any(|(_, s)| s.name == schedule.name) {
+            return Err(FieldError::new(field, format!("`{name}` is named twice")));
+        }
+        chosen.push((field, schedule));
+    }
+    Ok(chosen)
+}
+
+/// When the client was discharged: not before the earliest date any record may carry, and not more than a
+/// week ahead.
+fn discharge_time(input: &EnrollmentInput, now: Timestamp) -> Result<Timestamp, FieldError> {
+    let field = |message: String| FieldError::new("discharged_at", message);
+    let discharged_at = parse_instant(&input.discharged_at).map_err(field)?;
+    limits::not_before_earliest(discharged_at).map_err(field)?;
+    if discharged_at > now + MAX_DISCHARGE_AHEAD {
+        return Err(field("is more than 7 days ahead; enrol at or near discharge".into()));
+    }
+    Ok(discharged_at)
+}
+
+/// The client's consent to several texts a day: checked when given, and required when a chosen schedule
+/// sends more than one text a day.
+fn several_a_day_consent(
+    input: &EnrollmentInput,
+    chosen: &[(String, &Schedule)],
+    now: Timestamp,
+) -> Result<Option<RecordedConsent>, FieldError> {
+    let consent = input
+        .several_texts_a_day_consent
+        .as_ref()
+        .map(|consent| consent.validate(SEVERAL_A_DAY_FIELD, now))
+        .transpose()?;
+    if consent.is_none()
+        && let Some((_, several)) = chosen.iter().find(|(_, s)| s.sends_several_a_day())
+    {
+        return Err(FieldError::new(
+            SEVERAL_A_DAY_FIELD,
+            format!(
+                "`{}` sends more than one text a day; record the client's consent to that (consented_at, \
+                 consent_source)",
+                several.name
+            ),
+        ));
+    }
+    Ok(consent)
+}
+
+/// The last day a bridge covers for this client, whether it comes with this request or is under way
+/// already, and the enrolments under way that a bridge in this request moves past its days.
+fn bridged_by(
+    chosen: &[(String, &Schedule)],
+    existing: &[ActiveEnrollment],
+    catalog: &Catalog,
+) -> (Option<i32>, Vec<BridgedEnrollment>) {
+    let through = bridge_through(
+        chosen
+            .iter()
+            .map(|(_, s)| *s)
+            .chain(existing.iter().filter_map(|e| catalog.schedule(&e.schedule))),
+    );
+    let Some(through) = through.filter(|_| chosen.iter().any(|(_, s)| s.replaces_through_day.is_some())) else {
+        return (through, Vec::new());
+    };
+    let moved = existing
+        .iter()
+        .filter_map(|e| Some((e, catalog.schedule(&e.schedule)?)))
+        .filter(|(e, schedule)| schedule.replaces_through_day.is_none() && e.starts_on_day <= through)
+        .map(|(e, schedule)| BridgedEnrollment {
+            id: e.id,
+            starts_on_day: through + 1,
+            covered_steps: schedule
+                .steps
+                .iter()
+                .filter(|step| step.day <= through)
+                .map(|step| step.id.clone())
+                .collect(),
+        })
+        .collect();
+    (Some(through), moved)
+}
+
+/// What every enrolment of one request shares.
+struct Plan<'a> {
+    client_id: i64,
+    discharged_at: Timestamp,
+    zone: &'a jiff::tz::TimeZone,
+    quiet_hours: &'a QuietHours,
+    bridge_through: Option<i32>,
+    now: Timestamp,
+}
+
+impl Plan<'_> {
+    /// The enrolment in `schedule` to store, and how the answer describes it: its first step, and the steps
+    /// before it, skipped (already past) or replaced (a bridge's days).
+    fn enrolment(&self, schedule: &Schedule, consent: Option<&RecordedConsent>) -> (NewEnrollment, EnrollmentView) {
+        let starts_on_day = starts_on_day(schedule, self.bridge_through);
+        let first =
+            schedule.first_step_due_after(self.discharged_at, self.zone, self.quiet_hours, starts_on_day, self.now);
+        let before_first = &schedule.steps[..first.as_ref().map_or(schedule.steps.len(), |p| p.index)];
+        let (replaced, skipped): (Vec<&Step>, Vec<&Step>) =
+            before_first.iter().partition(|step| step.day < starts_on_day);
+        let ids = |steps: Vec<&Step>| steps.into_iter().map(|step| step.id.clone()).collect();
+        let enrollment = NewEnrollment {
+            client_id: self.client_id,
+            schedule: schedule.name.clone(),
+            schedule_version: schedule.version,
+            discharged_at: self.discharged_at,
+            starts_on_day,
+            first_step: first.as_ref().map(|p| (p.index, p.send_at)),
+            several_daily_consent: consent.cloned().filter(|_| schedule.sends_several_a_day()),
+        };
+        let view = EnrollmentView {
+            id: 0,
+            client_id: self.client_id,
+            schedule: schedule.name.clone(),
+            schedule_version: schedule.version,
+            discharged_at: self.discharged_at.to_string(),
+            first_step: first.as_ref().map(|p| p.step.id.clone()),
+            first_send_at: first.as_ref().map(|p| p.send_at.to_string()),
+            skipped_steps: ids(skipped),
+            replaced_steps: ids(replaced),
+        };
+        (enrollment, view)
+    }
 }
 
 fn already_enrolled(field: &str, schedule: &str) -> ApiError {
