@@ -48,3 +48,17 @@ pub fn squeeze_keyword(text: &str) -> String {
         .trim_end_matches(['.', '!', '?'])
         .to_uppercase()
 }
+
+/// Whether `term` appears in `text` as a whole word or phrase, both already lower-cased: "detox" is in "your
+/// detox team" but not in "detoxify". The blocked terms of program.toml are matched this way wherever
+/// words reach a text (templates, safety plans).
+pub fn contains_word(text: &str, term: &str) -> bool {
+    if term.is_empty() {
+        return false;
+    }
+    text.match_indices(term).any(|(start, _)| {
+        let before = text[..start].chars().next_back();
+        let after = text[start + term.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}

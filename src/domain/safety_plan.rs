@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::segments::PROVIDER_MAX_LENGTH;
-use super::{ConsentInput, FieldError, PhoneNumber, RecordedConsent, squeeze_keyword};
+use super::{ConsentInput, FieldError, PhoneNumber, RecordedConsent, contains_word, squeeze_keyword};
 
 /// Items in one section at most: a plan is read on a phone, in a hard moment.
 pub const MAX_ITEMS: usize = 8;
@@ -361,18 +361,6 @@ fn one_line(value: &str, max: usize) -> Result<String, String> {
         return Err("must be one line, without control characters".into());
     }
     Ok(value.to_owned())
-}
-
-/// Whether `term` appears in `text` as a whole word or phrase; both already lower-cased.
-fn contains_word(text: &str, term: &str) -> bool {
-    if term.is_empty() {
-        return false;
-    }
-    text.match_indices(term).any(|(start, _)| {
-        let before = text[..start].chars().next_back();
-        let after = text[start + term.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 /// The words around the plan's items, rendered from the catalog in the client's language.

@@ -14,7 +14,7 @@ use super::{
     ReminderContext, STAFF_TEMPLATES, Severity, StaffContext, bounded_environment, template_key,
 };
 use crate::domain::problem::line_of;
-use crate::domain::{AppointmentKind, MessageKind, segments};
+use crate::domain::{AppointmentKind, MessageKind, contains_word, segments};
 use crate::scheduling::reminders::parse_offset;
 use crate::scheduling::{Schedule, SendWindow, Step, quiet_hours::parse_clock_time};
 
@@ -520,18 +520,6 @@ fn check_body(catalog: &Catalog, path: &Path, body: &str, problems: &mut Problem
             ),
         );
     }
-}
-
-/// Whether `term` appears in `text` as a whole word (or phrase), ignoring case already folded by the caller.
-fn contains_word(text: &str, term: &str) -> bool {
-    if term.is_empty() {
-        return false;
-    }
-    text.match_indices(term).any(|(start, _)| {
-        let before = text[..start].chars().next_back();
-        let after = text[start + term.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 #[derive(Deserialize)]

@@ -3,9 +3,7 @@
 //! clinical kinds only (docs/appointment-kinds.md).
 
 use std::fs;
-use std::path::Path;
 
-use jiff::{Timestamp, tz::TimeZone};
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 use tether::domain::AppointmentKind;
@@ -21,14 +19,6 @@ const SAM: &str = "+14155550125";
 const FRIDAY_15_00: &str = "2026-03-06T15:00:00-05:00";
 /// Tuesday 09:00 in New York (the clocks went forward on Sunday 8 March).
 const TUESDAY_09_00: &str = "2026-03-10T09:00:00-04:00";
-
-fn new_york(at: &str) -> String {
-    at.parse::<Timestamp>()
-        .unwrap()
-        .to_zoned_datetime(TimeZone::get("America/New_York").unwrap())
-        .strftime("%a %Y-%m-%d %H:%M")
-        .to_string()
-}
 
 /// The appointment reminders the client was sent, as (local time, template, appointment kind, body).
 async fn reminders_sent(app: &TestApp, client: i64) -> Vec<(String, String, String, String)> {
@@ -51,19 +41,6 @@ async fn book(app: &TestApp, client: i64, body: Value) -> Value {
     let response = app.post(&format!("/api/v1/clients/{client}/appointments"), body).await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
     response.json().await.unwrap()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The shipped templates with one line of program.toml replaced.

@@ -1,7 +1,7 @@
 //! The 72-hour bridge: check-ins at 10:00 and 18:00 over the first three days (and the discharge evening),
 //! replacing the caring contacts of those days, with the client's consent to more than one text a day.
 
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -14,13 +14,6 @@ const FRIDAY_15_00: &str = "2026-03-06T15:00:00-05:00";
 
 fn consent() -> Value {
     json!({"consented_at": "2026-03-06T19:00:00Z", "consent_source": "discharge conversation"})
-}
-
-fn local(at: &str) -> String {
-    let at: Timestamp = at.parse().unwrap();
-    at.to_zoned_datetime(TimeZone::get("America/New_York").unwrap())
-        .strftime("%a %Y-%m-%d %H:%M")
-        .to_string()
 }
 
 /// What the client was sent of the bridge and the caring contacts, in order, as the thread shows it.
@@ -36,7 +29,7 @@ async fn sent_check_ins(app: &TestApp, client: i64) -> Vec<(String, String, Stri
     sent.iter()
         .map(|t| {
             (
-                local(t["sent_at"].as_str().unwrap()),
+                new_york(t["sent_at"].as_str().unwrap()),
                 t["step"].as_str().unwrap().to_owned(),
                 t["body"].as_str().unwrap().to_owned(),
             )
@@ -105,7 +98,7 @@ on_both_backends! {
         .unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let preview: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
-        let previewed: Vec<String> = preview.iter().take(8).map(|row| local(row["send_at_utc"].as_str().unwrap())).collect();
+        let previewed: Vec<String> = preview.iter().take(8).map(|row| new_york(row["send_at_utc"].as_str().unwrap())).collect();
         assert_eq!(previewed, times, "the preview and the clock agree");
         let steps: Vec<&str> = preview.iter().take(8).map(|row| row["step"].as_str().unwrap()).collect();
         let sent_steps: Vec<&str> = sent.iter().map(|(_, step, _)| step.as_str()).collect();

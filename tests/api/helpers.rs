@@ -129,6 +129,29 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A moment as New York shows it, with the weekday: `Sun 2026-03-08 10:00`.
+pub fn new_york(at: &str) -> String {
+    at.parse::<Timestamp>()
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("America/New_York").unwrap())
+        .strftime("%a %Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Copies a folder, as a test's own catalog to change.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 pub fn shipped_templates() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("message_templates")
 }

@@ -9,14 +9,6 @@ use crate::on_both_backends;
 
 const JORDAN: &str = "+14155550123";
 
-fn new_york(at: &str) -> String {
-    at.parse::<Timestamp>()
-        .unwrap()
-        .to_zoned_datetime(TimeZone::get("America/New_York").unwrap())
-        .strftime("%a %Y-%m-%d %H:%M")
-        .to_string()
-}
-
 async fn reminders_sent(app: &TestApp, client: i64, kind: &str) -> Vec<String> {
     app.messages(client)
         .await
