@@ -46,12 +46,14 @@ impl fmt::Display for RequestId {
 pub async fn log_requests(mut request: Request, next: Next) -> Response {
     let id = RequestId::next();
     request.extensions_mut().insert(id);
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(no route)", MatchedPath::as_str)
-        .to_owned();
-    let span = tracing::info_span!("request", method = %request.method(), route, request_id = %id);
+    // A clone of the matched path shares its string: no copy per request.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route = route.as_ref().map_or("(no route)", MatchedPath::as_str),
+        request_id = %id
+    );
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {

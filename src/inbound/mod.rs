@@ -909,7 +909,10 @@ fn text_to(
 /// "mi plan") is the client doing what the crisis reply asked of them, and has no other words to read; the
 /// risk reader would read "plan" as in "I have a plan" and page staff for it.
 fn read_risk(catalog: &Catalog, body: &str) -> Assessment {
-    if safety_plan::plan_request(body, &catalog.program.keywords.plan).is_some() {
+    // A keyword is a few words (`tether check` caps one at 30 characters, 4 bytes each at most) and a
+    // section number: a longer text is read without trying, which keeps the try off most texts' path.
+    const LONGEST_PLAN_REQUEST: usize = 160;
+    if body.len() <= LONGEST_PLAN_REQUEST && safety_plan::plan_request(body, &catalog.program.keywords.plan).is_some() {
         return Assessment {
             tier: Tier::None,
             matches: Vec::new(),
