@@ -271,8 +271,8 @@ on_both_backends! {
 on_both_backends! {
     /// A plan that can no longer be sent never costs a crisis text its escalation: one whose stored row no
     /// longer reads, and one holding a word the program has since added to `blocked_terms`. Maya's crisis
-    /// text is stored, answered (without the offer) and paged; her `PLAN` gets the short answer; the log
-    /// quotes neither plan.
+    /// text is stored, answered (without the offer) and paged; her `PLAN` gets the short answer; her console
+    /// page still shows; the log quotes neither plan.
     async fn a_plan_that_cannot_be_sent_never_stops_a_crisis_text(backend) {
         let app = spawn_app(&backend).await;
         let maya = on_call_set_up(&app).await;
@@ -292,6 +292,15 @@ on_both_backends! {
         app.texts(MAYA, "PLAN").await;
         let answer = app.expect_text(MAYA, "988");
         assert!(!answer.contains("your safety plan:"), "{answer}");
+        let http = crate::console::no_redirects();
+        let cookie = console_session(&app, &http, ADMIN_TOKEN).await;
+        let page = http
+            .get(format!("{}/console/clients/{maya}", app.address))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "her page still shows, without the plan");
 
         // A readable plan whose words a stricter blocked_terms list, saved since, now refuses.
         jordan_with_a_plan(&app, plan()).await;

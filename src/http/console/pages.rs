@@ -26,9 +26,9 @@ use crate::http::safety_plans::save_plan_as;
 use crate::http::{ApiError, AppState};
 use crate::preview::{self, PreviewRequest};
 use crate::scheduling::Schedule;
-use crate::storage::SafetyPlanVersion;
+use crate::storage::{SafetyPlanVersion, StoreError};
 use crate::templates::edit::ScheduleDocument;
-use crate::templates::{CatalogError, Severity};
+use crate::templates::{Catalog, CatalogError, Severity};
 
 /// More segments than this cost real money per text and read as a wall of text on a phone.
 const SEGMENT_WARNING: usize = 2;
@@ -205,68 +205,25 @@ async fn client_page_with_plan(
 ) -> Result<Response, ConsoleError> {
     let (client, access) = client_access(state, &session.caller, id).await?;
     let bodies = access.may_read_words();
-    let mut thread: Vec<ThreadEntry> = state
-        .store
-        .texts_for_client(id)
-        .await?
-        .into_iter()
-        .map(|text| {
-            let at = text.sent_at.unwrap_or(text.send_at);
-            ThreadEntry {
-                at,
-                when: local(at, &client.timezone),
-                direction: "out",
-                body: bodies.then_some(text.body),
-                status: text.provider_status.unwrap_or(text.status),
-                detail: {
-                    let purpose = text.step.or(text.template).unwrap_or(text.kind);
-                    // Staff see what a reminder was for, which the text itself may not say.
-                    let purpose = match text.appointment_kind.as_deref().map(AppointmentKind::parse) {
-                        Some(Ok(kind)) => format!("{} · {purpose}", kind.label()),
-                        Some(Err(_)) | None => purpose,
-                    };
-                    match text.held_by_escalation {
-                        Some(escalation) => format!("{purpose} · held while crisis escalation {escalation} was open"),
-                        None => purpose,
-                    }
-                },
-            }
-        })
-        .collect();
-    thread.extend(
-        state
-            .store
-            .received_from_client(id)
-            .await?
-            .into_iter()
-            .map(|text| ThreadEntry {
-                at: text.received_at,
-                when: local(text.received_at, &client.timezone),
-                direction: "in",
-                body: bodies.then_some(text.body),
-                status: "received".into(),
-                detail: if text.risk_tier == "none" {
-                    String::new()
-                } else {
-                    format!("risk: {}", text.risk_tier)
-                },
-            }),
-    );
-    // A reply goes out in the same second as the text it answers; the text comes first.
-    thread.sort_by_key(|entry| (entry.at, entry.direction == "out"));
+    let thread = client_thread(state, id, &client.timezone, bodies).await?;
     let now = state.clock.now();
     let mut escalations = state.store.escalations(None, now).await?;
     escalations.retain(|e| e.client_id == Some(id));
     let escalations = as_seen_by(&session.caller, escalations, now);
-    let catalog = state.catalog.current();
-    // Bridges are offered beside a schedule rather than instead of one: they cover only the first days.
-    let (bridges, schedules): (Vec<&Schedule>, Vec<&Schedule>) = catalog
-        .schedules
-        .values()
-        .partition(|s| s.replaces_through_day.is_some());
-    let bridges: Vec<String> = bridges.iter().map(|s| s.name.clone()).collect();
-    let schedules: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
-    let plan = state.store.safety_plan(id).await?;
+    let (schedules, bridges) = schedule_choices(&state.catalog.current());
+    let plan = match state.store.safety_plan(id).await {
+        Ok(plan) => plan,
+        // A stored plan that no longer reads must not take the client's whole page down with it.
+        Err(StoreError::Corrupt(problem)) => {
+            tracing::warn!(
+                client_id = id,
+                problem,
+                "stored safety plan unreadable; page shown without it"
+            );
+            None
+        }
+        Err(err) => return Err(err.into()),
+    };
     let plan_view = plan.as_ref().map(|saved| SafetyPlanView::of(saved, bodies));
     let (plan_form, plan_error) = match plan_refused {
         Some((form, field, message)) => (Some(form), Some(context! { field, message })),
@@ -299,6 +256,76 @@ async fn client_page_with_plan(
         ),
     )?;
     Ok(audited(html))
+}
+
+/// The client's thread, texts out and in, oldest first; the words only when `bodies`.
+async fn client_thread(
+    state: &AppState,
+    id: i64,
+    timezone: &str,
+    bodies: bool,
+) -> Result<Vec<ThreadEntry>, ConsoleError> {
+    let mut thread: Vec<ThreadEntry> = state
+        .store
+        .texts_for_client(id)
+        .await?
+        .into_iter()
+        .map(|text| {
+            let at = text.sent_at.unwrap_or(text.send_at);
+            ThreadEntry {
+                at,
+                when: local(at, timezone),
+                direction: "out",
+                body: bodies.then_some(text.body),
+                status: text.provider_status.unwrap_or(text.status),
+                detail: {
+                    let purpose = text.step.or(text.template).unwrap_or(text.kind);
+                    // Staff see what a reminder was for, which the text itself may not say.
+                    let purpose = match text.appointment_kind.as_deref().map(AppointmentKind::parse) {
+                        Some(Ok(kind)) => format!("{} · {purpose}", kind.label()),
+                        Some(Err(_)) | None => purpose,
+                    };
+                    match text.held_by_escalation {
+                        Some(escalation) => format!("{purpose} · held while crisis escalation {escalation} was open"),
+                        None => purpose,
+                    }
+                },
+            }
+        })
+        .collect();
+    thread.extend(
+        state
+            .store
+            .received_from_client(id)
+            .await?
+            .into_iter()
+            .map(|text| ThreadEntry {
+                at: text.received_at,
+                when: local(text.received_at, timezone),
+                direction: "in",
+                body: bodies.then_some(text.body),
+                status: "received".into(),
+                detail: if text.risk_tier == "none" {
+                    String::new()
+                } else {
+                    format!("risk: {}", text.risk_tier)
+                },
+            }),
+    );
+    // A reply goes out in the same second as the text it answers; the text comes first.
+    thread.sort_by_key(|entry| (entry.at, entry.direction == "out"));
+    Ok(thread)
+}
+
+/// The schedules a client can be enrolled in, and apart from them the bridges, which are offered beside a
+/// schedule rather than instead of one: they cover only the first days.
+fn schedule_choices(catalog: &Catalog) -> (Vec<String>, Vec<String>) {
+    let (bridges, schedules): (Vec<&Schedule>, Vec<&Schedule>) = catalog
+        .schedules
+        .values()
+        .partition(|s| s.replaces_through_day.is_some());
+    let names = |list: Vec<&Schedule>| list.iter().map(|s| s.name.clone()).collect();
+    (names(schedules), names(bridges))
 }
 
 /// A saved plan as the client page shows it: the words only to a caller who may read the client's words.
