@@ -110,12 +110,7 @@ pub(crate) async fn enroll_as(
 ) -> Result<Vec<EnrollmentView>, ApiError> {
     let now = state.clock.now();
     let client = managed_client(state, caller, client_id).await?;
-    if client.status == ClientStatus::OptedOut {
-        return Err(ApiError::Conflict(FieldError::new(
-            "client",
-            "client opted out; only the client can opt back in, by texting START",
-        )));
-    }
+    refuse_opted_out(client.status)?;
     let catalog = state.catalog.current();
     let chosen = chosen_schedules(&catalog, &input).map_err(ApiError::Invalid)?;
     let discharged_at = discharge_time(&input, now).map_err(ApiError::Invalid)?;
@@ -143,15 +138,11 @@ pub(crate) async fn enroll_as(
         .iter()
         .map(|(_, schedule)| plan.enrolment(schedule, consent.as_ref()))
         .unzip();
-    let ids = match state.store.insert_enrollments(&enrollments, &bridged, now).await {
-        Ok(ids) => ids,
-        // Another request enrolled the client in one of these between our check and the insert.
-        Err(StoreError::Conflict(UniqueConstraint::OneActiveEnrollmentPerSchedule)) => {
-            let names: Vec<&str> = chosen.iter().map(|(_, s)| s.name.as_str()).collect();
-            return Err(already_enrolled(&chosen[0].0, &names.join("` or `")));
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let ids = state
+        .store
+        .insert_enrollments(&enrollments, &bridged, now)
+        .await
+        .map_err(|err| enrolled_meanwhile(err, &chosen))?;
     for (view, id) in views.iter_mut().zip(ids) {
         view.id = id;
         tracing::info!(
@@ -170,6 +161,29 @@ pub(crate) async fn enroll_as(
     }
     state.scheduler.nudge();
     Ok(views)
+}
+
+/// Someone who said STOP is never enrolled by staff: only the client can opt back in.
+fn refuse_opted_out(status: ClientStatus) -> Result<(), ApiError> {
+    if status == ClientStatus::OptedOut {
+        return Err(ApiError::Conflict(FieldError::new(
+            "client",
+            "client opted out; only the client can opt back in, by texting START",
+        )));
+    }
+    Ok(())
+}
+
+/// A store error as the API answers it: another request that enrolled the client in one of these between
+/// the check and the insert is a 409, like an enrolment found by the check.
+fn enrolled_meanwhile(err: StoreError, chosen: &[(String, &Schedule)]) -> ApiError {
+    match err {
+        StoreError::Conflict(UniqueConstraint::OneActiveEnrollmentPerSchedule) => {
+            let names: Vec<&str> = chosen.iter().map(|(_, s)| s.name.as_str()).collect();
+            already_enrolled(&chosen[0].0, &names.join("` or `"))
+        }
+        err => err.into(),
+    }
 }
 
 /// The schedules the request names (or the program's default set), each with the field to blame for it.
