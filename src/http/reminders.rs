@@ -253,42 +253,8 @@ async fn create_medication(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let now = state.clock.now();
     let recurrence: Recurrence = input.schedule.parse().map_err(|m: String| invalid("schedule", m))?;
-    let Some(consented_at) = &input.consented_at else {
-        return Err(invalid(
-            "consented_at",
-            "recurring reminders need the client's recorded prior express consent (TCPA): give consented_at and consent_source",
-        ));
-    };
-    let consented_at = parse_instant(consented_at).map_err(|m| invalid("consented_at", m))?;
-    if consented_at > now {
-        return Err(invalid("consented_at", "is in the future"));
-    }
-    limits::not_before_earliest(consented_at).map_err(|m| invalid("consented_at", m))?;
-    let consent_source = ConsentSource::parse(input.consent_source.as_deref().unwrap_or(""))
-        .map_err(|m| invalid("consent_source", m))?;
-    let phrase = input.phrase.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    if let Some(phrase) = phrase {
-        if phrase.chars().count() > 60 {
-            return Err(invalid("phrase", "must be at most 60 characters"));
-        }
-        limits::check_phrase(phrase).map_err(|m| invalid("phrase", m))?;
-        let lowered = phrase.to_lowercase();
-        if let Some(term) = state
-            .catalog
-            .current()
-            .program
-            .blocked_terms
-            .iter()
-            .find(|t| lowered.contains(&t.to_lowercase()))
-        {
-            return Err(invalid(
-                "phrase",
-                format!(
-                    "mentions `{term}`; texts never name treatment or medication unless the program changes blocked_terms"
-                ),
-            ));
-        }
-    }
+    let (consented_at, consent_source) = medication_consent(&input, now)?;
+    let phrase = medication_phrase(&input, &state.catalog.current().program.blocked_terms)?;
     let client = reachable_client(&state, &caller, client_id).await?;
     let zone = jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ApiError::Internal(err.into()))?;
     let first_at = check_pattern(
@@ -318,6 +284,46 @@ async fn create_medication(
             "night_ok": medication.night_ok, "first_at": first_at.to_string(),
         })),
     ))
+}
+
+/// The client's recorded consent to recurring reminders (TCPA): when, not in the future nor before the
+/// earliest date any record may carry, and where it was given.
+fn medication_consent(input: &MedicationInput, now: Timestamp) -> Result<(Timestamp, ConsentSource), ApiError> {
+    let Some(consented_at) = &input.consented_at else {
+        return Err(invalid(
+            "consented_at",
+            "recurring reminders need the client's recorded prior express consent (TCPA): give consented_at and consent_source",
+        ));
+    };
+    let consented_at = parse_instant(consented_at).map_err(|m| invalid("consented_at", m))?;
+    if consented_at > now {
+        return Err(invalid("consented_at", "is in the future"));
+    }
+    limits::not_before_earliest(consented_at).map_err(|m| invalid("consented_at", m))?;
+    let consent_source = ConsentSource::parse(input.consent_source.as_deref().unwrap_or(""))
+        .map_err(|m| invalid("consent_source", m))?;
+    Ok((consented_at, consent_source))
+}
+
+/// The client's own words for the reminder, if any: one short line, naming no treatment or medication.
+fn medication_phrase<'a>(input: &'a MedicationInput, blocked_terms: &[String]) -> Result<Option<&'a str>, ApiError> {
+    let phrase = input.phrase.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if let Some(phrase) = phrase {
+        if phrase.chars().count() > 60 {
+            return Err(invalid("phrase", "must be at most 60 characters"));
+        }
+        limits::check_phrase(phrase).map_err(|m| invalid("phrase", m))?;
+        let lowered = phrase.to_lowercase();
+        if let Some(term) = blocked_terms.iter().find(|t| lowered.contains(&t.to_lowercase())) {
+            return Err(invalid(
+                "phrase",
+                format!(
+                    "mentions `{term}`; texts never name treatment or medication unless the program changes blocked_terms"
+                ),
+            ));
+        }
+    }
+    Ok(phrase)
 }
 
 async fn stop_medication(

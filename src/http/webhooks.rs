@@ -57,6 +57,18 @@ impl SignedForm {
     fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
+
+    /// A field the provider may send under its current name or its older one (`MessageSid`, `SmsSid`).
+    fn either(&self, name: &str, older: &str) -> &str {
+        self.get(name).or_else(|| self.get(older)).unwrap_or_default()
+    }
+}
+
+/// The outbox row a status callback is about, from the `outbox_id` its URL was given when the text was sent.
+fn outbox_id_of(query: &str) -> Option<i64> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "outbox_id")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
 }
 
 /// Delivery status for a text we sent. Status only moves forward; a 21610 here records the opt-out too.
@@ -67,19 +79,9 @@ async fn status_callback(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let form = SignedForm::verify(&state, &uri, &headers, &body)?;
-    let outbox_id = uri.query().and_then(|query| {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "outbox_id")
-            .and_then(|(_, v)| v.parse::<i64>().ok())
-    });
-    let sid = form
-        .get("MessageSid")
-        .or_else(|| form.get("SmsSid"))
-        .unwrap_or_default();
-    let reported = form
-        .get("MessageStatus")
-        .or_else(|| form.get("SmsStatus"))
-        .unwrap_or_default();
+    let outbox_id = uri.query().and_then(outbox_id_of);
+    let sid = form.either("MessageSid", "SmsSid");
+    let reported = form.either("MessageStatus", "SmsStatus");
     let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse::<i64>().ok());
     let Some(status) = ProviderStatus::parse(reported) else {
         tracing::debug!(status = reported, "status callback with a status we do not track");

@@ -338,8 +338,17 @@ async fn sign_in(
             StatusCode::UNAUTHORIZED,
         );
     };
-    let fingerprint = crate::access::hash_secret(form.token.trim());
-    let token_id = if caller == Caller::bootstrap() {
+    let cookie_value = open_session(&state, &caller, form.token.trim()).await?;
+    audit("ok", StatusCode::SEE_OTHER, caller.name.clone()).await?;
+    let cookie = session::set_cookie(state.cookies_secure(), SESSION_COOKIE, &cookie_value, SESSION_LIFETIME);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/clients")).into_response())
+}
+
+/// Stores a new session for `caller`, signed in with `token`, and answers the cookie's value. The session
+/// keeps the token's fingerprint, so a changed or revoked token ends it.
+async fn open_session(state: &AppState, caller: &Caller, token: &str) -> Result<String, ConsoleError> {
+    let fingerprint = crate::access::hash_secret(token);
+    let token_id = if *caller == Caller::bootstrap() {
         None
     } else {
         state.store.token_caller(&fingerprint).await?.map(|(id, _)| id)
@@ -359,9 +368,7 @@ async fn sign_in(
             now + SESSION_LIFETIME,
         )
         .await?;
-    audit("ok", StatusCode::SEE_OTHER, caller.name.clone()).await?;
-    let cookie = session::set_cookie(state.cookies_secure(), SESSION_COOKIE, &cookie_value, SESSION_LIFETIME);
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/clients")).into_response())
+    Ok(cookie_value)
 }
 
 #[derive(Deserialize)]

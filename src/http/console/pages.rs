@@ -25,7 +25,7 @@ use crate::http::oncall::as_seen_by;
 use crate::http::safety_plans::save_plan_as;
 use crate::http::{ApiError, AppState};
 use crate::preview::{self, PreviewRequest};
-use crate::scheduling::Schedule;
+use crate::scheduling::{QuietHours, Schedule};
 use crate::storage::{SafetyPlanVersion, StoreError};
 use crate::templates::edit::ScheduleDocument;
 use crate::templates::{Catalog, CatalogError, Severity};
@@ -211,19 +211,7 @@ async fn client_page_with_plan(
     escalations.retain(|e| e.client_id == Some(id));
     let escalations = as_seen_by(&session.caller, escalations, now);
     let (schedules, bridges) = schedule_choices(&state.catalog.current());
-    let plan = match state.store.safety_plan(id).await {
-        Ok(plan) => plan,
-        // A stored plan that no longer reads must not take the client's whole page down with it.
-        Err(StoreError::Corrupt(problem)) => {
-            tracing::warn!(
-                client_id = id,
-                problem,
-                "stored safety plan unreadable; page shown without it"
-            );
-            None
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let plan = readable_plan(state, id).await?;
     let plan_view = plan.as_ref().map(|saved| SafetyPlanView::of(saved, bodies));
     let (plan_form, plan_error) = match plan_refused {
         Some((form, field, message)) => (Some(form), Some(context! { field, message })),
@@ -256,6 +244,23 @@ async fn client_page_with_plan(
         ),
     )?;
     Ok(audited(html))
+}
+
+/// The client's saved plan, if it still reads: a stored plan that no longer does must not take the client's
+/// whole page down with it.
+async fn readable_plan(state: &AppState, id: i64) -> Result<Option<SafetyPlanVersion>, ConsoleError> {
+    match state.store.safety_plan(id).await {
+        Ok(plan) => Ok(plan),
+        Err(StoreError::Corrupt(problem)) => {
+            tracing::warn!(
+                client_id = id,
+                problem,
+                "stored safety plan unreadable; page shown without it"
+            );
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The client's thread, texts out and in, oldest first; the words only when `bodies`.
@@ -742,17 +747,30 @@ async fn lay_out_preview(
             return Ok(invalid(&field, message));
         }
     };
+    let steps = preview_in_every_language(&catalog, name, discharged_at, &zone, &state.quiet_hours)?;
+    Ok(axum::Json(steps).into_response())
+}
+
+/// Each step of the edited schedule as it would go out, in every language of the program, with its length
+/// in segments and a warning when that is costly.
+fn preview_in_every_language(
+    catalog: &Catalog,
+    name: &str,
+    discharged_at: jiff::Timestamp,
+    zone: &TimeZoneName,
+    quiet_hours: &QuietHours,
+) -> Result<Vec<PreviewStep>, ConsoleError> {
     let mut by_step: BTreeMap<usize, PreviewStep> = BTreeMap::new();
     for language in &catalog.program.languages {
         let rows = preview::preview(
-            &catalog,
+            catalog,
             &PreviewRequest {
                 schedules: &[name],
                 discharged_at,
-                zone: &zone,
+                zone,
                 language,
                 first_name: "Alexandria",
-                quiet_hours: &state.quiet_hours,
+                quiet_hours,
             },
         )
         .map_err(|err| ConsoleError::Internal(err.into()))?;
@@ -780,7 +798,7 @@ async fn lay_out_preview(
             });
         }
     }
-    Ok(axum::Json(by_step.into_values().collect::<Vec<_>>()).into_response())
+    Ok(by_step.into_values().collect())
 }
 
 pub(super) fn csrf_header(headers: &HeaderMap) -> &str {
