@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::catalog::CatalogService;
 use crate::config::Settings;
@@ -31,6 +32,8 @@ pub struct Application {
     listener: TcpListener,
     state: Arc<AppState>,
     limits: http::HttpLimits,
+    /// The background writers (inbound groups, provider acceptances): waited on before the database closes.
+    tasks: TaskTracker,
 }
 
 impl Application {
@@ -110,7 +113,14 @@ impl Application {
             settings.quiet_hours,
             settings.plan_ahead(),
         );
-        let dispatcher = Dispatcher::new(store.clone(), provider.clone(), clock.clone(), settings.dispatch()?);
+        let tasks = TaskTracker::new();
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            provider.clone(),
+            clock.clone(),
+            settings.dispatch()?,
+            &tasks,
+        );
         // Before this process claims anything: a crisis page a dead predecessor held goes out now.
         dispatcher
             .liveness()
@@ -142,6 +152,7 @@ impl Application {
         let inbound = Intake::start(
             InboundService::new(store.clone(), catalog.clone(), clock.clone(), settings.inbound()),
             store.backend(),
+            &tasks,
         );
 
         let listener = TcpListener::bind(&settings.bind)
@@ -182,6 +193,7 @@ impl Application {
             listener,
             state,
             limits,
+            tasks,
         })
     }
 
@@ -209,6 +221,7 @@ impl Application {
         let loop_shutdown = shutdown.clone();
         let mut scheduler_task = tokio::spawn(async move { scheduler.run_until_stopped(loop_shutdown).await });
         let store = self.state.store.clone();
+        let tasks = self.tasks.clone();
         let listener_shutdown = CancellationToken::new();
         let mut http_task = tokio::spawn(self.run_http_until_stopped(listener_shutdown.clone()));
         tokio::select! {
@@ -232,6 +245,11 @@ impl Application {
                 Ok(())
             }
         };
+        // The writers end once the last handle to them is gone with the server and the scheduler.
+        tasks.close();
+        if tokio::time::timeout(SHUTDOWN_LIMIT, tasks.wait()).await.is_err() {
+            tracing::error!("background writers were still running at the shutdown limit");
+        }
         store.close().await;
         tracing::info!("stopped");
         served

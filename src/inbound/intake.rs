@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_util::task::TaskTracker;
 
 use super::{InboundService, InboundText, Receipt};
 use crate::storage::{Backend, StoreError};
@@ -26,8 +27,9 @@ impl Intake {
     /// transactions side by side, so there several writers each take a group; a group costs a handful of
     /// statements whatever its size (see `InboundService::handle_together`). Four writers did best on the
     /// inbound bench, against two, eight, and a transaction per text (BENCHMARKS.md, third round). The
-    /// writers end when the last handle is dropped.
-    pub fn start(service: InboundService, backend: Backend) -> Self {
+    /// writers run on `tasks`, which the service waits on before it closes the database, and end when the
+    /// last handle is dropped.
+    pub fn start(service: InboundService, backend: Backend, tasks: &TaskTracker) -> Self {
         let (writers, group_size) = match backend {
             Backend::Sqlite => (1, MAX_GROUP),
             Backend::Postgres => (4, MAX_GROUP),
@@ -36,7 +38,7 @@ impl Intake {
         let incoming = Arc::new(Mutex::new(incoming));
         for _ in 0..writers {
             let (service, incoming) = (service.clone(), incoming.clone());
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 while let Some(group) = next_group(&incoming, group_size).await {
                     service.handle_group(group).await;
                 }

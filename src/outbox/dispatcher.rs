@@ -12,6 +12,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::SignedDuration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::liveness::{Liveness, LivenessSettings};
 use super::recorder::{Committed, SentRecorder};
@@ -77,11 +78,18 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(store: Store, provider: Provider, clock: Clock, settings: DispatchSettings) -> Self {
+    /// `tasks` owns the acceptance recorder's writer, so shutdown can wait for it.
+    pub fn new(
+        store: Store,
+        provider: Provider,
+        clock: Clock,
+        settings: DispatchSettings,
+        tasks: &TaskTracker,
+    ) -> Self {
         let limiter = settings
             .rate_per_second
             .map(|rate| Arc::new(RateLimiter::keyed(Quota::per_second(rate))));
-        let recorder = SentRecorder::start(store.clone());
+        let recorder = SentRecorder::start(store.clone(), tasks);
         let liveness = Arc::new(Liveness::new(store.clone(), clock.clone(), settings.liveness));
         Self {
             store,

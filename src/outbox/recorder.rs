@@ -4,6 +4,7 @@
 //! acceptances wait and does not finish a run before they are all durable.
 
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::TaskTracker;
 
 use crate::storage::{SentRecord, Store, StoreError};
 
@@ -18,10 +19,11 @@ pub struct SentRecorder {
 }
 
 impl SentRecorder {
-    /// Starts the writer. It ends when the last recorder handle is dropped.
-    pub fn start(store: Store) -> Self {
+    /// Starts the writer on `tasks`, which the service waits on before it closes the database. The writer
+    /// ends when the last recorder handle is dropped, after writing what it was given.
+    pub fn start(store: Store, tasks: &TaskTracker) -> Self {
         let (queue, mut incoming) = mpsc::channel::<Waiting>(MAX_GROUP * 4);
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             // Whatever arrived while the previous commit was running goes into this one.
             while let Some(group) = crate::group_commit::next_group(&mut incoming, MAX_GROUP).await {
                 let records: Vec<SentRecord> = group.iter().map(|(record, _)| record.clone()).collect();
