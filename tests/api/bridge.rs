@@ -186,6 +186,33 @@ on_both_backends! {
     }
 }
 
+/// Maya, discharged Friday 13 March at 15:00 onto the bridge and caring contacts, has had her first three
+/// check-ins (two carrying 988) when, at `crisis_at` on Saturday night, she texts that she wants to die: the
+/// crisis reply goes, the on-call peer is paged and acknowledges. Answers her id.
+async fn in_crisis_on_the_bridge(app: &TestApp, crisis_at: &str) -> i64 {
+    let maya = on_call_set_up(app).await;
+    app.run_until("2026-03-13T12:00:00Z".parse().unwrap()).await;
+    let response = app
+        .post(
+            &format!("/api/v1/clients/{maya}/enrollments"),
+            json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": "2026-03-13T15:00:00-04:00",
+                   "several_texts_a_day_consent": consent()}),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    app.run_until(crisis_at.parse().unwrap()).await;
+    for words in ["988", "988", "Good morning"] {
+        app.expect_text(MAYA, words);
+    }
+    app.assert_nothing_else_texted();
+    app.texts(MAYA, "i want to die").await;
+    app.expect_text(MAYA, "988");
+    app.expect_text(PRIMARY, "ACK");
+    app.texts(PRIMARY, "ACK").await;
+    app.expect_text(PRIMARY, "Acknowledged");
+    maya
+}
+
 on_both_backends! {
     /// A crisis escalation open from Saturday 23:30 to Sunday 11:00 (a week after the clocks changed): the
     /// Sunday 10:00 bridge check-in is held, goes the moment the escalation is resolved (inside its
@@ -193,28 +220,8 @@ on_both_backends! {
     /// past the 12-hour cap: the test after this one plays it.)
     async fn a_bridge_check_in_waits_for_a_resolved_crisis(backend) {
         let app = spawn_app(&backend).await;
-        let maya = on_call_set_up(&app).await;
-        app.run_until("2026-03-13T12:00:00Z".parse().unwrap()).await;
-        let response = app
-            .post(
-                &format!("/api/v1/clients/{maya}/enrollments"),
-                json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": "2026-03-13T15:00:00-04:00",
-                       "several_texts_a_day_consent": consent()}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        // Saturday 23:30: three check-ins so far (two carrying 988), then her crisis text, answered and
-        // acknowledged (acknowledged is not resolved: the hold goes on).
-        app.run_until("2026-03-15T03:30:00Z".parse().unwrap()).await;
-        app.expect_text(MAYA, "988");
-        app.expect_text(MAYA, "988");
-        app.expect_text(MAYA, "Good morning");
-        app.assert_nothing_else_texted();
-        app.texts(MAYA, "i want to die").await;
-        app.expect_text(MAYA, "988");
-        app.expect_text(PRIMARY, "ACK");
-        app.texts(PRIMARY, "ACK").await;
-        app.expect_text(PRIMARY, "Acknowledged");
+        // Saturday 23:30 (acknowledged is not resolved: the hold goes on).
+        let maya = in_crisis_on_the_bridge(&app, "2026-03-15T03:30:00Z").await;
 
         // Sunday 11:00: the 10:00 check-in is still waiting.
         app.run_until("2026-03-15T15:00:00Z".parse().unwrap()).await;
@@ -244,26 +251,7 @@ on_both_backends! {
     /// rather than waiting two more hours for the resolution; resolving at noon sends nothing twice.
     async fn a_crisis_open_past_twelve_hours_lets_the_check_in_go_when_the_hold_runs_out(backend) {
         let app = spawn_app(&backend).await;
-        let maya = on_call_set_up(&app).await;
-        app.run_until("2026-03-13T12:00:00Z".parse().unwrap()).await;
-        let response = app
-            .post(
-                &format!("/api/v1/clients/{maya}/enrollments"),
-                json!({"schedules": ["bridge", "caring_contacts"], "discharged_at": "2026-03-13T15:00:00-04:00",
-                       "several_texts_a_day_consent": consent()}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        app.run_until("2026-03-15T02:00:00Z".parse().unwrap()).await;
-        for words in ["988", "988", "Good morning"] {
-            app.expect_text(MAYA, words);
-        }
-        app.assert_nothing_else_texted();
-        app.texts(MAYA, "i want to die").await;
-        app.expect_text(MAYA, "988");
-        app.expect_text(PRIMARY, "ACK");
-        app.texts(PRIMARY, "ACK").await;
-        app.expect_text(PRIMARY, "Acknowledged");
+        let maya = in_crisis_on_the_bridge(&app, "2026-03-15T02:00:00Z").await;
 
         app.run_until("2026-03-15T14:30:00Z".parse().unwrap()).await;
         app.expect_text(MAYA, "Good morning");
