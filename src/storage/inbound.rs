@@ -13,7 +13,7 @@ use sqlx::{Any, AnyConnection, FromRow, Row, Transaction};
 use super::access::insert_escalation_audit;
 use super::clients::{CLIENT_COLUMNS, ClientRow, opt_out};
 use super::{
-    ClientRecord, NewText, OpenPrompt, Result, Store, in_chunks, instant, outbox::insert_text, unix, value_rows,
+    ClientRecord, NewText, OpenPrompt, Result, Store, in_chunks, instant, outbox::insert_text_after, unix, value_rows,
 };
 use crate::domain::MessageKind;
 
@@ -86,8 +86,8 @@ pub struct InboundTx<'g> {
     pub(super) tx: &'g mut AnyConnection,
     handled: &'g mut Vec<Handled>,
     pub inbound_id: i64,
-    pub(super) now: Timestamp,
-    pub(super) queued: QueuedWork,
+    now: Timestamp,
+    queued: QueuedWork,
 }
 
 /// What a text put in the outbox or opened, so the scheduler knows which of its lanes to wake.
@@ -275,7 +275,12 @@ impl InboundTx<'_> {
     }
 
     pub async fn enqueue(&mut self, text: &NewText) -> Result<Option<i64>> {
-        let id = insert_text(self.tx, text, self.now).await?;
+        self.enqueue_after(text, None).await
+    }
+
+    /// [`InboundTx::enqueue`] for a text that waits for the one it `follows` (see `insert_text_after`).
+    pub(super) async fn enqueue_after(&mut self, text: &NewText, follows: Option<i64>) -> Result<Option<i64>> {
+        let id = insert_text_after(self.tx, text, follows, self.now).await?;
         if id.is_some() {
             if text.kind.is_urgent() {
                 self.queued.urgent = true;

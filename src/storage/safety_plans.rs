@@ -4,7 +4,6 @@
 use jiff::Timestamp;
 
 use super::inbound::InboundTx;
-use super::outbox::insert_text_after;
 use super::{NewText, Result, Store, StoreError, instant, unix};
 use crate::domain::safety_plan::{SafetyPlan, Sections};
 use crate::domain::{ConsentSource, RecordedConsent};
@@ -27,6 +26,11 @@ type PlanRow = (i64, i64, String, i64, Option<i64>, Option<String>, String, i64)
 
 const PLAN_COLUMNS: &str = "client_id, version, sections, share_environment_by_text, text_consented_at, \
                             text_consent_source, saved_by, saved_at";
+
+/// The client's newest version, the plan in force; read by the API and inside an inbound text's transaction.
+fn latest_plan_query() -> String {
+    format!("SELECT {PLAN_COLUMNS} FROM safety_plans WHERE client_id = $1 ORDER BY version DESC LIMIT 1")
+}
 
 /// A stored row as a plan, checked again on the way out: a row that no longer passes the checks is refused
 /// rather than texted. The error names the part that failed and never quotes it: the plan's words must not
@@ -89,12 +93,10 @@ impl Store {
 
     /// The client's plan in force: their newest version.
     pub async fn safety_plan(&self, client_id: i64) -> Result<Option<SafetyPlanVersion>> {
-        let row: Option<PlanRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {PLAN_COLUMNS} FROM safety_plans WHERE client_id = $1 ORDER BY version DESC LIMIT 1"
-        )))
-        .bind(client_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<PlanRow> = sqlx::query_as(sqlx::AssertSqlSafe(latest_plan_query()))
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(plan_from_row).transpose()
     }
 
@@ -113,12 +115,10 @@ impl Store {
 impl InboundTx<'_> {
     /// The client's plan in force, read inside the text's transaction.
     pub async fn safety_plan(&mut self, client_id: i64) -> Result<Option<SafetyPlan>> {
-        let row: Option<PlanRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {PLAN_COLUMNS} FROM safety_plans WHERE client_id = $1 ORDER BY version DESC LIMIT 1"
-        )))
-        .bind(client_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        let row: Option<PlanRow> = sqlx::query_as(sqlx::AssertSqlSafe(latest_plan_query()))
+            .bind(client_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         Ok(row.map(plan_from_row).transpose()?.map(|version| version.plan))
     }
 
@@ -129,16 +129,11 @@ impl InboundTx<'_> {
         let mut previous = None;
         let mut queued = 0;
         for text in texts {
-            let Some(id) = insert_text_after(self.tx, text, previous, self.now).await? else {
+            let Some(id) = self.enqueue_after(text, previous).await? else {
                 break;
             };
             previous = Some(id);
             queued += 1;
-            if text.kind.is_urgent() {
-                self.queued.urgent = true;
-            } else {
-                self.queued.routine = true;
-            }
         }
         Ok(queued)
     }
