@@ -7,9 +7,8 @@
 //! where they are kept: it never goes by text unless the plan says so, since a text sits on a lock screen.
 
 use serde::{Deserialize, Serialize};
-use unicode_segmentation::UnicodeSegmentation;
 
-use super::segments::PROVIDER_MAX_LENGTH;
+use super::segments::{PROVIDER_MAX_LENGTH, provider_length, whole_graphemes_within};
 use super::{ConsentInput, FieldError, PhoneNumber, RecordedConsent, contains_word, squeeze_keyword};
 
 /// Items in one section at most: a plan is read on a phone, in a hard moment.
@@ -374,11 +373,6 @@ pub struct PlanWording {
     pub closing: String,
 }
 
-/// How the provider counts a body's length: UTF-16 code units, never fewer than characters.
-fn length(text: &str) -> usize {
-    text.encode_utf16().count()
-}
-
 /// The plan's `sections` as texts, in order: the intro, then each section (its number and heading, then one
 /// line per item), then the closing line. Sections are packed into as few texts as fit within the provider's
 /// limit, and a text breaks only between sections; only a section longer than a whole text on its own
@@ -407,7 +401,7 @@ pub fn render_texts(plan: &SafetyPlan, wording: &PlanWording, sections: &[Sectio
         } else {
             format!("{current}\n\n{piece}")
         };
-        if length(&joined) <= PROVIDER_MAX_LENGTH {
+        if provider_length(&joined) <= PROVIDER_MAX_LENGTH {
             current = joined;
         } else {
             texts.push(std::mem::replace(&mut current, piece));
@@ -424,7 +418,7 @@ fn split_lines(lines: Vec<String>) -> Vec<String> {
     for line in lines {
         if current.is_empty() {
             current = line;
-        } else if length(&current) + 1 + length(&line) <= PROVIDER_MAX_LENGTH {
+        } else if provider_length(&current) + 1 + provider_length(&line) <= PROVIDER_MAX_LENGTH {
             current.push('\n');
             current.push_str(&line);
         } else {
@@ -440,19 +434,10 @@ fn split_lines(lines: Vec<String>) -> Vec<String> {
 /// A line cut to whole graphemes within one text. Items are far shorter; only an edited heading or closing
 /// line of more than 1,600 characters is ever cut.
 fn fit(line: String) -> String {
-    if length(&line) <= PROVIDER_MAX_LENGTH {
+    if provider_length(&line) <= PROVIDER_MAX_LENGTH {
         return line;
     }
-    let mut used = 0;
-    let mut end = 0;
-    for (start, grapheme) in line.grapheme_indices(true) {
-        used += length(grapheme);
-        if used > PROVIDER_MAX_LENGTH {
-            break;
-        }
-        end = start + grapheme.len();
-    }
-    line[..end].to_owned()
+    whole_graphemes_within(&line, PROVIDER_MAX_LENGTH).to_owned()
 }
 
 /// What a client's text asks of their plan.
@@ -669,7 +654,7 @@ mod tests {
         let texts = render_texts(&plan, &wording(), &plan.sections_for(None));
         assert_eq!(texts.len(), 4, "{texts:#?}");
         for (text, heading) in texts.iter().zip(["1. ", "2. ", "3. ", "4. "]) {
-            assert!(length(text) <= PROVIDER_MAX_LENGTH);
+            assert!(provider_length(text) <= PROVIDER_MAX_LENGTH);
             let first_section = text
                 .lines()
                 .find(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit()));
@@ -687,7 +672,10 @@ mod tests {
         wording.headings[0] = "é".repeat(3000);
         wording.closing = format!("{} 988", "c".repeat(1700));
         let texts = render_texts(&plan, &wording, &plan.sections_for(None));
-        assert!(texts.iter().all(|t| length(t) <= PROVIDER_MAX_LENGTH), "{texts:?}");
+        assert!(
+            texts.iter().all(|t| provider_length(t) <= PROVIDER_MAX_LENGTH),
+            "{texts:?}"
+        );
         assert!(texts.len() >= 3);
     }
 

@@ -69,24 +69,37 @@ pub const PROVIDER_MAX_LENGTH: usize = 1600;
 /// Ends a body cut short, so its reader knows where the rest is.
 pub const MORE_IN_THE_CONSOLE: &str = "… (more in the console)";
 
-/// The body itself if the provider takes it whole; otherwise as many whole graphemes (a letter with its
-/// accents, an emoji with its modifiers) as fit before [`MORE_IN_THE_CONSOLE`].
-pub fn fit_to_provider(body: String) -> String {
-    let length = |text: &str| text.encode_utf16().count();
-    if length(&body) <= PROVIDER_MAX_LENGTH {
-        return body;
-    }
-    let budget = PROVIDER_MAX_LENGTH - length(MORE_IN_THE_CONSOLE);
+/// A body's length as the provider counts it: UTF-16 code units, never fewer than characters.
+pub fn provider_length(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// The longest start of `text` made of whole graphemes (a letter with its accents, an emoji with its
+/// modifiers) that is at most `budget` long as the provider counts.
+pub fn whole_graphemes_within(text: &str, budget: usize) -> &str {
     let mut used = 0;
     let mut end = 0;
-    for (start, grapheme) in body.grapheme_indices(true) {
-        used += length(grapheme);
+    for (start, grapheme) in text.grapheme_indices(true) {
+        used += provider_length(grapheme);
         if used > budget {
             break;
         }
         end = start + grapheme.len();
     }
-    format!("{}{MORE_IN_THE_CONSOLE}", body[..end].trim_end())
+    &text[..end]
+}
+
+/// The body itself if the provider takes it whole; otherwise as many whole graphemes as fit before
+/// [`MORE_IN_THE_CONSOLE`].
+pub fn fit_to_provider(body: String) -> String {
+    if provider_length(&body) <= PROVIDER_MAX_LENGTH {
+        return body;
+    }
+    let budget = PROVIDER_MAX_LENGTH - provider_length(MORE_IN_THE_CONSOLE);
+    format!(
+        "{}{MORE_IN_THE_CONSOLE}",
+        whole_graphemes_within(&body, budget).trim_end()
+    )
 }
 
 /// Segments needed for indivisible pieces of the given sizes: one segment if everything fits in `single`,
