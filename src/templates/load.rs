@@ -39,11 +39,14 @@ pub struct Loaded {
 pub fn load(dir: &Path) -> Result<Loaded, CatalogError> {
     let mut problems = Problems::default();
     let program_path = dir.join("program.toml");
-    let Some(mut program) = read_toml::<Program>(&program_path, &mut problems) else {
+    // Read once: parsed here, and searched for the lines that settings' problems point at.
+    let Some(program_text) = read_text(&program_path, &mut problems) else {
+        return Err(CatalogError(problems.0));
+    };
+    let Some(mut program) = parse_toml::<Program>(&program_path, &program_text, &mut problems) else {
         return Err(CatalogError(problems.0));
     };
     check_program(&program, &program_path, &mut problems);
-    let program_text = fs::read_to_string(&program_path).unwrap_or_default();
     program.reminder_offsets = check_appointment_settings(&program, &program_path, &program_text, &mut problems);
 
     let mut templates = bounded_environment();
@@ -142,17 +145,20 @@ impl Problems {
 }
 
 fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Problems) -> Option<T> {
-    let text = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(err) => {
-            problems.error(path, None, format!("cannot be read: {err}"));
-            return None;
-        }
-    };
-    match toml::from_str(&text) {
+    parse_toml(path, &read_text(path, problems)?, problems)
+}
+
+fn read_text(path: &Path, problems: &mut Problems) -> Option<String> {
+    fs::read_to_string(path)
+        .map_err(|err| problems.error(path, None, format!("cannot be read: {err}")))
+        .ok()
+}
+
+fn parse_toml<T: for<'de> Deserialize<'de>>(path: &Path, text: &str, problems: &mut Problems) -> Option<T> {
+    match toml::from_str(text) {
         Ok(value) => Some(value),
         Err(err) => {
-            let line = err.span().map(|span| line_of(&text, span.start));
+            let line = err.span().map(|span| line_of(text, span.start));
             problems.error(path, line, err.message().to_owned());
             None
         }
