@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::inbound::{MAYA, PRIMARY, on_call_set_up};
+use crate::inbound::{MAYA, crisis_acknowledged, on_call_set_up};
 use crate::on_both_backends;
 
 const JORDAN: &str = "+14155550123";
@@ -205,11 +205,7 @@ async fn in_crisis_on_the_bridge(app: &TestApp, crisis_at: &str) -> i64 {
         app.expect_text(MAYA, words);
     }
     app.assert_nothing_else_texted();
-    app.texts(MAYA, "i want to die").await;
-    app.expect_text(MAYA, "988");
-    app.expect_text(PRIMARY, "ACK");
-    app.texts(PRIMARY, "ACK").await;
-    app.expect_text(PRIMARY, "Acknowledged");
+    crisis_acknowledged(app).await;
     maya
 }
 

@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::inbound::{MAYA, PRIMARY, on_call_set_up};
+use crate::inbound::{MAYA, PRIMARY, crisis_acknowledged, on_call_set_up};
 use crate::on_both_backends;
 
 fn at(moment: &str) -> Timestamp {
@@ -44,11 +44,7 @@ async fn maya_in_crisis_on_saturday_night(app: &TestApp) -> i64 {
     app.expect_text(MAYA, "your daily reminder");
     app.assert_nothing_else_texted();
 
-    app.texts(MAYA, "i want to die").await;
-    app.expect_text(MAYA, "988");
-    app.expect_text(PRIMARY, "ACK");
-    app.texts(PRIMARY, "ACK").await;
-    app.expect_text(PRIMARY, "Acknowledged");
+    crisis_acknowledged(app).await;
     maya
 }
 

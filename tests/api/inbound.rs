@@ -14,6 +14,16 @@ pub(crate) const BACKUP: &str = "+14155550182";
 const SUPERVISOR: &str = "+14155550183";
 pub(crate) const STRANGER: &str = "+14155550199";
 
+/// Maya texts that she wants to die: the crisis reply and the page go, and the primary acknowledges by
+/// text (acknowledged is not resolved).
+pub(crate) async fn crisis_acknowledged(app: &TestApp) {
+    app.texts(MAYA, "i want to die").await;
+    app.expect_text(MAYA, "988");
+    app.expect_text(PRIMARY, "ACK");
+    app.texts(PRIMARY, "ACK").await;
+    app.expect_text(PRIMARY, "Acknowledged");
+}
+
 /// Maya, a client; three staff; a primary and a backup rotation of one person each, and a supervisor
 /// step: 10 minutes, then 20, then 20.
 pub(crate) async fn on_call_set_up(app: &TestApp) -> i64 {
