@@ -14,18 +14,14 @@ use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::FieldError;
-use crate::domain::safety_plan::{Contact, SafetyPlan, SafetyPlanInput};
+use crate::domain::safety_plan::{SafetyPlan, SafetyPlanInput, Sections};
 use crate::storage::{SafetyPlanVersion, StoreError, UniqueConstraint};
 
 /// The plan in the shape a PUT takes, so a GET's `plan` can be edited and sent back as it is.
 #[derive(Serialize)]
 pub(crate) struct PlanBody {
-    warning_signs: Vec<String>,
-    coping: Vec<String>,
-    distractions: Vec<String>,
-    people: Vec<Contact>,
-    professionals: Vec<Contact>,
-    environment: Vec<String>,
+    #[serde(flatten)]
+    sections: Sections,
     share_environment_by_text: bool,
     text_consent: Option<ConsentView>,
 }
@@ -51,21 +47,16 @@ pub(crate) struct PlanView {
 
 impl PlanView {
     fn of(version: SafetyPlanVersion, with_words: bool) -> Self {
+        let texted_on_request = version.plan.texted_on_request();
         let SafetyPlan {
             sections,
             share_environment_by_text,
             text_consent,
-        } = &version.plan;
-        let texted_on_request = version.plan.texted_on_request();
+        } = version.plan;
         let plan = with_words.then(|| PlanBody {
-            warning_signs: sections.warning_signs.clone(),
-            coping: sections.coping.clone(),
-            distractions: sections.distractions.clone(),
-            people: sections.people.clone(),
-            professionals: sections.professionals.clone(),
-            environment: sections.environment.clone(),
-            share_environment_by_text: *share_environment_by_text,
-            text_consent: text_consent.as_ref().map(|consent| ConsentView {
+            sections,
+            share_environment_by_text,
+            text_consent: text_consent.map(|consent| ConsentView {
                 consented_at: consent.at.to_string(),
                 consent_source: consent.source.as_str().to_owned(),
             }),
