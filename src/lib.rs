@@ -39,6 +39,7 @@ pub mod risk;
 pub mod sandbox;
 pub mod scheduler;
 pub mod scheduling;
+pub mod service;
 pub mod signals;
 pub mod storage;
 pub mod telemetry;

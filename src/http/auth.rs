@@ -16,8 +16,8 @@ use subtle::ConstantTimeEq;
 
 use super::error::Concealed;
 use super::{ApiError, AppState};
-use crate::access::{Caller, ClientAccess, Role, hash_secret};
-use crate::storage::{ClientRecord, NewAuditEntry};
+use crate::access::{Caller, hash_secret};
+use crate::storage::NewAuditEntry;
 
 /// Set on a response by a handler whose read must be audited (a client's messages, say).
 #[derive(Clone, Copy)]
@@ -149,45 +149,6 @@ impl FromRequestParts<Arc<AppState>> for AdminOnly {
         let caller = Caller::from_request_parts(parts, state).await?;
         caller.check_admin().map_err(ApiError::Forbidden)?;
         Ok(AdminOnly(caller))
-    }
-}
-
-/// The client and how far the caller may go with them (see [`crate::access::client_access`]); a client the
-/// caller may not see is answered as absent.
-pub async fn client_access(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> Result<(ClientRecord, ClientAccess), ApiError> {
-    let client = state.store.client(id).await?.ok_or(ApiError::NotFound("client"))?;
-    let now = state.clock.now();
-    // Only staff get anything from an escalation: admins see everything anyway, viewers never more.
-    let escalations = if caller.role == Role::Staff {
-        state.store.escalation_parties(id, now).await?
-    } else {
-        Vec::new()
-    };
-    let access = crate::access::client_access(caller, client.assigned_staff_id, &escalations, now);
-    if access.may_see() {
-        Ok((client, access))
-    } else {
-        Err(ApiError::Hidden("client"))
-    }
-}
-
-/// The client, if the caller may see them at all.
-pub async fn visible_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
-    Ok(client_access(state, caller, id).await?.0)
-}
-
-/// The client, if the caller may change them: their assigned peer or an admin. Staff who only respond to
-/// an escalation read and relay, nothing more.
-pub async fn managed_client(state: &AppState, caller: &Caller, id: i64) -> Result<ClientRecord, ApiError> {
-    match client_access(state, caller, id).await? {
-        (client, access) if access.may_manage() => Ok(client),
-        _ => Err(ApiError::Forbidden(
-            "only the client's assigned peer or an admin may change this client",
-        )),
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::request_log::RequestId;
 
 use crate::domain::FieldError;
+use crate::service::ServiceError;
 use crate::storage::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,20 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+/// A use case's refusal, answered with the status that says why.
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Forbidden(why) => ApiError::Forbidden(why),
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Hidden(what) => ApiError::Hidden(what),
+            ServiceError::Invalid(err) => ApiError::Invalid(err),
+            ServiceError::Conflict(err) => ApiError::Conflict(err),
+            ServiceError::Internal(err) => ApiError::Internal(err),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {

@@ -33,6 +33,7 @@ use crate::escalation::readiness::{self, Check, Status};
 use crate::inbound::intake::Intake;
 use crate::scheduler::Scheduler;
 use crate::scheduling::{Clock, QuietHours};
+use crate::service::Services;
 use crate::storage::Store;
 use crate::templates::SharedCatalog;
 
@@ -76,6 +77,20 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The use cases' view of this state (see [`crate::service`]).
+    pub fn services(&self) -> Services<'_> {
+        Services {
+            store: &self.store,
+            catalog: &self.catalog,
+            catalogs: &self.catalogs,
+            clock: &self.clock,
+            scheduler: &self.scheduler,
+            quiet_hours: &self.quiet_hours,
+            medication_limits: &self.medication_limits,
+            appointment_reminders: &self.appointment_reminders,
+        }
+    }
+
     /// Cookies are `Secure` when the service's public address is https, whatever `Host` a request names.
     /// The sandbox's public address is made up (its browser talks plain HTTP to this machine), so not there.
     pub fn cookies_secure(&self) -> bool {

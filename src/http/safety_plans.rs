@@ -1,7 +1,5 @@
-//! A client's safety plan under `/api/v1/clients/{id}/safety-plan` (docs/safety-plan.md): saved by whoever
-//! may change the client (their assigned peer, an admin), each save a new version; read, with its words, by
-//! whoever may read the client's words; viewers see that a plan exists, never what it says. Every save and
-//! every read is in the audit log.
+//! A client's safety plan under `/api/v1/clients/{id}/safety-plan` (see [`crate::service::safety_plans`]).
+//! Every save and every read is in the audit log.
 
 use std::sync::Arc;
 
@@ -9,13 +7,13 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
-use super::auth::{Writer, audited, client_access, managed_client};
+use super::auth::{Writer, audited};
 use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
-use crate::domain::FieldError;
 use crate::domain::safety_plan::{SafetyPlan, SafetyPlanInput, Sections};
-use crate::storage::{SafetyPlanVersion, StoreError, UniqueConstraint};
+use crate::service::safety_plans;
+use crate::storage::SafetyPlanVersion;
 
 /// The plan in the shape a PUT takes, so a GET's `plan` can be edited and sent back as it is.
 #[derive(Serialize)]
@@ -79,41 +77,8 @@ pub async fn put_plan(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<SafetyPlanInput>,
 ) -> Result<axum::response::Response, ApiError> {
-    let saved = save_plan_as(&state, &caller, id, &input).await?;
+    let saved = safety_plans::save(&state.services(), &caller, id, &input).await?;
     Ok(audited(Json(PlanView::of(saved, true))))
-}
-
-/// Checks and saves a plan for a caller who may change the client; shared with the console. Nothing is
-/// written when any field is wrong.
-pub(crate) async fn save_plan_as(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-    input: &SafetyPlanInput,
-) -> Result<SafetyPlanVersion, ApiError> {
-    let client = managed_client(state, caller, id).await?;
-    let now = state.clock.now();
-    let plan = input.validate(now).map_err(ApiError::Invalid)?;
-    plan.check_blocked_terms(&state.catalog.current().program.blocked_terms)
-        .map_err(ApiError::Invalid)?;
-    let version = match state.store.save_safety_plan(client.id, &plan, &caller.name, now).await {
-        Ok(version) => version,
-        Err(StoreError::Conflict(UniqueConstraint::SafetyPlanVersion)) => {
-            return Err(ApiError::Conflict(FieldError::new(
-                "version",
-                "someone saved this plan at the same moment; load it again and save your changes",
-            )));
-        }
-        Err(err) => return Err(err.into()),
-    };
-    tracing::info!(client_id = client.id, version, "safety plan saved");
-    Ok(SafetyPlanVersion {
-        client_id: client.id,
-        version,
-        plan,
-        saved_by: caller.name.clone(),
-        saved_at: now,
-    })
 }
 
 /// The plan in force.
@@ -122,13 +87,9 @@ pub async fn get_plan(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    let (_, access) = client_access(&state, &caller, id).await?;
-    let plan = state
-        .store
-        .safety_plan(id)
-        .await?
-        .ok_or(ApiError::NotFound("safety plan"))?;
-    Ok(audited(Json(PlanView::of(plan, access.may_read_words()))))
+    let readable = safety_plans::in_force(&state.services(), &caller, id).await?;
+    let plan = readable.plans.ok_or(ApiError::NotFound("safety plan"))?;
+    Ok(audited(Json(PlanView::of(plan, readable.with_words))))
 }
 
 /// Every saved version, newest first.
@@ -137,14 +98,11 @@ pub async fn plan_versions(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    let (_, access) = client_access(&state, &caller, id).await?;
-    let with_words = access.may_read_words();
-    let versions: Vec<PlanView> = state
-        .store
-        .safety_plan_versions(id)
-        .await?
+    let readable = safety_plans::versions(&state.services(), &caller, id).await?;
+    let versions: Vec<PlanView> = readable
+        .plans
         .into_iter()
-        .map(|version| PlanView::of(version, with_words))
+        .map(|version| PlanView::of(version, readable.with_words))
         .collect();
     Ok(audited(Json(
         serde_json::json!({ "client_id": id, "versions": versions }),

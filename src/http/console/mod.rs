@@ -25,6 +25,7 @@ use serde::Deserialize;
 use crate::access::Caller;
 use crate::http::auth::{resolve, run_audited};
 use crate::http::{ApiError, AppState};
+use crate::service::ServiceError;
 use crate::storage::NewAuditEntry;
 use session::{SESSION_COOKIE, SESSION_LIFETIME, SIGN_IN_COOKIE};
 
@@ -136,6 +137,9 @@ pub enum ConsoleError {
     Hidden(&'static str),
     #[error("the form expired or came from another site; reload the page and try again")]
     Csrf,
+    /// A form the page could not show again with the problem beside it.
+    #[error("{}: {}", .0.field, .0.message)]
+    Refused(crate::domain::FieldError),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -152,6 +156,19 @@ impl From<ApiError> for ConsoleError {
     }
 }
 
+/// A use case's refusal, for the pages that do not show it beside the form that caused it.
+impl From<ServiceError> for ConsoleError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Forbidden(why) => ConsoleError::Forbidden(why),
+            ServiceError::NotFound(what) => ConsoleError::NotFound(what),
+            ServiceError::Hidden(what) => ConsoleError::Hidden(what),
+            ServiceError::Invalid(err) | ServiceError::Conflict(err) => ConsoleError::Refused(err),
+            ServiceError::Internal(err) => ConsoleError::Internal(err),
+        }
+    }
+}
+
 impl From<crate::storage::StoreError> for ConsoleError {
     fn from(err: crate::storage::StoreError) -> Self {
         ConsoleError::Internal(err.into())
@@ -164,6 +181,7 @@ impl IntoResponse for ConsoleError {
             ConsoleError::SignIn => return Redirect::to("/console/sign-in").into_response(),
             ConsoleError::Forbidden(_) | ConsoleError::Csrf => StatusCode::FORBIDDEN,
             ConsoleError::NotFound(_) | ConsoleError::Hidden(_) => StatusCode::NOT_FOUND,
+            ConsoleError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ConsoleError::Internal(err) => {
                 tracing::error!(error = %err, "console request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -18,14 +18,14 @@ use crate::access::{EscalationAccess, escalation_access};
 use crate::domain::client::NewClientInput;
 use crate::domain::safety_plan::{Contact, ContactInput, SafetyPlanInput, Section};
 use crate::domain::{AppointmentKind, ConsentInput, TimeZoneName, segments};
-use crate::http::admin::{RelayInput, create_client_as, relay_as};
-use crate::http::auth::{ChangesNothing, audited, client_access, managed_client};
-use crate::http::enrollments::{EnrollmentInput, enroll_as};
-use crate::http::oncall::as_seen_by;
-use crate::http::safety_plans::save_plan_as;
-use crate::http::{ApiError, AppState};
+use crate::http::AppState;
+use crate::http::auth::{ChangesNothing, audited};
 use crate::preview::{self, PreviewRequest};
 use crate::scheduling::{QuietHours, Schedule};
+use crate::service::clients::{self, RelayInput};
+use crate::service::enrolling::{self, EnrollmentInput};
+use crate::service::escalations::{self, as_seen_by};
+use crate::service::{ServiceError, catalog_edits, safety_plans};
 use crate::storage::{SafetyPlanVersion, StoreError};
 use crate::templates::edit::ScheduleDocument;
 use crate::templates::{Catalog, CatalogError, Severity};
@@ -158,9 +158,9 @@ pub async fn create_client(
         consented_at: state.clock.now().to_string(),
         consent_source: form.consent_source.clone(),
     };
-    match create_client_as(&state, &session.caller, input).await {
+    match clients::create(&state.services(), &session.caller, input).await {
         Ok(client) => Ok(Redirect::to(&format!("/console/clients/{}", client.id)).into_response()),
-        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+        Err(ServiceError::Invalid(err) | ServiceError::Conflict(err)) => {
             let page = client_list(&state, &session, Some((err.field, err.message)), Some(&form)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -203,7 +203,7 @@ async fn client_page_with_plan(
     enroll_error: Option<(String, String)>,
     plan_refused: Option<(PlanForm, String, String)>,
 ) -> Result<Response, ConsoleError> {
-    let (client, access) = client_access(state, &session.caller, id).await?;
+    let (client, access) = clients::with_access(&state.services(), &session.caller, id).await?;
     let bodies = access.may_read_words();
     let thread = client_thread(state, id, &client.timezone, bodies).await?;
     let now = state.clock.now();
@@ -492,9 +492,9 @@ pub async fn save_plan(
     require_writer(&session)?;
     let current = state.store.safety_plan(id).await?;
     let input = form.to_input(current.as_ref(), state.clock.now());
-    match save_plan_as(&state, &session.caller, id, &input).await {
+    match safety_plans::save(&state.services(), &session.caller, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/clients/{id}#plan")).into_response()),
-        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+        Err(ServiceError::Invalid(err) | ServiceError::Conflict(err)) => {
             let page = client_page_with_plan(&state, &session, id, None, Some((form, err.field, err.message))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -524,7 +524,7 @@ pub async fn enroll(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
-    let client = managed_client(&state, &session.caller, id).await?;
+    let client = clients::managed(&state.services(), &session.caller, id).await?;
     let zone = TimeZoneName::parse(&client.timezone).map_err(|m| ConsoleError::Internal(anyhow::anyhow!(m)))?;
     let discharged_at = match preview::parse_discharge(&form.discharged_at, &zone) {
         Ok(at) => at.to_string(),
@@ -554,9 +554,9 @@ pub async fn enroll(
                 }),
         },
     };
-    match enroll_as(&state, &session.caller, id, input).await {
+    match enrolling::enroll(&state.services(), &session.caller, id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
-        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+        Err(ServiceError::Invalid(err) | ServiceError::Conflict(err)) => {
             let page = client_page(&state, &session, id, Some((err.field, err.message))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -579,9 +579,9 @@ pub async fn relay(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
-    match relay_as(&state, &session.caller, id, &RelayInput { text: form.text }).await {
+    match clients::relay(&state.services(), &session.caller, id, &RelayInput { text: form.text }).await {
         Ok(()) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
-        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+        Err(ServiceError::Invalid(err) | ServiceError::Conflict(err)) => {
             let page = client_page(&state, &session, id, Some((err.field, err.message))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -621,10 +621,11 @@ async fn set_paused(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(session)?;
-    managed_client(state, &session.caller, id).await?;
-    // False for an opted-out client, whom only their own START brings back; the page shows the status.
-    state.store.set_client_paused(id, paused, state.clock.now()).await?;
-    Ok(Redirect::to(&format!("/console/clients/{id}")).into_response())
+    match clients::set_paused(&state.services(), &session.caller, id, paused).await {
+        // An opted-out client stays so, whom only their own START brings back; the page shows the status.
+        Ok(_) | Err(ServiceError::Conflict(_)) => Ok(Redirect::to(&format!("/console/clients/{id}")).into_response()),
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub async fn schedules(
@@ -819,11 +820,11 @@ pub async fn save_schedule(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(csrf_header(&headers))?;
     require_admin(&session)?;
-    match crate::http::catalog::save_schedule(&state, &session.caller, &name, &document).await {
+    match catalog_edits::save_schedule(&state.services(), &session.caller, &name, &document).await {
         Ok((saved, replanned)) => {
             Ok(axum::Json(serde_json::json!({ "schedule": saved, "replanned": replanned })).into_response())
         }
-        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => Ok((
+        Err(ServiceError::Invalid(err) | ServiceError::Conflict(err)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             axum::Json(serde_json::json!({ "error": { "field": err.field, "message": err.message } })),
         )
@@ -904,9 +905,9 @@ pub async fn save_template(
     let template = format!("{group}/{name}");
     // Browsers send textarea line breaks as CRLF; the files use LF.
     let body = form.body.replace("\r\n", "\n");
-    match crate::http::catalog::save_template(&state, &session.caller, &language, &template, &body).await {
+    match catalog_edits::save_template(&state.services(), &session.caller, &language, &template, &body).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/templates#{language}/{template}")).into_response()),
-        Err(ApiError::Invalid(err) | ApiError::Conflict(err)) => {
+        Err(ServiceError::Invalid(err) | ServiceError::Conflict(err)) => {
             let failed = (format!("{language}/{template}"), body, err.message);
             let page = templates_page(&state, &session, Some(failed)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -972,14 +973,10 @@ pub async fn acknowledge(
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
     // Staff take it themselves; an admin says who.
-    let staff_id = session
-        .caller
-        .staff_id
-        .filter(|_| !session.caller.is_admin())
-        .or(form.staff_id)
-        .ok_or(ConsoleError::Forbidden("say which staff member takes the escalation"))?;
-    match crate::http::oncall::acknowledge_as(&state, id, staff_id).await {
-        Ok(_) | Err(ApiError::Conflict(_)) => Ok(Redirect::to("/console/escalations").into_response()),
+    let staff_id = form.staff_id.filter(|_| session.caller.is_admin());
+    match escalations::acknowledge(&state.services(), &session.caller, id, staff_id).await {
+        // Someone else took it first: the board shows who.
+        Ok(_) | Err(ServiceError::Conflict(_)) => Ok(Redirect::to("/console/escalations").into_response()),
         Err(other) => Err(other.into()),
     }
 }
@@ -992,11 +989,8 @@ pub async fn resolve(
 ) -> Result<Response, ConsoleError> {
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
-    crate::http::oncall::require_responder(&state, &session.caller, id).await?;
-    if state.store.resolve_escalation(id, state.clock.now()).await? {
-        // The client's texts it held are due now.
-        state.scheduler.nudge();
-    }
+    // Resolved already by someone else, the board shows it so.
+    escalations::resolve(&state.services(), &session.caller, id).await?;
     Ok(Redirect::to("/console/escalations").into_response())
 }
 
