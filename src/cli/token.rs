@@ -3,11 +3,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 
 use super::open_store;
-use crate::access::{self, Role};
+use crate::access::Role;
+use crate::service::{ServiceError, tokens};
 
 #[derive(Subcommand)]
 pub enum TokenCommand {
@@ -48,10 +48,9 @@ pub(super) async fn run(command: TokenCommand) -> anyhow::Result<ExitCode> {
         TokenCommand::List { database_url } => list(&database_url).await?,
         TokenCommand::Revoke { id, database_url } => {
             let store = open_store(&database_url).await?;
-            anyhow::ensure!(
-                store.revoke_token(id, jiff::Timestamp::now()).await?,
-                "no live token with id {id}"
-            );
+            tokens::revoke(&store, id, jiff::Timestamp::now())
+                .await
+                .map_err(as_cli_error)?;
             println!("token {id} revoked");
         }
     }
@@ -60,35 +59,28 @@ pub(super) async fn run(command: TokenCommand) -> anyhow::Result<ExitCode> {
 
 async fn create(name: &str, role: Role, staff_id: Option<i64>, database_url: &str) -> anyhow::Result<()> {
     let store = open_store(database_url).await?;
-    let name = name.trim();
-    anyhow::ensure!(!name.is_empty(), "--name: must not be empty");
-    if role != Role::Staff {
-        anyhow::ensure!(
-            staff_id.is_none(),
-            "--staff-id: only staff tokens act for a staff member"
-        );
-    }
-    if let Some(id) = staff_id {
-        store
-            .staff_member(id)
-            .await?
-            .with_context(|| format!("--staff-id: no staff member {id}"))?;
-    }
-    let secret = access::new_secret(access::TOKEN_PREFIX)
-        .map_err(|_| anyhow::anyhow!("the operating system's random generator failed"))?;
-    let id = store
-        .insert_token(
-            name,
-            role,
-            staff_id,
-            &access::hash_secret(&secret),
-            jiff::Timestamp::now(),
-        )
-        .await?;
+    let issued = tokens::issue(&store, name, role, staff_id, jiff::Timestamp::now())
+        .await
+        .map_err(as_cli_error)?;
     // The note goes to standard error so that the secret is the only thing a script reads from stdout.
-    eprintln!("token {id} `{name}` ({role}) created; it is shown once, store it now:");
-    println!("{secret}");
+    eprintln!(
+        "token {} `{}` ({role}) created; it is shown once, store it now:",
+        issued.id,
+        name.trim()
+    );
+    println!("{}", issued.secret);
     Ok(())
+}
+
+/// A refusal, naming the option to blame (`staff_id` is `--staff-id`).
+fn as_cli_error(err: ServiceError) -> anyhow::Error {
+    match err {
+        ServiceError::Invalid(field) | ServiceError::Conflict(field) => {
+            anyhow::anyhow!("--{}: {}", field.field.replace('_', "-"), field.message)
+        }
+        ServiceError::NotFound(what) => anyhow::anyhow!("no {what} with that id"),
+        other => anyhow::Error::new(other),
+    }
 }
 
 async fn list(database_url: &str) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@
 //! - [`reminders`]: appointments with their reminders, medication reminders, early-warning signals.
 //! - [`escalations`]: the escalation board (acknowledge, resolve, notes).
 //! - [`oncall`]: who gets paged (policy, rotations, overrides), a client's peer, concern notices.
+//! - [`tokens`]: issuing and revoking API tokens (from the CLI).
 
 pub mod catalog_edits;
 pub mod clients;
@@ -19,6 +20,7 @@ pub mod escalations;
 pub mod oncall;
 pub mod reminders;
 pub mod safety_plans;
+pub mod tokens;
 
 use crate::catalog::CatalogService;
 use crate::domain::FieldError;
