@@ -13,6 +13,8 @@
 //! - [`scheduler`] is the background loop tying planning and sending together.
 //! - [`storage`] is the one type that talks to SQLite or PostgreSQL; [`templates`] loads the schedule and
 //!   message files from `message_templates/`.
+//! - [`service`] holds the use cases (enrolling, safety plans, reminders, catalog edits, escalations…) that the
+//!   API, the console and the CLI all call; handlers only parse, call and answer.
 //! - [`cli`] is the `tether` command line, one file per command group; `src/main.rs` only parses and
 //!   calls [`cli::run`].
 
