@@ -1,5 +1,6 @@
-//! The HTTP surface: the API (with its roles and audit log), the provider's webhooks, and the health check. Handlers stay thin: they
-//! parse, call a use case in [`crate::service`] (or read a list from storage), and answer. Each module owns its routes; this one merges them.
+//! The HTTP surface: the API (with its roles and audit log), the provider's webhooks, and the health check.
+//! Handlers stay thin: they parse, call a use case in [`crate::service`] (or read a list from storage), and
+//! answer. Each module owns its routes; this one merges them.
 
 pub mod admin;
 pub mod auth;
