@@ -53,10 +53,10 @@ impl From<ClientRecord> for ClientView {
     fn from(client: ClientRecord) -> Self {
         Self {
             id: client.id,
-            phone: client.phone,
-            first_name: client.first_name,
+            phone: client.phone.as_str().to_owned(),
+            first_name: client.first_name.as_str().to_owned(),
             language: client.language,
-            timezone: client.timezone,
+            timezone: client.timezone.as_str().to_owned(),
             consented_at: client.consented_at.map(|t| t.to_string()),
             consent_source: client.consent_source,
             status: client.status.as_str(),

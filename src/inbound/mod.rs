@@ -276,7 +276,7 @@ impl InboundService {
         let language = self.language(&client.language);
         let language = language.as_str();
         let context = MessageContext {
-            first_name: &client.first_name,
+            first_name: client.first_name.as_str(),
         };
         match keyword {
             Some(Keyword::OptOut) => {
@@ -293,7 +293,7 @@ impl InboundService {
                     h.reply(
                         MessageKind::OptOutConfirmation,
                         Some(client.id),
-                        &client.phone,
+                        client.phone.as_str(),
                         body,
                         template,
                     )
@@ -308,7 +308,7 @@ impl InboundService {
                     h.reply(
                         MessageKind::OptInConfirmation,
                         Some(client.id),
-                        &client.phone,
+                        client.phone.as_str(),
                         body,
                         "system/start_confirmation",
                     )
@@ -322,7 +322,7 @@ impl InboundService {
                     h.reply(
                         MessageKind::HelpReply,
                         Some(client.id),
-                        &client.phone,
+                        client.phone.as_str(),
                         body,
                         "system/help",
                     )
@@ -345,7 +345,8 @@ impl InboundService {
                             let offer = self.render(safety_plan::OFFER_TEMPLATE, language, &context);
                             body = format!("{} {}", body.trim_end(), offer.trim());
                         }
-                        h.reply(kind, Some(client.id), &client.phone, body, template).await?;
+                        h.reply(kind, Some(client.id), client.phone.as_str(), body, template)
+                            .await?;
                     }
                 }
                 Tier::None => {
@@ -417,7 +418,7 @@ impl InboundService {
                             MessageKind::Relay,
                             Some(client.id),
                             None,
-                            &client.phone,
+                            client.phone.as_str(),
                             text,
                             None,
                             key,
@@ -581,7 +582,7 @@ impl InboundService {
             return Ok(());
         }
         let context = MessageContext {
-            first_name: &client.first_name,
+            first_name: client.first_name.as_str(),
         };
         let Some(plan) = self.plan_to_text(h, client.id).await? else {
             tracing::info!(client_id = client.id, "safety plan asked for: none to send by text");
@@ -590,7 +591,7 @@ impl InboundService {
                 .reply(
                     MessageKind::SafetyPlan,
                     Some(client.id),
-                    &client.phone,
+                    client.phone.as_str(),
                     body,
                     safety_plan::NONE_TEMPLATE,
                 )
@@ -611,7 +612,7 @@ impl InboundService {
                     MessageKind::SafetyPlan,
                     Some(client.id),
                     None,
-                    &client.phone,
+                    client.phone.as_str(),
                     body,
                     None,
                     key,
@@ -687,7 +688,7 @@ impl InboundService {
             .await?;
         }
         h.actions.push(if confirmed { "confirmed" } else { "reschedule" });
-        let zone = jiff::tz::TimeZone::get(&client.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let zone = client.timezone.zone().clone();
         let language = self.language(&client.language);
         let language = language.as_str();
         let when = describe_when(starts_at, &zone, language);
@@ -697,7 +698,7 @@ impl InboundService {
             "appointment/reschedule"
         };
         let context = ReminderContext {
-            first_name: &client.first_name,
+            first_name: client.first_name.as_str(),
             when: &when,
             phrase: "",
             named: false,
@@ -719,7 +720,7 @@ impl InboundService {
         h.reply(
             MessageKind::ReminderReply,
             Some(client.id),
-            &client.phone,
+            client.phone.as_str(),
             body,
             template,
         )

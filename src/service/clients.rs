@@ -122,7 +122,7 @@ pub async fn update(
     let client = managed(services, caller, id).await?;
     let first_name = match &changes.first_name {
         Some(name) => FirstName::parse(name).map_err(|m| ServiceError::invalid("first_name", m))?,
-        None => FirstName::parse(&client.first_name).map_err(|m| anyhow::anyhow!("stored first name: {m}"))?,
+        None => client.first_name,
     };
     let language = changes
         .language
@@ -136,8 +136,10 @@ pub async fn update(
             format!("no templates in `{language}`"),
         ));
     }
-    let timezone = TimeZoneName::parse(changes.timezone.as_deref().unwrap_or(&client.timezone))
-        .map_err(|m| ServiceError::invalid("timezone", m))?;
+    let timezone = match &changes.timezone {
+        Some(zone) => TimeZoneName::parse(zone).map_err(|m| ServiceError::invalid("timezone", m))?,
+        None => client.timezone,
+    };
     services
         .store
         .update_client(id, &first_name, &language, &timezone, services.clock.now())
@@ -235,7 +237,7 @@ pub async fn relay(services: &Services<'_>, caller: &Caller, id: i64, input: &Re
         enrollment_id: None,
         kind: MessageKind::Relay,
         idempotency_key: format!("relay:{}:{nonce}", caller.name),
-        to_phone: client.phone.clone(),
+        to_phone: client.phone.as_str().to_owned(),
         body: text.to_owned(),
         template: None,
         step: None,

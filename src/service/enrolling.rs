@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{ServiceError, Services, clients};
 use crate::access::Caller;
 use crate::domain::client::parse_instant;
-use crate::domain::{ClientStatus, ConsentInput, FieldError, RecordedConsent, TimeZoneName, limits};
+use crate::domain::{ClientStatus, ConsentInput, FieldError, RecordedConsent, limits};
 use crate::scheduling::{QuietHours, Schedule, Step, bridge_through, starts_on_day};
 use crate::storage::{ActiveEnrollment, BridgedEnrollment, NewEnrollment, StoreError, UniqueConstraint};
 use crate::templates::Catalog;
@@ -99,12 +99,10 @@ pub async fn enroll(
         return Err(already_enrolled(field, &already.name));
     }
     let (bridge_through, bridged) = bridged_by(&chosen, &existing, &catalog);
-    let zone = TimeZoneName::parse(&client.timezone)
-        .map_err(|m| ServiceError::Internal(anyhow::anyhow!("stored zone: {m}")))?;
     let plan = Plan {
         client_id,
         discharged_at,
-        zone: zone.zone(),
+        zone: client.timezone.zone(),
         quiet_hours: services.quiet_hours,
         bridge_through,
         now,

@@ -76,13 +76,12 @@ fn drafts(
     kind: AppointmentKind,
     starts_at: Timestamp,
 ) -> Result<Vec<ReminderDraft>, ServiceError> {
-    let zone =
-        jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ServiceError::Internal(anyhow::Error::new(err)))?;
+    let zone = client.timezone.zone().clone();
     let catalog = services.catalog.current();
     let language = catalog.language_or_default(&client.language);
     let when = describe_when(starts_at, &zone, language);
     let context = ReminderContext {
-        first_name: &client.first_name,
+        first_name: client.first_name.as_str(),
         when: &when,
         phrase: "",
         named: catalog.program.names_kind(kind),
@@ -123,7 +122,7 @@ pub async fn book_appointment(
     let drafts = drafts(services, &client, kind, starts_at)?;
     let id = services
         .store
-        .create_appointment(client_id, kind, &client.phone, starts_at, &drafts, now)
+        .create_appointment(client_id, kind, client.phone.as_str(), starts_at, &drafts, now)
         .await?;
     services.scheduler.nudge();
     tracing::info!(
@@ -181,7 +180,7 @@ pub async fn move_appointment(
     let drafts = drafts(services, &client, kind, starts_at)?;
     if !services
         .store
-        .move_appointment(id, kind, &client.phone, starts_at, &drafts, now)
+        .move_appointment(id, kind, client.phone.as_str(), starts_at, &drafts, now)
         .await?
     {
         return Err(ServiceError::Conflict(FieldError::new(
@@ -251,8 +250,7 @@ pub async fn start_medication(
     let (consented_at, consent_source) = medication_consent(input, now)?;
     let phrase = medication_phrase(input, &services.catalog.current().program.blocked_terms)?;
     let client = reachable_client(services, caller, client_id).await?;
-    let zone =
-        jiff::tz::TimeZone::get(&client.timezone).map_err(|err| ServiceError::Internal(anyhow::Error::new(err)))?;
+    let zone = client.timezone.zone().clone();
     let first_at = check_pattern(
         &recurrence,
         &zone,

@@ -3,15 +3,15 @@
 use jiff::Timestamp;
 
 use super::{Result, Store, StoreError, UniqueConstraint, instant, optional_instant, unix};
-use crate::domain::{ClientStatus, FirstName, MessageKind, NewClient, OutboxStatus, TimeZoneName};
+use crate::domain::{ClientStatus, FirstName, MessageKind, NewClient, OutboxStatus, PhoneNumber, TimeZoneName};
 
 #[derive(Debug, Clone)]
 pub struct ClientRecord {
     pub id: i64,
-    pub phone: String,
-    pub first_name: String,
+    pub phone: PhoneNumber,
+    pub first_name: FirstName,
     pub language: String,
-    pub timezone: String,
+    pub timezone: TimeZoneName,
     pub consented_at: Option<Timestamp>,
     pub consent_source: Option<String>,
     pub status: ClientStatus,
@@ -48,14 +48,19 @@ pub(super) struct ClientRow {
     assigned_staff_id: Option<i64>,
 }
 
-impl From<ClientRow> for ClientRecord {
-    fn from(row: ClientRow) -> Self {
-        Self {
+/// Every value was checked on its way in; one that no longer reads is a fault in the database, named with
+/// the client's id (never the value: it may be a phone number).
+impl TryFrom<ClientRow> for ClientRecord {
+    type Error = StoreError;
+
+    fn try_from(row: ClientRow) -> Result<Self> {
+        let corrupt = |column: &str, why: String| StoreError::Corrupt(format!("client {}: {column}: {why}", row.id));
+        Ok(Self {
+            phone: PhoneNumber::parse(&row.phone).map_err(|why| corrupt("phone", why))?,
+            first_name: FirstName::parse(&row.first_name).map_err(|why| corrupt("first_name", why))?,
+            timezone: TimeZoneName::parse(&row.timezone).map_err(|why| corrupt("timezone", why))?,
             id: row.id,
-            phone: row.phone,
-            first_name: row.first_name,
             language: row.language,
-            timezone: row.timezone,
             consented_at: optional_instant(row.consented_at),
             consent_source: row.consent_source,
             // The CHECK constraint admits only known values; an unknown one is treated as the safest.
@@ -64,7 +69,7 @@ impl From<ClientRow> for ClientRecord {
             phone_invalid_at: optional_instant(row.phone_invalid_at),
             created_at: instant(row.created_at),
             assigned_staff_id: row.assigned_staff_id,
-        }
+        })
     }
 }
 
@@ -123,7 +128,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(ClientRecord::from))
+        row.map(ClientRecord::try_from).transpose()
     }
 
     /// Every client, newest first; only those assigned to `assigned_to` when given.
@@ -134,7 +139,7 @@ impl Store {
         .bind(assigned_to)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(ClientRecord::from).collect())
+        rows.into_iter().map(ClientRecord::try_from).collect()
     }
 
     pub async fn update_client(

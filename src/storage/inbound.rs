@@ -227,7 +227,7 @@ impl InboundTx<'_> {
         .bind(id)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(row.map(ClientRecord::from))
+        row.map(ClientRecord::try_from).transpose()
     }
 
     /// The parties to this client's escalations, for the access rule (see [`Store::escalation_parties`]).
@@ -516,7 +516,7 @@ async fn senders_of(
     rows.iter()
         .map(|row| {
             let client = match row.try_get::<Option<i64>, _>("id")? {
-                Some(_) => Some(ClientRecord::from(ClientRow::from_row(row)?)),
+                Some(_) => Some(ClientRecord::try_from(ClientRow::from_row(row)?)?),
                 None => None,
             };
             let sender = Sender {

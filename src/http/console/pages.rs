@@ -111,9 +111,9 @@ async fn client_list(
         .into_iter()
         .map(|c| ClientRow {
             id: c.id,
-            first_name: c.first_name,
-            phone_ending: phone_ending(&c.phone),
-            timezone: c.timezone,
+            first_name: c.first_name.as_str().to_owned(),
+            phone_ending: phone_ending(c.phone.as_str()),
+            timezone: c.timezone.as_str().to_owned(),
             status: c.status.as_str(),
         })
         .collect();
@@ -205,7 +205,7 @@ async fn client_page_with_plan(
 ) -> Result<Response, ConsoleError> {
     let (client, access) = clients::with_access(&state.services(), &session.caller, id).await?;
     let bodies = access.may_read_words();
-    let thread = client_thread(state, id, &client.timezone, bodies).await?;
+    let thread = client_thread(state, id, client.timezone.as_str(), bodies).await?;
     let now = state.clock.now();
     let mut escalations = state.store.escalations(None, now).await?;
     escalations.retain(|e| e.client_id == Some(id));
@@ -220,13 +220,13 @@ async fn client_page_with_plan(
     let html = render(
         "client.html",
         with(
-            page(session, "clients", &client.first_name),
+            page(session, "clients", client.first_name.as_str()),
             context! {
                 client => context! {
                     id => client.id,
-                    first_name => client.first_name,
-                    phone => if bodies { client.phone.clone() } else { phone_ending(&client.phone) },
-                    timezone => client.timezone,
+                    first_name => client.first_name.as_str(),
+                    phone => if bodies { client.phone.as_str().to_owned() } else { phone_ending(client.phone.as_str()) },
+                    timezone => client.timezone.as_str(),
                     language => client.language,
                     status => client.status.as_str(),
                 },
@@ -525,8 +525,7 @@ pub async fn enroll(
     session.check_csrf(&form.csrf)?;
     require_writer(&session)?;
     let client = clients::managed(&state.services(), &session.caller, id).await?;
-    let zone = TimeZoneName::parse(&client.timezone).map_err(|m| ConsoleError::Internal(anyhow::anyhow!(m)))?;
-    let discharged_at = match preview::parse_discharge(&form.discharged_at, &zone) {
+    let discharged_at = match preview::parse_discharge(&form.discharged_at, &client.timezone) {
         Ok(at) => at.to_string(),
         Err(message) => {
             let page = client_page(&state, &session, id, Some(("discharged_at".into(), message))).await?;
