@@ -78,7 +78,7 @@ impl Report {
 /// A staff member as far as paging is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffState {
-    pub phone: String,
+    pub phone: PhoneNumber,
     pub opted_out: bool,
 }
 
@@ -257,7 +257,7 @@ fn fallback_state(snapshot: &Snapshot) -> FallbackState {
         let opted_out = snapshot
             .staff
             .values()
-            .any(|s| s.phone == number.as_str() && s.opted_out);
+            .any(|s| s.phone == *number && s.opted_out);
         let masked = number.masked().to_string();
         if opted_out {
             state.opted_out.push(masked);
@@ -424,7 +424,7 @@ mod tests {
         ids.iter()
             .map(|id| {
                 let state = StaffState {
-                    phone: format!("+1415555{:04}", 100 + id),
+                    phone: PhoneNumber::parse(&format!("+1415555{:04}", 100 + id)).unwrap(),
                     opted_out: false,
                 };
                 (*id, state)
@@ -490,7 +490,7 @@ mod tests {
             staff: HashMap::from([(
                 9,
                 StaffState {
-                    phone: "+14155550199".into(),
+                    phone: PhoneNumber::parse("+14155550199").unwrap(),
                     opted_out: true,
                 },
             )]),

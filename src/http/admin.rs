@@ -256,7 +256,7 @@ impl From<StaffRecord> for StaffView {
         Self {
             id: staff.id,
             name: staff.name,
-            phone: staff.phone,
+            phone: staff.phone.as_str().to_owned(),
             created_at: staff.created_at.to_string(),
             opted_out: staff.opted_out,
             fallback: staff.fallback,

@@ -9,7 +9,7 @@ use crate::domain::{FirstName, PhoneNumber};
 pub struct StaffRecord {
     pub id: i64,
     pub name: String,
-    pub phone: String,
+    pub phone: PhoneNumber,
     pub created_at: Timestamp,
     /// Said STOP: nothing is texted to them until START.
     pub opted_out: bool,
@@ -57,17 +57,19 @@ impl Store {
             sqlx::query_as("SELECT id, name, phone, created_at, opted_out_at, fallback FROM staff ORDER BY name, id")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, phone, created_at, opted_out_at, fallback)| StaffRecord {
-                id,
-                name,
-                phone,
-                created_at: instant(created_at),
-                opted_out: opted_out_at.is_some(),
-                fallback: fallback == 1,
+        rows.into_iter()
+            .map(|(id, name, phone, created_at, opted_out_at, fallback)| {
+                Ok(StaffRecord {
+                    phone: PhoneNumber::parse(&phone)
+                        .map_err(|why| StoreError::Corrupt(format!("staff {id}: phone: {why}")))?,
+                    id,
+                    name,
+                    created_at: instant(created_at),
+                    opted_out: opted_out_at.is_some(),
+                    fallback: fallback == 1,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Makes the staff rows marked fallback the numbers of `TETHER_FALLBACK_PAGE_TO`, at start. A number
