@@ -147,14 +147,26 @@ pub struct NewClient {
 }
 
 /// The fields of a new client as they arrive, before validation.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClientInput {
+    /// A mobile number in E.164 form.
+    #[schema(example = "+14155550123")]
     pub phone: String,
+    /// How texts greet them, at most 40 characters.
+    #[schema(example = "Sam")]
     pub first_name: String,
+    /// A language the templates are written in.
+    #[schema(example = "en")]
     pub language: String,
+    /// An IANA time zone: texts go at local times, never in quiet hours.
+    #[schema(example = "America/Chicago")]
     pub timezone: String,
+    /// When the client agreed to be texted (RFC 3339, not in the future).
+    #[schema(example = "2026-12-01T15:30:00Z")]
     pub consented_at: String,
+    /// Where they agreed, at most 200 characters.
+    #[schema(example = "intake form v3")]
     pub consent_source: String,
 }
 
@@ -182,10 +194,14 @@ impl NewClientInput {
 
 /// A consent given for one purpose beyond the client's consent to be texted at all (more than one text a
 /// day, say), as it arrives.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
+    /// When it was given (RFC 3339, not in the future).
+    #[schema(example = "2026-12-01T15:30:00Z")]
     pub consented_at: String,
+    /// Where it was given.
+    #[schema(example = "discharge paperwork")]
     pub consent_source: String,
 }
 

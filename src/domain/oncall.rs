@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Steps to page in order, each waiting `delay_minutes` for an acknowledgement, the whole list repeated
 /// `repeat` more times.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     pub steps: Vec<PolicyStep>,
@@ -14,14 +14,14 @@ pub struct Policy {
     pub repeat: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyStep {
     pub target: Target,
     pub delay_minutes: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Whoever is on call in this rotation at the time.

@@ -95,7 +95,7 @@ pub const NONE_TEMPLATE: &str = "plan/none";
 pub const OFFER_TEMPLATE: &str = "plan/offer";
 
 /// A person or a line to call, as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     pub name: String,
@@ -103,7 +103,7 @@ pub struct ContactInput {
 }
 
 /// A safety plan as it arrives (the API's PUT body, the console's form).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SafetyPlanInput {
     #[serde(default)]
@@ -127,14 +127,14 @@ pub struct SafetyPlanInput {
 }
 
 /// A checked contact: a name of one line, and a number in E.164 form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     pub name: String,
     pub phone: String,
 }
 
 /// The six sections, checked. Stored as JSON in this shape, and checked again when read back.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sections {
     pub warning_signs: Vec<String>,

@@ -30,7 +30,7 @@ pub const LOOK_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
 /// How often a running service logs the check.
 pub const LOG_INTERVAL: SignedDuration = SignedDuration::from_hours(1);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
@@ -39,7 +39,7 @@ pub enum Status {
 }
 
 /// One question about paging, answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Check {
     /// `escalation_policy`, `on_call`, `fallback` or `coverage`.
     pub name: &'static str,
@@ -254,10 +254,7 @@ fn fallback_state(snapshot: &Snapshot) -> FallbackState {
         opted_out: Vec::new(),
     };
     for number in &snapshot.fallback {
-        let opted_out = snapshot
-            .staff
-            .values()
-            .any(|s| s.phone == *number && s.opted_out);
+        let opted_out = snapshot.staff.values().any(|s| s.phone == *number && s.opted_out);
         let masked = number.masked().to_string();
         if opted_out {
             state.opted_out.push(masked);

@@ -3,37 +3,35 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use jiff::Timestamp;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AdminOnly, Writer, audited};
 use super::extract::{JsonBody, Path};
-use super::safety_plans::{get_plan, plan_versions, put_plan};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::domain::client::NewClientInput;
 use crate::service::clients::{self, ClientChanges, RelayInput, StaffInput};
 use crate::storage::{ClientRecord, StaffRecord, TextRecord};
 
-pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/api/v1/clients", post(create_client).get(list_clients))
-        .route("/api/v1/clients/{id}", get(show_client).patch(update_client))
-        .route("/api/v1/clients/{id}/pause", post(pause_client))
-        .route("/api/v1/clients/{id}/resume", post(resume_client))
-        .route("/api/v1/clients/{id}/enrollments", post(super::enrollments::enroll))
-        .route("/api/v1/clients/{id}/messages", get(client_messages))
-        .route("/api/v1/clients/{id}/relay", post(relay))
-        .route("/api/v1/clients/{id}/safety-plan", get(get_plan).put(put_plan))
-        .route("/api/v1/clients/{id}/safety-plan/versions", get(plan_versions))
-        .route("/api/v1/staff", post(create_staff).get(list_staff))
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(create_client, list_clients))
+        .routes(routes!(show_client, update_client))
+        .routes(routes!(pause_client))
+        .routes(routes!(resume_client))
+        .routes(routes!(client_messages))
+        .routes(routes!(relay))
+        .routes(routes!(create_staff, list_staff))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ClientView {
     id: i64,
     phone: String,
@@ -42,8 +40,10 @@ struct ClientView {
     timezone: String,
     consented_at: Option<String>,
     consent_source: Option<String>,
+    /// `active`, `paused` or `opted_out`.
     status: &'static str,
     opted_out_at: Option<String>,
+    /// The provider said the number cannot take texts; nothing more is sent to it.
     phone_invalid: bool,
     assigned_staff_id: Option<i64>,
     created_at: String,
@@ -68,6 +68,9 @@ impl From<ClientRecord> for ClientView {
     }
 }
 
+/// Adds a client with their consent to be texted; nothing is sent until they are enrolled.
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = NewClientInput,
+    responses((status = 201, description = "The client, ready to be enrolled", body = ClientView)))]
 async fn create_client(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -78,11 +81,16 @@ async fn create_client(
 }
 
 /// Every client the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients",
+    responses((status = 200, description = "The clients", body = Vec<ClientView>)))]
 async fn list_clients(caller: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<ClientView>>, ApiError> {
     let clients = state.store.clients(caller.client_filter()).await?;
     Ok(Json(clients.into_iter().map(ClientView::from).collect()))
 }
 
+/// One client.
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = i64, Path, description = "The client")),
+    responses((status = 200, description = "The client", body = ClientView)))]
 async fn show_client(
     caller: Caller,
     State(state): State<Arc<AppState>>,
@@ -91,6 +99,9 @@ async fn show_client(
     Ok(Json(clients::visible(&state.services(), &caller, id).await?.into()))
 }
 
+/// Changes a client's name, language or time zone; fields left out stay as they are.
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = i64, Path, description = "The client")),
+    request_body = ClientChanges, responses((status = 200, description = "The client as changed", body = ClientView)))]
 async fn update_client(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -102,6 +113,9 @@ async fn update_client(
     ))
 }
 
+/// Holds the client's routine texts until they are resumed; crisis replies and STOP still work.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/pause", tag = "clients", params(("id" = i64, Path, description = "The client")),
+    responses((status = 200, description = "The client, paused", body = ClientView)))]
 async fn pause_client(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -110,6 +124,9 @@ async fn pause_client(
     set_paused(&state, &caller, id, true).await
 }
 
+/// Sends a paused client's routine texts again.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/resume", tag = "clients", params(("id" = i64, Path, description = "The client")),
+    responses((status = 200, description = "The client, active again", body = ClientView)))]
 async fn resume_client(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -124,7 +141,7 @@ async fn set_paused(state: &AppState, caller: &Caller, id: i64, paused: bool) ->
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct MessageView {
     id: i64,
     kind: String,
@@ -179,7 +196,7 @@ impl MessageView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct MessageList {
     client_id: i64,
     /// Texts to the client, oldest first.
@@ -188,7 +205,7 @@ struct MessageList {
     received: Vec<ReceivedView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ReceivedView {
     id: i64,
     body: Option<String>,
@@ -197,6 +214,8 @@ struct ReceivedView {
 }
 
 /// A client's thread, both ways. Every read is audited: these are the words of someone in treatment.
+#[utoipa::path(get, path = "/api/v1/clients/{id}/messages", tag = "clients", params(("id" = i64, Path, description = "The client")),
+    responses((status = 200, description = "Texts both ways; viewers get no words", body = MessageList)))]
 async fn client_messages(
     caller: Caller,
     State(state): State<Arc<AppState>>,
@@ -226,21 +245,33 @@ async fn client_messages(
     })))
 }
 
+#[derive(Serialize, ToSchema)]
+struct RelayQueued {
+    client_id: i64,
+    /// Always `pending`: the text is in the outbox; the client's thread shows when it went.
+    status: &'static str,
+}
+
 /// Texts the client from the service number, as `R <ref> <message>` by SMS does.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/relay", tag = "clients", params(("id" = i64, Path, description = "The client")), request_body = RelayInput,
+    responses((status = 201, description = "The text is queued", body = RelayQueued)))]
 async fn relay(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<RelayInput>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<RelayQueued>), ApiError> {
     clients::relay(&state.services(), &caller, id, &input).await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "client_id": id, "status": "pending" })),
+        Json(RelayQueued {
+            client_id: id,
+            status: "pending",
+        }),
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct StaffView {
     id: i64,
     name: String,
@@ -265,6 +296,8 @@ impl From<StaffRecord> for StaffView {
 }
 
 /// Adds a staff member who can later be put on call or assigned clients.
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = StaffInput,
+    responses((status = 201, description = "The staff member", body = StaffView)))]
 async fn create_staff(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
@@ -284,6 +317,9 @@ async fn create_staff(
     ))
 }
 
+/// Every staff member.
+#[utoipa::path(get, path = "/api/v1/staff", tag = "staff",
+    responses((status = 200, description = "Every staff member", body = Vec<StaffView>)))]
 async fn list_staff(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<StaffView>>, ApiError> {
     Ok(Json(
         state.store.staff().await?.into_iter().map(StaffView::from).collect(),

@@ -13,6 +13,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::Concealed;
 use super::{ApiError, AppState};
@@ -159,19 +161,24 @@ pub fn audited<R: IntoResponse>(response: R) -> Response {
     response
 }
 
-pub fn router() -> axum::Router<Arc<AppState>> {
-    axum::Router::new().route("/api/v1/audit", axum::routing::get(audit_log))
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(audit_log))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Entries older than this entry id (the `id` of the last entry of the previous page).
     before: Option<i64>,
+    /// How many entries, 1 to 1000; 100 when left out.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
 /// The audit log, newest first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, description = "A page of the audit log", body = Vec<crate::storage::AuditEntry>)))]
 async fn audit_log(
     AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,

@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::AdminOnly;
 use super::extract::{JsonBody, Path};
@@ -19,23 +21,27 @@ use crate::service::catalog_edits;
 use crate::storage::CatalogVersionSummary;
 use crate::templates::edit::ScheduleDocument;
 
-pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/api/v1/schedules", get(list_schedules))
-        .route("/api/v1/schedules/{name}", get(show_schedule).put(replace_schedule))
-        .route("/api/v1/templates", get(list_templates))
-        .route(
-            "/api/v1/templates/{language}/{group}/{name}",
-            get(show_template).put(replace_template),
-        )
-        .route("/api/v1/catalog/versions", get(list_versions))
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_schedules))
+        .routes(routes!(show_schedule, replace_schedule))
+        .routes(routes!(list_templates))
+        .routes(routes!(show_template, replace_template))
+        .routes(routes!(list_versions))
 }
 
+/// Every schedule in the catalog in force.
+#[utoipa::path(get, path = "/api/v1/schedules", tag = "catalog",
+    responses((status = 200, description = "Every schedule in the catalog in force", body = Vec<ScheduleDocument>)))]
 async fn list_schedules(_: Caller, State(state): State<Arc<AppState>>) -> Json<Vec<ScheduleDocument>> {
     let catalog = state.catalog.current();
     Json(catalog.schedules.values().map(ScheduleDocument::from).collect())
 }
 
+/// One schedule, in the shape a PUT takes.
+#[utoipa::path(get, path = "/api/v1/schedules/{name}", tag = "catalog",
+    params(("name" = String, Path, description = "The schedule, like `caring_contacts`")),
+    responses((status = 200, description = "The schedule", body = ScheduleDocument)))]
 async fn show_schedule(
     _: Caller,
     State(state): State<Arc<AppState>>,
@@ -48,6 +54,11 @@ async fn show_schedule(
 
 /// Replaces a schedule with a new version. The answer is the schedule as saved; the
 /// `Tether-Replanned-Enrollments` header says how many enrolled clients now follow it.
+#[utoipa::path(put, path = "/api/v1/schedules/{name}", tag = "catalog",
+    params(("name" = String, Path, description = "The schedule, like `caring_contacts`")),
+    request_body = ScheduleDocument,
+    responses((status = 200, description = "The schedule as saved", body = ScheduleDocument,
+        headers(("tether-replanned-enrollments" = u64, description = "How many enrolled clients now follow the new version")))))]
 async fn replace_schedule(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
@@ -62,7 +73,7 @@ async fn replace_schedule(
     Ok(response)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TemplateView {
     language: String,
     /// Like `caring/first`.
@@ -70,6 +81,9 @@ struct TemplateView {
     body: String,
 }
 
+/// Every SMS template in the catalog in force.
+#[utoipa::path(get, path = "/api/v1/templates", tag = "catalog",
+    responses((status = 200, description = "Every SMS template in the catalog in force", body = Vec<TemplateView>)))]
 async fn list_templates(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<TemplateView>>, ApiError> {
     let (_, files) = state.catalogs.current_files().await?;
     Ok(Json(
@@ -91,6 +105,14 @@ fn template_path(language: &str, group: &str, name: &str) -> String {
     format!("sms/{language}/{group}/{name}.txt")
 }
 
+/// One SMS template.
+#[utoipa::path(get, path = "/api/v1/templates/{language}/{group}/{name}", tag = "catalog",
+    params(
+        ("language" = String, Path, description = "Like `en` or `es`"),
+        ("group" = String, Path, description = "Like `caring`"),
+        ("name" = String, Path, description = "Like `first`"),
+    ),
+    responses((status = 200, description = "The template", body = TemplateView)))]
 async fn show_template(
     _: Caller,
     State(state): State<Arc<AppState>>,
@@ -107,14 +129,23 @@ async fn show_template(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TemplateInput {
+    /// The template's text (minijinja); checked with the whole catalog before it is saved.
     pub body: String,
 }
 
 /// Replaces one existing template's text as a new catalog version. New templates come in with a whole
 /// folder (`tether templates import`), where the schedules that use them are edited too.
+#[utoipa::path(put, path = "/api/v1/templates/{language}/{group}/{name}", tag = "catalog",
+    params(
+        ("language" = String, Path, description = "Like `en` or `es`"),
+        ("group" = String, Path, description = "Like `caring`"),
+        ("name" = String, Path, description = "Like `first`"),
+    ),
+    request_body = TemplateInput,
+    responses((status = 200, description = "The template as saved", body = TemplateView)))]
 async fn replace_template(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
@@ -136,6 +167,9 @@ async fn replace_template(
     }))
 }
 
+/// Every saved catalog version, newest first: who saved it and what changed.
+#[utoipa::path(get, path = "/api/v1/catalog/versions", tag = "catalog",
+    responses((status = 200, description = "Every saved catalog version, newest first", body = Vec<CatalogVersionSummary>)))]
 async fn list_versions(
     _: Caller,
     State(state): State<Arc<AppState>>,

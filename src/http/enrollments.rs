@@ -5,15 +5,21 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::Writer;
 use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::service::enrolling::{self, Enrolled, EnrollmentInput};
 
-#[derive(Serialize)]
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(enroll))
+}
+
+#[derive(Serialize, ToSchema)]
 pub(crate) struct EnrollmentView {
     id: i64,
     client_id: i64,
@@ -44,27 +50,43 @@ impl From<Enrolled> for EnrollmentView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EnrollmentsView {
     enrollments: Vec<EnrollmentView>,
 }
 
 /// One schedule named (`schedule`) is answered with that one enrolment, as before `schedules` existed;
 /// otherwise with the list.
-pub(super) async fn enroll(
+#[utoipa::path(post, path = "/api/v1/clients/{id}/enrollments", tag = "clients",
+    params(("id" = i64, Path, description = "The client")), request_body = EnrollmentInput,
+    responses((status = 201, description = "The enrolment, or with `schedules` each of them",
+        body = Enrolments)))]
+async fn enroll(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<EnrollmentInput>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Enrolments>), ApiError> {
     let one_schedule = input.schedule.is_some();
     let mut enrolled: Vec<EnrollmentView> = enrolling::enroll(&state.services(), &caller, client_id, input)
         .await?
         .into_iter()
         .map(EnrollmentView::from)
         .collect();
-    if one_schedule && let Some(only) = enrolled.pop() {
-        return Ok((StatusCode::CREATED, Json(only)).into_response());
-    }
-    Ok((StatusCode::CREATED, Json(EnrollmentsView { enrollments: enrolled })).into_response())
+    let answer = match enrolled.pop() {
+        Some(only) if one_schedule => Enrolments::One(only),
+        last => {
+            enrolled.extend(last);
+            Enrolments::Several(EnrollmentsView { enrollments: enrolled })
+        }
+    };
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// `schedule` is answered with its one enrolment (as before `schedules` existed), `schedules` with the list.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum Enrolments {
+    One(EnrollmentView),
+    Several(EnrollmentsView),
 }

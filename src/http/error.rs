@@ -4,13 +4,39 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::request_log::RequestId;
 
 use crate::domain::FieldError;
 use crate::service::ServiceError;
 use crate::storage::StoreError;
+
+/// Every error the API answers with, whoever raised it (a handler, axum, or a layer).
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// What went wrong, for programs: `unauthorized`, `forbidden`, `not_found`, `invalid`, `conflict`,
+    /// `unsupported_media_type`, `payload_too_large`, `timeout`, `unavailable`, `bad_request` or `internal`.
+    #[schema(example = "invalid")]
+    pub code: &'static str,
+    /// What went wrong, for people.
+    #[schema(example = "must be an IANA time zone like America/Chicago")]
+    pub message: String,
+    /// The request field that was wrong (`timezone`, `steps[2].day`…), when one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "timezone")]
+    pub field: Option<String>,
+    /// The request's id, as in its log line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -152,10 +178,14 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let mut body = json!({ "error": { "code": code, "message": message } });
-        if let Some(field) = field {
-            body["error"]["field"] = json!(field);
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                field,
+                request_id: None,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         if matches!(self, ApiError::Hidden(_)) {
             response.extensions_mut().insert(Concealed);

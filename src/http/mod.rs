@@ -11,6 +11,7 @@ pub mod error;
 mod extract;
 pub mod limits;
 pub mod oncall;
+pub mod openapi;
 pub mod reminders;
 pub mod request_log;
 pub mod safety_plans;
@@ -22,12 +23,14 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router, middleware};
 use secrecy::SecretString;
-use serde_json::json;
+use serde::Serialize;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::catalog::CatalogService;
 use crate::escalation::readiness::{self, Check, Status};
@@ -103,20 +106,31 @@ impl AppState {
     }
 }
 
+/// Every route the service answers. The routes and their OpenAPI description are built together (see
+/// [`openapi`]), so neither can leave out what the other has; the description covers everything but the
+/// console's pages (HTML for people, not an API) and the docs themselves.
 pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     // route_layer: only matched routes are authenticated and audited, so a 404 is not an audit entry.
-    let api = Router::new()
+    let (api, mut description) = OpenApiRouter::with_openapi(openapi::base())
         .merge(admin::router())
         .merge(auth::router())
         .merge(catalog::router())
+        .merge(enrollments::router())
         .merge(oncall::router())
         .merge(reminders::router())
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
+        .merge(safety_plans::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .split_for_parts();
+    openapi::describe_api_access(&mut description);
+    let (health_route, health_description) = OpenApiRouter::new().routes(routes!(health)).split_for_parts();
+    let (webhook_routes, webhook_description) = webhooks::router().split_for_parts();
+    description.merge(health_description);
+    description.merge(webhook_description);
     // The API and the console are shed when busy and cut short when slow (see `limits`). Live-update
     // streams, when they come, merge beside the webhooks below: outside the whole-request timeout, each
     // behind a cap of its own.
     let people = Router::new()
-        .route("/api/v1/openapi.json", get(openapi))
+        .merge(openapi::docs(description.clone()))
         .merge(api)
         .merge(crate::http::console::router(state.clone()))
         .layer(middleware::from_fn_with_state(
@@ -128,15 +142,12 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
             limits.request_timeout,
         ));
     Router::new()
-        .route(
-            "/healthz",
-            get(health).layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                limits.request_timeout,
-            )),
-        )
+        .merge(health_route.layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.request_timeout,
+        )))
         .merge(people)
-        .merge(webhooks::router())
+        .merge(webhook_routes)
         .layer(RequestBodyDeadlineLayer::new(limits.body_timeout))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(error::api_errors_as_json))
@@ -145,18 +156,26 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
         .with_state(state)
 }
 
-/// The API's description, written by hand beside the handlers and checked against the router by a test.
-async fn openapi() -> impl axum::response::IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("../../assets/openapi.json"),
-    )
+/// What `/healthz` tells a caller with a valid token.
+#[derive(Serialize, ToSchema)]
+struct HealthReport {
+    /// Always `ok`: the service is up when it answers at all.
+    status: &'static str,
+    /// Whether a crisis text would reach someone now: every check passed without a problem.
+    paging_ready: bool,
+    checks: Vec<Check>,
 }
 
 /// Up when the database answers: a service that cannot reach its state cannot send or receive anything.
 /// Whether a crisis would reach someone never changes the status (a missing policy must not get the
 /// service restarted by its supervisor); a caller with a valid token gets each check's detail as JSON,
 /// anyone else just the status.
+#[utoipa::path(get, path = "/healthz", tag = "health", security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Up. Without a token: `ok`; with a valid one, each check's detail",
+            content((String = "text/plain", example = "ok"), (HealthReport = "application/json"))),
+        (status = 503, description = "The database does not answer", content_type = "text/plain", body = String),
+    ))]
 async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Err(err) = state.store.ping().await {
         tracing::error!(error = %err, "health check: database unreachable");
@@ -185,10 +204,14 @@ async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
             });
         }
     }
-    let ready = checks.iter().all(|c| c.status != Status::Problem);
+    let paging_ready = checks.iter().all(|c| c.status != Status::Problem);
     (
         StatusCode::OK,
-        Json(json!({ "status": "ok", "paging_ready": ready, "checks": checks })),
+        Json(HealthReport {
+            status: "ok",
+            paging_ready,
+            checks,
+        }),
     )
         .into_response()
 }

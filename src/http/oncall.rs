@@ -2,15 +2,15 @@
 //! (list, acknowledge, resolve), concern notices, and which peer a client's replies go to. The rules are in
 //! [`crate::service::oncall`] and [`crate::service::escalations`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AdminOnly, Writer};
 use super::extract::{JsonBody, Path, Query};
@@ -23,21 +23,24 @@ use crate::service::oncall::{OverrideInput, RotationInput};
 use crate::service::{escalations, oncall};
 use crate::storage::{EscalationView, NoticeView};
 
-pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/api/v1/escalation-policy", put(set_policy).get(show_policy))
-        .route("/api/v1/rotations", post(create_rotation).get(list_rotations))
-        .route("/api/v1/rotations/{id}/on-call", get(on_call))
-        .route("/api/v1/rotations/{id}/overrides", post(create_override))
-        .route("/api/v1/escalations", get(list_escalations))
-        .route("/api/v1/escalations/{id}/acknowledge", post(acknowledge))
-        .route("/api/v1/escalations/{id}/resolve", post(resolve))
-        .route("/api/v1/escalations/{id}/notes", post(add_note))
-        .route("/api/v1/notices", get(list_notices))
-        .route("/api/v1/notices/{id}/seen", post(mark_seen))
-        .route("/api/v1/clients/{id}/assigned-staff", put(assign_staff))
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(set_policy, show_policy))
+        .routes(routes!(create_rotation, list_rotations))
+        .routes(routes!(on_call))
+        .routes(routes!(create_override))
+        .routes(routes!(list_escalations))
+        .routes(routes!(acknowledge))
+        .routes(routes!(resolve))
+        .routes(routes!(add_note))
+        .routes(routes!(list_notices))
+        .routes(routes!(mark_seen))
+        .routes(routes!(assign_staff))
 }
 
+/// Replaces the escalation policy: who is paged, in what order, and how long each has to acknowledge.
+#[utoipa::path(put, path = "/api/v1/escalation-policy", tag = "on call", request_body = Policy,
+    responses((status = 200, description = "The policy as saved", body = Policy)))]
 async fn set_policy(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
@@ -47,6 +50,9 @@ async fn set_policy(
     Ok(Json(policy))
 }
 
+/// The escalation policy in force.
+#[utoipa::path(get, path = "/api/v1/escalation-policy", tag = "on call",
+    responses((status = 200, description = "The policy in force", body = Policy)))]
 async fn show_policy(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Policy>, ApiError> {
     state
         .store
@@ -56,16 +62,25 @@ async fn show_policy(_: Caller, State(state): State<Arc<AppState>>) -> Result<Js
         .ok_or(ApiError::NotFound("escalation policy"))
 }
 
+#[derive(Serialize, ToSchema)]
+struct RotationCreated {
+    id: i64,
+    name: String,
+}
+
+/// Adds a rotation: members taking shifts in turn from a start date, handing off at a local time.
+#[utoipa::path(post, path = "/api/v1/rotations", tag = "on call", request_body = RotationInput,
+    responses((status = 201, description = "The rotation", body = RotationCreated)))]
 async fn create_rotation(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
     JsonBody(input): JsonBody<RotationInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RotationCreated>), ApiError> {
     let (id, name) = oncall::create_rotation(&state.services(), &caller, input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": name }))))
+    Ok((StatusCode::CREATED, Json(RotationCreated { id, name })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct RotationView {
     id: i64,
     name: String,
@@ -73,10 +88,15 @@ struct RotationView {
     shift_hours: u32,
     handoff_time: String,
     start_date: String,
+    /// Staff ids, in the order their shifts come.
     members: Vec<i64>,
+    /// Who is on call now, overrides included.
     on_call_now: Option<i64>,
 }
 
+/// Every rotation, with who is on call in it now.
+#[utoipa::path(get, path = "/api/v1/rotations", tag = "on call",
+    responses((status = 200, description = "Every rotation", body = Vec<RotationView>)))]
 async fn list_rotations(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Vec<RotationView>>, ApiError> {
     let rotations = oncall::rotations(&state.services()).await?;
     Ok(Json(
@@ -96,43 +116,72 @@ async fn list_rotations(_: Caller, State(state): State<Arc<AppState>>) -> Result
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AtQuery {
+    /// An RFC 3339 instant like `2026-12-24T23:00:00Z`; now when left out.
     at: Option<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+struct OnCallView {
+    rotation_id: i64,
+    at: String,
+    /// `None` when the rotation has nobody at that time.
+    staff_id: Option<i64>,
+}
+
 /// Who is on call in a rotation at `at` (default: now), overrides included.
+#[utoipa::path(get, path = "/api/v1/rotations/{id}/on-call", tag = "on call",
+    params(("id" = i64, Path, description = "The rotation"), AtQuery),
+    responses((status = 200, description = "Who is on call", body = OnCallView)))]
 async fn on_call(
     _: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     Query(query): Query<AtQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OnCallView>, ApiError> {
     let at = match &query.at {
         Some(at) => parse_instant(at).map_err(|m| ApiError::Invalid(FieldError::new("at", m)))?,
         None => state.clock.now(),
     };
     let staff_id = oncall::on_call_at(&state.services(), id, at).await?;
-    Ok(Json(
-        json!({ "rotation_id": id, "at": at.to_string(), "staff_id": staff_id }),
-    ))
+    Ok(Json(OnCallView {
+        rotation_id: id,
+        at: at.to_string(),
+        staff_id,
+    }))
 }
 
+#[derive(Serialize, ToSchema)]
+struct OverrideCreated {
+    id: i64,
+}
+
+/// Puts someone on call in a rotation for a while (a swap, a sick day), over its shifts.
+#[utoipa::path(post, path = "/api/v1/rotations/{id}/overrides", tag = "on call",
+    params(("id" = i64, Path, description = "The rotation")), request_body = OverrideInput,
+    responses((status = 201, description = "The override", body = OverrideCreated)))]
 async fn create_override(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
     Path(rotation_id): Path<i64>,
     JsonBody(input): JsonBody<OverrideInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OverrideCreated>), ApiError> {
     let id = oncall::create_override(&state.services(), &caller, rotation_id, &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(OverrideCreated { id })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatusQuery {
+    /// Only escalations in this state: `open`, `acknowledged` or `resolved`.
     status: Option<String>,
 }
 
+/// The escalation board: every escalation the caller may see, with its log.
+#[utoipa::path(get, path = "/api/v1/escalations", tag = "escalations", params(StatusQuery),
+    responses((status = 200, description = "The escalations", body = Vec<EscalationView>)))]
 async fn list_escalations(
     caller: Caller,
     State(state): State<Arc<AppState>>,
@@ -143,86 +192,157 @@ async fn list_escalations(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AcknowledgeInput {
     /// Who takes it. Staff tokens acknowledge as their own staff member and may leave this out.
     staff_id: Option<i64>,
 }
 
+/// An escalation's state after a change.
+#[derive(Serialize, ToSchema)]
+struct EscalationState {
+    id: i64,
+    /// `acknowledged` or `resolved`.
+    status: &'static str,
+    /// Who took it, after an acknowledgement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acknowledged_by: Option<i64>,
+}
+
 /// Acknowledges as a staff member, who is told by text, as with an SMS acknowledgement.
+#[utoipa::path(post, path = "/api/v1/escalations/{id}/acknowledge", tag = "escalations",
+    params(("id" = i64, Path, description = "The escalation")), request_body = AcknowledgeInput,
+    responses((status = 200, description = "Acknowledged; paging stops", body = EscalationState)))]
 async fn acknowledge(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<AcknowledgeInput>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EscalationState>, ApiError> {
     let taken = escalations::acknowledge(&state.services(), &caller, id, input.staff_id).await?;
-    Ok(Json(
-        json!({ "id": taken.id, "status": "acknowledged", "acknowledged_by": taken.staff_id }),
-    ))
+    Ok(Json(EscalationState {
+        id: taken.id,
+        status: "acknowledged",
+        acknowledged_by: Some(taken.staff_id),
+    }))
 }
 
+/// Closes an escalation; the client's held routine texts go again.
+#[utoipa::path(post, path = "/api/v1/escalations/{id}/resolve", tag = "escalations",
+    params(("id" = i64, Path, description = "The escalation")),
+    responses((status = 200, description = "Resolved", body = EscalationState)))]
 async fn resolve(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EscalationState>, ApiError> {
     if escalations::resolve(&state.services(), &caller, id).await? {
-        Ok(Json(json!({ "id": id, "status": "resolved" })))
+        Ok(Json(EscalationState {
+            id,
+            status: "resolved",
+            acknowledged_by: None,
+        }))
     } else {
         Err(ApiError::NotFound("open or acknowledged escalation"))
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NoteInput {
     text: String,
 }
 
+#[derive(Serialize, ToSchema)]
+struct NoteAdded {
+    /// The escalation.
+    id: i64,
+    /// The note as kept in the escalation's log.
+    note: String,
+}
+
 /// A note on what was done ("called, she is with her sister tonight"), kept in the escalation's log.
+#[utoipa::path(post, path = "/api/v1/escalations/{id}/notes", tag = "escalations",
+    params(("id" = i64, Path, description = "The escalation")), request_body = NoteInput,
+    responses((status = 201, description = "The note is in the log", body = NoteAdded)))]
 async fn add_note(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<NoteInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<NoteAdded>), ApiError> {
     let note = escalations::add_note(&state.services(), &caller, id, &input.text).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "note": note }))))
+    Ok((StatusCode::CREATED, Json(NoteAdded { id, note })))
 }
 
+/// For the lists of things to look at (concern notices, disengagement signals).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct UnseenQuery {
+    /// Only those nobody has marked seen.
+    #[serde(default)]
+    pub unseen: bool,
+}
+
+/// A notice or signal, marked seen.
+#[derive(Serialize, ToSchema)]
+pub(super) struct Seen {
+    pub id: i64,
+    /// Always true.
+    pub seen: bool,
+}
+
+/// Concern notices: texts that worried the risk check without amounting to a crisis.
+#[utoipa::path(get, path = "/api/v1/notices", tag = "escalations", params(UnseenQuery),
+    responses((status = 200, description = "The notices the caller may see", body = Vec<NoticeView>)))]
 async fn list_notices(
     caller: Caller,
     State(state): State<Arc<AppState>>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(query): Query<UnseenQuery>,
 ) -> Result<Json<Vec<NoticeView>>, ApiError> {
-    let unseen_only = query.get("unseen").is_some_and(|v| v == "true");
-    Ok(Json(state.store.notices(unseen_only, caller.client_filter()).await?))
+    Ok(Json(state.store.notices(query.unseen, caller.client_filter()).await?))
 }
 
 /// Staff dismiss only their own clients' notices; anyone else's is answered as missing.
+#[utoipa::path(post, path = "/api/v1/notices/{id}/seen", tag = "escalations",
+    params(("id" = i64, Path, description = "The notice")),
+    responses((status = 200, description = "Marked seen", body = Seen)))]
 async fn mark_seen(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Seen>, ApiError> {
     oncall::mark_notice_seen(&state.services(), &caller, id).await?;
-    Ok(Json(json!({ "id": id, "seen": true })))
+    Ok(Json(Seen { id, seen: true }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssignInput {
+struct Assignment {
+    /// The peer the client's replies go to; `null` to assign nobody.
     staff_id: Option<i64>,
 }
 
+#[derive(Serialize, ToSchema)]
+struct AssignmentView {
+    client_id: i64,
+    staff_id: Option<i64>,
+}
+
+/// Which peer a client's replies and relays go to, and whose client list they are on.
+#[utoipa::path(put, path = "/api/v1/clients/{id}/assigned-staff", tag = "clients",
+    params(("id" = i64, Path, description = "The client")), request_body = Assignment,
+    responses((status = 200, description = "The assignment", body = AssignmentView)))]
 async fn assign_staff(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
-    JsonBody(input): JsonBody<AssignInput>,
-) -> Result<Json<Value>, ApiError> {
+    JsonBody(input): JsonBody<Assignment>,
+) -> Result<Json<AssignmentView>, ApiError> {
     oncall::assign_staff(&state.services(), &caller, client_id, input.staff_id).await?;
-    Ok(Json(json!({ "client_id": client_id, "staff_id": input.staff_id })))
+    Ok(Json(AssignmentView {
+        client_id,
+        staff_id: input.staff_id,
+    }))
 }

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Writer, audited};
 use super::extract::{JsonBody, Path};
@@ -15,8 +18,14 @@ use crate::domain::safety_plan::{SafetyPlan, SafetyPlanInput, Sections};
 use crate::service::safety_plans;
 use crate::storage::SafetyPlanVersion;
 
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(get_plan, put_plan))
+        .routes(routes!(plan_versions))
+}
+
 /// The plan in the shape a PUT takes, so a GET's `plan` can be edited and sent back as it is.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PlanBody {
     #[serde(flatten)]
     sections: Sections,
@@ -24,14 +33,14 @@ pub(crate) struct PlanBody {
     text_consent: Option<ConsentView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ConsentView {
     consented_at: String,
     consent_source: String,
 }
 
 /// One version, as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PlanView {
     client_id: i64,
     version: i64,
@@ -71,7 +80,10 @@ impl PlanView {
 }
 
 /// Saves the client's plan as its next version.
-pub async fn put_plan(
+#[utoipa::path(put, path = "/api/v1/clients/{id}/safety-plan", tag = "safety plans",
+    params(("id" = i64, Path, description = "The client")), request_body = SafetyPlanInput,
+    responses((status = 200, description = "The version saved", body = PlanView)))]
+async fn put_plan(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -82,7 +94,10 @@ pub async fn put_plan(
 }
 
 /// The plan in force.
-pub async fn get_plan(
+#[utoipa::path(get, path = "/api/v1/clients/{id}/safety-plan", tag = "safety plans",
+    params(("id" = i64, Path, description = "The client")),
+    responses((status = 200, description = "The plan in force; viewers get no words", body = PlanView)))]
+async fn get_plan(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -92,8 +107,18 @@ pub async fn get_plan(
     Ok(audited(Json(PlanView::of(plan, readable.with_words))))
 }
 
+#[derive(Serialize, ToSchema)]
+struct PlanVersions {
+    client_id: i64,
+    /// Newest first.
+    versions: Vec<PlanView>,
+}
+
 /// Every saved version, newest first.
-pub async fn plan_versions(
+#[utoipa::path(get, path = "/api/v1/clients/{id}/safety-plan/versions", tag = "safety plans",
+    params(("id" = i64, Path, description = "The client")),
+    responses((status = 200, description = "Every version; viewers get no words", body = PlanVersions)))]
+async fn plan_versions(
     caller: Caller,
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -104,7 +129,8 @@ pub async fn plan_versions(
         .into_iter()
         .map(|version| PlanView::of(version, readable.with_words))
         .collect();
-    Ok(audited(Json(
-        serde_json::json!({ "client_id": id, "versions": versions }),
-    )))
+    Ok(audited(Json(PlanVersions {
+        client_id: id,
+        versions,
+    })))
 }

@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
-use axum::routing::post;
 use secrecy::ExposeSecret;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
 use super::{ApiError, AppState};
 use crate::domain::{OutboxStatus, ProviderStatus};
 use crate::inbound::{InboundText, Receipt};
@@ -22,10 +24,10 @@ const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
 /// Twilio's error code for "the recipient has opted out"; it can also arrive in a status callback.
 const OPTED_OUT: i64 = 21610;
 
-pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/webhooks/twilio/sms", post(inbound_sms))
-        .route("/webhooks/twilio/status", post(status_callback))
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(inbound_sms))
+        .routes(routes!(status_callback))
 }
 
 /// The verified form parameters of a provider webhook.
@@ -71,7 +73,39 @@ fn outbox_id_of(query: &str) -> Option<i64> {
         .and_then(|(_, v)| v.parse::<i64>().ok())
 }
 
+/// The fields of a status callback Tether reads; the provider sends more, which are ignored.
+#[derive(ToSchema)]
+#[schema(rename_all = "PascalCase")]
+struct StatusCallback<'a> {
+    /// The provider's id of the text (`SmsSid` from older senders).
+    message_sid: &'a str,
+    /// `queued`, `sent`, `delivered`, `undelivered`, `failed`… (`SmsStatus` from older senders).
+    message_status: &'a str,
+    /// The provider's error code for a failed text, like `30003` or `21610` (opted out).
+    error_code: Option<i64>,
+}
+
+impl<'a> StatusCallback<'a> {
+    fn read(form: &'a SignedForm) -> Self {
+        Self {
+            message_sid: form.either("MessageSid", "SmsSid"),
+            message_status: form.either("MessageStatus", "SmsStatus"),
+            error_code: form.get("ErrorCode").and_then(|c| c.trim().parse::<i64>().ok()),
+        }
+    }
+}
+
 /// Delivery status for a text we sent. Status only moves forward; a 21610 here records the opt-out too.
+#[utoipa::path(post, path = "/webhooks/twilio/status", tag = "webhooks",
+    params(("outbox_id" = Option<i64>, Query,
+        description = "The text this callback is about, as given in the callback URL when it was sent")),
+    security(("twilio_signature" = [])),
+    request_body(content = StatusCallback, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Recorded (or stale, and ignored): an empty TwiML answer",
+            content_type = "text/xml", body = String, example = json!(EMPTY_TWIML)),
+        (status = 403, description = "The signature is missing or does not match", body = ErrorBody),
+    ))]
 async fn status_callback(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,
@@ -80,9 +114,11 @@ async fn status_callback(
 ) -> Result<impl IntoResponse, ApiError> {
     let form = SignedForm::verify(&state, &uri, &headers, &body)?;
     let outbox_id = uri.query().and_then(outbox_id_of);
-    let sid = form.either("MessageSid", "SmsSid");
-    let reported = form.either("MessageStatus", "SmsStatus");
-    let error_code = form.get("ErrorCode").and_then(|c| c.trim().parse::<i64>().ok());
+    let StatusCallback {
+        message_sid: sid,
+        message_status: reported,
+        error_code,
+    } = StatusCallback::read(&form);
     let Some(status) = ProviderStatus::parse(reported) else {
         tracing::debug!(status = reported, "status callback with a status we do not track");
         return Ok(twiml());
@@ -129,6 +165,15 @@ async fn status_callback(
 /// A text to the service number. It is stored, with everything it causes, before the provider gets its 200;
 /// a retry of the same `MessageSid` is answered the same way and changes nothing. Replies go out through
 /// the outbox (tracked, retried, status-called-back), not in the TwiML answer.
+#[utoipa::path(post, path = "/webhooks/twilio/sms", tag = "webhooks",
+    security(("twilio_signature" = [])),
+    request_body(content = InboundText, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Stored with everything it causes: an empty TwiML answer",
+            content_type = "text/xml", body = String, example = json!(EMPTY_TWIML)),
+        (status = 403, description = "The signature is missing or does not match", body = ErrorBody),
+        (status = 422, description = "No `MessageSid`", body = ErrorBody),
+    ))]
 async fn inbound_sms(
     State(state): State<Arc<AppState>>,
     OriginalUri(uri): OriginalUri,

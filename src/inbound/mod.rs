@@ -29,11 +29,16 @@ const LOOP_WINDOW: SignedDuration = SignedDuration::from_mins(10);
 const RISK_REPLY_WINDOW: SignedDuration = SignedDuration::from_hours(12);
 const UNKNOWN_REPLY_WINDOW: SignedDuration = SignedDuration::from_hours(24);
 
-/// A text as the provider delivered it.
-#[derive(Debug, Clone)]
+/// A text as the provider delivered it. The webhook's form names its fields in PascalCase (`MessageSid`,
+/// `From`…), as the API description shows it; the provider sends more, which are ignored.
+#[derive(Debug, Clone, utoipa::ToSchema)]
+#[schema(rename_all = "PascalCase")]
 pub struct InboundText {
+    /// The provider's id of the text (`SmsMessageSid` from older senders); a retry carries the same one.
     pub message_sid: String,
+    /// The client's number, in E.164 form.
     pub from: String,
+    /// The service number it was sent to.
     pub to: String,
     pub body: String,
     /// Set when the provider's Advanced Opt-Out already handled (and answered) a keyword.

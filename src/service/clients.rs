@@ -103,7 +103,7 @@ async fn reload(services: &Services<'_>, id: i64) -> Result<ClientRecord, Servic
 
 /// What may change about a client after creation; the phone number and opt-out state may not (a new number
 /// is a new client, and only the client can opt back in).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientChanges {
     pub first_name: Option<String>,
@@ -200,7 +200,7 @@ pub async fn thread(services: &Services<'_>, caller: &Caller, id: i64) -> Result
 }
 
 /// A text to the client from the service number, as `R <ref> <message>` by SMS.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelayInput {
     pub text: String,
@@ -250,10 +250,13 @@ pub async fn relay(services: &Services<'_>, caller: &Caller, id: i64, input: &Re
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffInput {
+    #[schema(example = "Jordan")]
     pub name: String,
+    /// Where pages and forwarded replies go, in E.164 form.
+    #[schema(example = "+14155550188")]
     pub phone: String,
 }
 

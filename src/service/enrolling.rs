@@ -19,15 +19,18 @@ const MAX_DISCHARGE_AHEAD: SignedDuration = SignedDuration::from_hours(7 * 24);
 /// Where the consent to several texts a day sits in the request, for naming it in errors.
 const SEVERAL_A_DAY_FIELD: &str = "several_texts_a_day_consent";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollmentInput {
     /// One schedule; the answer is that one enrolment, as before `schedules` existed.
     #[serde(default)]
+    #[schema(example = "caring_contacts")]
     pub schedule: Option<String>,
     /// Several schedules at once; the answer lists each enrolment.
     #[serde(default)]
     pub schedules: Option<Vec<String>>,
+    /// When the client left care (RFC 3339); the schedule's days count from it, in the client's zone.
+    #[schema(example = "2026-12-01T10:00:00-06:00")]
     pub discharged_at: String,
     /// The client's consent to more than one text a day, which the bridge needs.
     #[serde(default)]

@@ -71,14 +71,24 @@ pub async fn set_policy(services: &Services<'_>, caller: &Caller, policy: &Polic
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotationInput {
+    #[schema(example = "peers")]
     pub name: String,
+    /// The IANA zone its handoff time is in.
+    #[schema(example = "America/Chicago")]
     pub timezone: String,
+    /// How long each member's shift lasts.
+    #[schema(example = 24)]
     pub shift_hours: u32,
+    /// Local time of each handoff, `HH:MM`.
+    #[schema(example = "09:00")]
     pub handoff_time: String,
+    /// The first shift's date, `YYYY-MM-DD`.
+    #[schema(example = "2026-12-01")]
     pub start_date: String,
+    /// Staff ids, in the order they take shifts.
     pub members: Vec<i64>,
 }
 
@@ -177,11 +187,16 @@ pub async fn on_call_at(services: &Services<'_>, id: i64, at: Timestamp) -> Resu
     Ok(oncall::on_call(&rotation, &overrides, at))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideInput {
+    /// Who is on call instead.
     pub staff_id: i64,
+    /// RFC 3339.
+    #[schema(example = "2026-12-24T18:00:00-06:00")]
     pub starts_at: String,
+    /// RFC 3339, after `starts_at`.
+    #[schema(example = "2026-12-25T09:00:00-06:00")]
     pub ends_at: String,
 }
 

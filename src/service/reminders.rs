@@ -41,9 +41,11 @@ async fn reachable_client(services: &Services<'_>, caller: &Caller, id: i64) -> 
     Ok(client)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentInput {
+    /// When it starts (RFC 3339).
+    #[schema(example = "2026-12-08T14:00:00-06:00")]
     pub starts_at: String,
     /// What the appointment is for; a new one is a clinic visit when left out, a moved one keeps its kind.
     #[serde(default)]
@@ -209,10 +211,11 @@ pub async fn cancel_appointment(
     load_appointment(services, id).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MedicationInput {
     /// 5-field cron pattern in the client's time zone, like `0 20 * * *`.
+    #[schema(example = "0 20 * * *")]
     pub schedule: String,
     /// Words the client chose for the text. Leave out for the neutral "your daily reminder".
     #[serde(default)]

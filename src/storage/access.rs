@@ -16,7 +16,7 @@ pub struct TokenRecord {
 }
 
 /// One line of the audit log: who did what to what, and how it ended.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: String,

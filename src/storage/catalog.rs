@@ -16,7 +16,7 @@ pub struct CatalogVersion {
 }
 
 /// A version without its files, for listings.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct CatalogVersionSummary {
     pub version: i64,
     pub created_at: String,

@@ -66,7 +66,7 @@ pub struct EscalationPage {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EscalationView {
     pub id: i64,
     /// `None` for callers who may not see reply codes (viewers).
@@ -98,7 +98,7 @@ pub struct EscalationView {
     pub assigned_staff_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub kind: String,
     pub staff_id: Option<i64>,
@@ -107,7 +107,7 @@ pub struct EventView {
     pub at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoticeView {
     pub id: i64,
     pub client_id: Option<i64>,

@@ -46,7 +46,7 @@ pub use import::ImportRow;
 pub use inbound::{AckOutcome, InboundGroup, InboundTx, NewInbound, QueuedWork, Sender, StaffMember, reference};
 pub use oncall::NewRotation;
 pub use outbox::{ClaimedText, NewText, OpenCrisis, SentRecord, TextRecord};
-pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft};
+pub use reminders::{AppointmentView, DueMedication, NewMedication, OpenPrompt, ReminderDraft, TaskView};
 pub use safety_plans::SafetyPlanVersion;
 pub use signals::{NewSignal, SignalView};
 pub use staff::StaffRecord;

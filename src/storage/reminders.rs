@@ -19,7 +19,20 @@ pub struct ReminderDraft {
     pub template: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Something a person has to do (call a client back about an appointment, say), until it is done.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskView {
+    pub id: i64,
+    pub client_id: Option<i64>,
+    /// `reschedule` (the client asked for another time) or `ambiguous_reply` (a YES that could answer two
+    /// reminders).
+    pub kind: String,
+    pub appointment_id: Option<i64>,
+    pub detail: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AppointmentView {
     pub id: i64,
     pub client_id: i64,
@@ -340,7 +353,7 @@ impl Store {
 
     /// Open tasks for staff: reschedule requests and replies that could not be matched for sure.
     /// Tasks not done yet, oldest first; with `assigned_to`, only those about that staff member's clients.
-    pub async fn open_tasks(&self, assigned_to: Option<i64>) -> Result<Vec<serde_json::Value>> {
+    pub async fn open_tasks(&self, assigned_to: Option<i64>) -> Result<Vec<TaskView>> {
         type TaskRow = (i64, Option<i64>, String, Option<i64>, String, i64);
         let rows: Vec<TaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, client_id, kind, appointment_id, detail, created_at FROM tasks \
@@ -353,11 +366,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, client_id, kind, appointment_id, detail, created_at)| {
-                serde_json::json!({
-                    "id": id, "client_id": client_id, "kind": kind, "appointment_id": appointment_id,
-                    "detail": detail, "created_at": instant(created_at).to_string(),
-                })
+            .map(|(id, client_id, kind, appointment_id, detail, created_at)| TaskView {
+                id,
+                client_id,
+                kind,
+                appointment_id,
+                detail,
+                created_at: instant(created_at).to_string(),
             })
             .collect())
     }

@@ -15,7 +15,7 @@ pub struct NewSignal {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SignalView {
     pub id: i64,
     pub client_id: i64,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::scheduling::Schedule;
 
 /// `GET /api/v1/schedules/{name}` answers with this; `PUT` takes the same shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleDocument {
     pub name: String,
@@ -24,7 +24,7 @@ pub struct ScheduleDocument {
     pub steps: Vec<StepDocument>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDocument {
     pub id: String,

@@ -23,6 +23,7 @@ mod held;
 mod http_hardening;
 mod inbound;
 mod layers;
+mod openapi;
 mod reminders;
 mod risk_corpus;
 mod safety_plan;
