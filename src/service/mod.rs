@@ -77,6 +77,16 @@ impl ServiceError {
     }
 }
 
+/// The answer to marking something seen (a concern notice, a signal) in a list scoped to the caller's
+/// clients: for staff, nothing marked may mean someone else's, answered as missing and audited as a refusal.
+fn marked_seen(marked: bool, assigned_to: Option<i64>, what: &'static str) -> Result<(), ServiceError> {
+    match (marked, assigned_to) {
+        (true, _) => Ok(()),
+        (false, Some(_)) => Err(ServiceError::Hidden(what)),
+        (false, None) => Err(ServiceError::NotFound(what)),
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
         ServiceError::Internal(anyhow::Error::new(err))

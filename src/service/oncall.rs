@@ -255,15 +255,9 @@ pub async fn assign_staff(
 pub async fn mark_notice_seen(services: &Services<'_>, caller: &Caller, id: i64) -> Result<(), ServiceError> {
     caller.check_write().map_err(ServiceError::Forbidden)?;
     let assigned_to = caller.client_filter();
-    if services
+    let marked = services
         .store
         .mark_notice_seen(id, assigned_to, services.clock.now())
-        .await?
-    {
-        Ok(())
-    } else if assigned_to.is_some() {
-        Err(ServiceError::Hidden("notice"))
-    } else {
-        Err(ServiceError::NotFound("notice"))
-    }
+        .await?;
+    super::marked_seen(marked, assigned_to, "notice")
 }

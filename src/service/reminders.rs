@@ -348,15 +348,9 @@ pub async fn stop_medication(services: &Services<'_>, caller: &Caller, id: i64) 
 pub async fn mark_signal_seen(services: &Services<'_>, caller: &Caller, id: i64) -> Result<(), ServiceError> {
     caller.check_write().map_err(ServiceError::Forbidden)?;
     let assigned_to = caller.client_filter();
-    if services
+    let marked = services
         .store
         .mark_signal_seen(id, assigned_to, services.clock.now())
-        .await?
-    {
-        Ok(())
-    } else if assigned_to.is_some() {
-        Err(ServiceError::Hidden("signal"))
-    } else {
-        Err(ServiceError::NotFound("signal"))
-    }
+        .await?;
+    super::marked_seen(marked, assigned_to, "signal")
 }
