@@ -41,7 +41,8 @@ pub enum Status {
 /// One question about paging, answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Check {
-    /// `escalation_policy`, `on_call`, `fallback` or `coverage`.
+    /// `escalation_policy`, `on_call`, `fallback` or `coverage` (and, in `/healthz`, `database` and
+    /// `paging` when the check itself could not run).
     pub name: &'static str,
     pub status: Status,
     pub detail: String,

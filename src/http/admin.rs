@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{AdminOnly, Writer, audited};
+use super::error::ErrorBody;
 use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -70,7 +71,8 @@ impl From<ClientRecord> for ClientView {
 
 /// Adds a client with their consent to be texted; nothing is sent until they are enrolled.
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = NewClientInput,
-    responses((status = 201, description = "The client, ready to be enrolled", body = ClientView)))]
+    responses((status = 201, description = "The client, ready to be enrolled", body = ClientView),
+        (status = 409, description = "The phone number is already a client's or a staff member's", body = ErrorBody)))]
 async fn create_client(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -113,9 +115,11 @@ async fn update_client(
     ))
 }
 
-/// Holds the client's routine texts until they are resumed; crisis replies and STOP still work.
+/// Stops the client's scheduled texts: those due while paused are skipped, not sent later. Their replies,
+/// crisis handling and STOP still work.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/pause", tag = "clients", params(("id" = i64, Path, description = "The client")),
-    responses((status = 200, description = "The client, paused", body = ClientView)))]
+    responses((status = 200, description = "The client, paused", body = ClientView),
+        (status = 409, description = "The client opted out; only they can opt back in", body = ErrorBody)))]
 async fn pause_client(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -124,9 +128,10 @@ async fn pause_client(
     set_paused(&state, &caller, id, true).await
 }
 
-/// Sends a paused client's routine texts again.
+/// Starts a paused client's scheduled texts again, from the next one due.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/resume", tag = "clients", params(("id" = i64, Path, description = "The client")),
-    responses((status = 200, description = "The client, active again", body = ClientView)))]
+    responses((status = 200, description = "The client, active again", body = ClientView),
+        (status = 409, description = "The client opted out; only they can opt back in", body = ErrorBody)))]
 async fn resume_client(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -147,7 +152,7 @@ struct MessageView {
     kind: String,
     step: Option<String>,
     template: Option<String>,
-    /// `None` for viewers, who see that a text went, never what it said.
+    /// `null` for viewers, who see that a text went, never what it said.
     body: Option<String>,
     status: String,
     status_reason: Option<String>,
@@ -254,7 +259,8 @@ struct RelayQueued {
 
 /// Texts the client from the service number, as `R <ref> <message>` by SMS does.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/relay", tag = "clients", params(("id" = i64, Path, description = "The client")), request_body = RelayInput,
-    responses((status = 201, description = "The text is queued", body = RelayQueued)))]
+    responses((status = 201, description = "The text is queued", body = RelayQueued),
+        (status = 409, description = "The client opted out", body = ErrorBody)))]
 async fn relay(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -297,7 +303,8 @@ impl From<StaffRecord> for StaffView {
 
 /// Adds a staff member who can later be put on call or assigned clients.
 #[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = StaffInput,
-    responses((status = 201, description = "The staff member", body = StaffView)))]
+    responses((status = 201, description = "The staff member", body = StaffView),
+        (status = 409, description = "The phone number is already a staff member's or a client's", body = ErrorBody)))]
 async fn create_staff(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,

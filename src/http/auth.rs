@@ -178,7 +178,8 @@ struct AuditQuery {
 
 /// The audit log, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, description = "A page of the audit log", body = Vec<crate::storage::AuditEntry>)))]
+    responses((status = 200, description = "A page of the audit log", body = Vec<crate::storage::AuditEntry>),
+        (status = 403, description = "Only admins read the audit log", body = super::error::ErrorBody)))]
 async fn audit_log(
     AdminOnly(_): AdminOnly,
     State(state): State<Arc<AppState>>,

@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::AdminOnly;
+use super::error::ErrorBody;
 use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -58,7 +59,8 @@ async fn show_schedule(
     params(("name" = String, Path, description = "The schedule, like `caring_contacts`")),
     request_body = ScheduleDocument,
     responses((status = 200, description = "The schedule as saved", body = ScheduleDocument,
-        headers(("tether-replanned-enrollments" = u64, description = "How many enrolled clients now follow the new version")))))]
+        headers(("tether-replanned-enrollments" = u64, description = "How many enrolled clients now follow the new version"))),
+        (status = 409, description = "`version` is not the one in force: someone saved since it was read", body = ErrorBody)))]
 async fn replace_schedule(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
@@ -145,7 +147,8 @@ pub(super) struct TemplateInput {
         ("name" = String, Path, description = "Like `first`"),
     ),
     request_body = TemplateInput,
-    responses((status = 200, description = "The template as saved", body = TemplateView)))]
+    responses((status = 200, description = "The template as saved", body = TemplateView),
+        (status = 409, description = "Someone saved the catalog at the same moment; try again", body = ErrorBody)))]
 async fn replace_template(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Writer;
+use super::error::ErrorBody;
 use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::service::enrolling::{self, Enrolled, EnrollmentInput};
@@ -60,13 +61,14 @@ struct EnrollmentsView {
 #[utoipa::path(post, path = "/api/v1/clients/{id}/enrollments", tag = "clients",
     params(("id" = i64, Path, description = "The client")), request_body = EnrollmentInput,
     responses((status = 201, description = "The enrolment, or with `schedules` each of them",
-        body = Enrolments)))]
+        body = EnrollmentAnswer),
+        (status = 409, description = "The client opted out, or is already enrolled in the schedule", body = ErrorBody)))]
 async fn enroll(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<i64>,
     JsonBody(input): JsonBody<EnrollmentInput>,
-) -> Result<(StatusCode, Json<Enrolments>), ApiError> {
+) -> Result<(StatusCode, Json<EnrollmentAnswer>), ApiError> {
     let one_schedule = input.schedule.is_some();
     let mut enrolled: Vec<EnrollmentView> = enrolling::enroll(&state.services(), &caller, client_id, input)
         .await?
@@ -74,10 +76,10 @@ async fn enroll(
         .map(EnrollmentView::from)
         .collect();
     let answer = match enrolled.pop() {
-        Some(only) if one_schedule => Enrolments::One(only),
+        Some(only) if one_schedule => EnrollmentAnswer::One(only),
         last => {
             enrolled.extend(last);
-            Enrolments::Several(EnrollmentsView { enrollments: enrolled })
+            EnrollmentAnswer::Several(EnrollmentsView { enrollments: enrolled })
         }
     };
     Ok((StatusCode::CREATED, Json(answer)))
@@ -86,7 +88,7 @@ async fn enroll(
 /// `schedule` is answered with its one enrolment (as before `schedules` existed), `schedules` with the list.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-enum Enrolments {
+enum EnrollmentAnswer {
     One(EnrollmentView),
     Several(EnrollmentsView),
 }

@@ -23,7 +23,8 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// What went wrong, for programs: `unauthorized`, `forbidden`, `not_found`, `invalid`, `conflict`,
-    /// `unsupported_media_type`, `payload_too_large`, `timeout`, `unavailable`, `bad_request` or `internal`.
+    /// `unsupported_media_type`, `method_not_allowed`, `payload_too_large`, `timeout`, `unavailable`,
+    /// `bad_request` or `internal`.
     #[schema(example = "invalid")]
     pub code: &'static str,
     /// What went wrong, for people.
@@ -33,7 +34,7 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "timezone")]
     pub field: Option<String>,
-    /// The request's id, as in its log line.
+    /// The request's id, as in its log line (under `/api/`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }

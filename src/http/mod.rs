@@ -130,7 +130,7 @@ pub fn router(state: Arc<AppState>, limits: &HttpLimits) -> Router {
     // streams, when they come, merge beside the webhooks below: outside the whole-request timeout, each
     // behind a cap of its own.
     let people = Router::new()
-        .merge(openapi::docs(description.clone()))
+        .merge(openapi::docs(description))
         .merge(api)
         .merge(crate::http::console::router(state.clone()))
         .layer(middleware::from_fn_with_state(

@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{AdminOnly, Writer};
+use super::error::ErrorBody;
 use super::extract::{JsonBody, Path, Query};
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -52,7 +53,8 @@ async fn set_policy(
 
 /// The escalation policy in force.
 #[utoipa::path(get, path = "/api/v1/escalation-policy", tag = "on call",
-    responses((status = 200, description = "The policy in force", body = Policy)))]
+    responses((status = 200, description = "The policy in force", body = Policy),
+        (status = 404, description = "No policy has been set: a crisis would page only the fallback numbers", body = ErrorBody)))]
 async fn show_policy(_: Caller, State(state): State<Arc<AppState>>) -> Result<Json<Policy>, ApiError> {
     state
         .store
@@ -70,7 +72,8 @@ struct RotationCreated {
 
 /// Adds a rotation: members taking shifts in turn from a start date, handing off at a local time.
 #[utoipa::path(post, path = "/api/v1/rotations", tag = "on call", request_body = RotationInput,
-    responses((status = 201, description = "The rotation", body = RotationCreated)))]
+    responses((status = 201, description = "The rotation", body = RotationCreated),
+        (status = 409, description = "A rotation has that name", body = ErrorBody)))]
 async fn create_rotation(
     AdminOnly(caller): AdminOnly,
     State(state): State<Arc<AppState>>,
@@ -117,6 +120,7 @@ async fn list_rotations(_: Caller, State(state): State<Arc<AppState>>) -> Result
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct AtQuery {
     /// An RFC 3339 instant like `2026-12-24T23:00:00Z`; now when left out.
@@ -127,7 +131,7 @@ struct AtQuery {
 struct OnCallView {
     rotation_id: i64,
     at: String,
-    /// `None` when the rotation has nobody at that time.
+    /// `null` when the rotation has nobody at that time.
     staff_id: Option<i64>,
 }
 
@@ -173,6 +177,7 @@ async fn create_override(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct StatusQuery {
     /// Only escalations in this state: `open`, `acknowledged` or `resolved`.
@@ -213,7 +218,8 @@ struct EscalationState {
 /// Acknowledges as a staff member, who is told by text, as with an SMS acknowledgement.
 #[utoipa::path(post, path = "/api/v1/escalations/{id}/acknowledge", tag = "escalations",
     params(("id" = i64, Path, description = "The escalation")), request_body = AcknowledgeInput,
-    responses((status = 200, description = "Acknowledged; paging stops", body = EscalationState)))]
+    responses((status = 200, description = "Acknowledged; paging stops", body = EscalationState),
+        (status = 409, description = "The escalation was already acknowledged or resolved", body = ErrorBody)))]
 async fn acknowledge(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -278,9 +284,10 @@ async fn add_note(
 
 /// For the lists of things to look at (concern notices, disengagement signals).
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(super) struct UnseenQuery {
-    /// Only those nobody has marked seen.
+    /// `true` for only those nobody has marked seen; `true` or `false`, anything else is refused.
     #[serde(default)]
     pub unseen: bool,
 }

@@ -33,8 +33,8 @@ const TWILIO_SIGNATURE: &str = "twilio_signature";
         description = "Caring-contact texts, replies and crisis escalation for people leaving treatment. \
             Every `/api/v1` call takes a bearer token (an API token from `tether token create`, or \
             `TETHER_ADMIN_TOKEN`); its role decides what it may see and change. Errors always answer \
-            with `error.code`, `error.message`, the `error.field` at fault when there is one, and the \
-            `error.request_id` of the request's log line.",
+            with `error.code`, `error.message`, the `error.field` at fault when there is one, and (under \
+            `/api/`) the `error.request_id` of the request's log line.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
@@ -100,19 +100,23 @@ fn describe_operation(operation: &mut Operation, method: &HttpMethod, has_id: bo
     let takes_query = operation.parameters.iter().flatten().any(
         |parameter| matches!(parameter, RefOr::T(parameter) if !matches!(parameter.parameter_in, ParameterIn::Path)),
     );
-    let takes_input = operation.request_body.is_some() || takes_query;
+    let takes_body = operation.request_body.is_some();
+    // Reads are open to every role (the audit log says its own 403); changes are refused to viewers, and
+    // some to staff. A 409 is described by each operation that can answer one, with what it means there.
     let writes = !matches!(method, HttpMethod::Get);
     let errors = [
         (true, "401", "No bearer token, or one that is wrong or revoked"),
-        (true, "403", "The token's role may not do this"),
+        (writes, "403", "The token's role may not do this"),
         (has_id, "404", "No such resource, or one the caller may not see"),
         (
-            writes,
-            "409",
-            "The change conflicts with the current state (`error.field` says which)",
+            true,
+            "408",
+            "The request took longer than TETHER_HTTP_REQUEST_TIMEOUT_SECONDS",
         ),
+        (takes_body, "413", "The body is larger than 64 KiB"),
+        (takes_body, "415", "The body is not sent as application/json"),
         (
-            takes_input || has_id,
+            takes_body || takes_query || has_id,
             "422",
             "A field is invalid (`error.field` names it, `error.message` says why)",
         ),
@@ -120,6 +124,11 @@ fn describe_operation(operation: &mut Operation, method: &HttpMethod, has_id: bo
             true,
             "500",
             "Something failed inside the service; the request id finds it in the log",
+        ),
+        (
+            true,
+            "503",
+            "Too many requests at once; try again after the `Retry-After` seconds",
         ),
     ];
     for (applies, status, description) in errors {

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Writer;
+use super::error::ErrorBody;
 use super::extract::{JsonBody, Path, Query};
 use super::oncall::{Seen, UnseenQuery};
 use super::{ApiError, AppState};
@@ -34,7 +35,8 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
 /// Books an appointment; its reminders are planned at once, in the client's time zone.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/appointments", tag = "reminders",
     params(("id" = i64, Path, description = "The client")), request_body = AppointmentInput,
-    responses((status = 201, description = "The appointment", body = AppointmentView)))]
+    responses((status = 201, description = "The appointment", body = AppointmentView),
+        (status = 409, description = "The client opted out", body = ErrorBody)))]
 async fn create_appointment(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -60,7 +62,8 @@ async fn show_appointment(
 /// Moves an appointment; its waiting reminders are replaced, never sent for the old time.
 #[utoipa::path(put, path = "/api/v1/appointments/{id}", tag = "reminders",
     params(("id" = i64, Path, description = "The appointment")), request_body = AppointmentInput,
-    responses((status = 200, description = "The appointment, moved", body = AppointmentView)))]
+    responses((status = 200, description = "The appointment, moved", body = AppointmentView),
+        (status = 409, description = "The client opted out, or the appointment is no longer booked", body = ErrorBody)))]
 async fn move_appointment(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -102,7 +105,8 @@ struct MedicationView {
 /// Starts a recurring medication reminder on a cron pattern in the client's time zone.
 #[utoipa::path(post, path = "/api/v1/clients/{id}/medications", tag = "reminders",
     params(("id" = i64, Path, description = "The client")), request_body = MedicationInput,
-    responses((status = 201, description = "The reminder, and when it first goes", body = MedicationView)))]
+    responses((status = 201, description = "The reminder, and when it first goes", body = MedicationView),
+        (status = 409, description = "The client opted out", body = ErrorBody)))]
 async fn create_medication(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
@@ -150,7 +154,7 @@ async fn list_tasks(caller: Caller, State(state): State<Arc<AppState>>) -> Resul
     Ok(Json(state.store.open_tasks(caller.client_filter()).await?))
 }
 
-/// Disengagement signals: clients gone quiet, missed appointments.
+/// Early warnings about clients: gone quiet, an appointment started without being confirmed, missed doses.
 #[utoipa::path(get, path = "/api/v1/signals", tag = "reminders", params(UnseenQuery),
     responses((status = 200, description = "The signals the caller may see", body = Vec<SignalView>)))]
 async fn list_signals(

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{Writer, audited};
+use super::error::ErrorBody;
 use super::extract::{JsonBody, Path};
 use super::{ApiError, AppState};
 use crate::access::Caller;
@@ -48,7 +49,7 @@ pub(crate) struct PlanView {
     saved_at: String,
     /// Whether `PLAN` by text gets the plan: consent recorded and something in it goes by text.
     texted_on_request: bool,
-    /// `None` for a caller who may not read the client's words (viewers).
+    /// `null` for a caller who may not read the client's words (viewers).
     plan: Option<PlanBody>,
 }
 
@@ -82,7 +83,8 @@ impl PlanView {
 /// Saves the client's plan as its next version.
 #[utoipa::path(put, path = "/api/v1/clients/{id}/safety-plan", tag = "safety plans",
     params(("id" = i64, Path, description = "The client")), request_body = SafetyPlanInput,
-    responses((status = 200, description = "The version saved", body = PlanView)))]
+    responses((status = 200, description = "The version saved", body = PlanView),
+        (status = 409, description = "Someone else saved a version at the same moment; read it and try again", body = ErrorBody)))]
 async fn put_plan(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,

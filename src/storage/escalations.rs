@@ -69,7 +69,7 @@ pub struct EscalationPage {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EscalationView {
     pub id: i64,
-    /// `None` for callers who may not see reply codes (viewers).
+    /// `null` for callers who may not see reply codes (viewers).
     pub code: Option<String>,
     pub client_id: Option<i64>,
     pub status: String,
@@ -84,7 +84,7 @@ pub struct EscalationView {
     pub exhausted_at: Option<String>,
     pub exhausted_reason: Option<String>,
     /// A client's escalation holds their routine texts until it is resolved or this moment, whichever
-    /// comes first (`None` for an escalation with no client record).
+    /// comes first (`null` for an escalation with no client record).
     pub hold_ends_at: Option<String>,
     /// The hold reached its 12-hour cap before anyone resolved the escalation: the client's routine texts
     /// go again although the crisis was never closed.

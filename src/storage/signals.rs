@@ -19,6 +19,7 @@ pub struct NewSignal {
 pub struct SignalView {
     pub id: i64,
     pub client_id: i64,
+    /// `silence`, `unconfirmed` (an appointment started without being confirmed) or `missed_doses`.
     pub rule: String,
     pub reason: String,
     pub staff_id: Option<i64>,

@@ -125,3 +125,29 @@ on_both_backends! {
                                   "opted_out": false, "fallback": false}]));
     }
 }
+
+/// A list's query parameters are checked like a body's fields: a wrong value or an unknown parameter is a
+/// 422 naming it, never quietly ignored.
+#[tokio::test]
+async fn list_filters_name_the_parameter_that_is_wrong() {
+    let app = spawn_app(&TestBackend::Sqlite).await;
+    for (path, field) in [
+        ("/api/v1/notices?unseen=yes", "unseen"),
+        ("/api/v1/signals?unseen=1", "unseen"),
+        ("/api/v1/notices?unseen=true&mine=true", "mine"),
+        ("/api/v1/escalations?status=closed", "status"),
+        ("/api/v1/escalations?state=open", "state"),
+        ("/api/v1/rotations/1/on-call?at=tomorrow", "at"),
+    ] {
+        let (status, error) = error_of(app.get(path).await).await;
+        assert_eq!(status, 422, "{path}: {error}");
+        assert_eq!(error["field"], field, "{path}: {error}");
+    }
+    for path in [
+        "/api/v1/notices?unseen=true",
+        "/api/v1/signals?unseen=false",
+        "/api/v1/escalations?status=open",
+    ] {
+        assert_eq!(app.get(path).await.status(), 200, "{path}");
+    }
+}

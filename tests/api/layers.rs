@@ -1,6 +1,7 @@
 //! The modules of `src/` point one way: no module reaches, through any chain of `crate::` paths, back to one
 //! that reaches it. Every `crate::` path counts, in `use` lines, inline paths, doc links and test modules,
-//! so a loop cannot hide in a function body. ARCHITECTURE.md says which way each layer points.
+//! so a loop cannot hide in a function body. ARCHITECTURE.md says which way each layer points. And the HTTP
+//! handlers stay short enough to read as parse, call, answer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -116,6 +117,46 @@ fn no_module_reaches_back_to_one_that_reaches_it() {
         "modules that reach back to themselves:\n{}",
         loops.join("\n")
     );
+    // The graph itself, for `cargo test layers -- --nocapture`: each module and the ones it imports.
+    for (module, imports) in &edges {
+        let imports: Vec<&str> = imports.keys().map(String::as_str).collect();
+        println!("{module} → {}", imports.join(", "));
+    }
+}
+
+/// Handlers stay thin (ARCHITECTURE.md): no `async fn` under `src/http/` runs past 60 lines, its signature
+/// and closing brace included.
+#[test]
+fn no_http_handler_is_over_60_lines() {
+    let mut files = Vec::new();
+    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http"), &mut files);
+    let mut long = Vec::new();
+    let mut seen = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (start, line) in lines.iter().enumerate() {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let signature = line
+                .trim_start()
+                .trim_start_matches("pub(crate) ")
+                .trim_start_matches("pub(super) ");
+            let signature = signature.trim_start_matches("pub ");
+            if !signature.starts_with("async fn ") {
+                continue;
+            }
+            seen += 1;
+            let closing = format!("{indent}}}");
+            let end = (start..lines.len())
+                .find(|&i| lines[i] == closing)
+                .unwrap_or(lines.len());
+            if end - start + 1 > 60 {
+                long.push(format!("{}:{} ({} lines)", file.display(), start + 1, end - start + 1));
+            }
+        }
+    }
+    assert!(seen > 40, "the scan found the handlers: {seen}");
+    assert!(long.is_empty(), "handlers over 60 lines:\n{}", long.join("\n"));
 }
 
 #[test]

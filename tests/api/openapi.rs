@@ -182,6 +182,25 @@ async fn the_docs_are_browsable_without_leaving_the_service() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    // Swagger UI's inline styles and data: icons are allowed on its own pages, nowhere else.
+    let policy = |response: &reqwest::Response| {
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        policy(&page).contains("style-src 'self' 'unsafe-inline'"),
+        "{}",
+        policy(&page)
+    );
+    assert!(policy(&page).contains("script-src 'self';"), "{}", policy(&page));
+    let api = client
+        .get(format!("{}/api/v1/clients", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(!policy(&api).contains("unsafe-inline"), "{}", policy(&api));
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
     assert!(
