@@ -1,8 +1,8 @@
 //! The API's OpenAPI description, generated from the code. Each module's router is a utoipa-axum
 //! `OpenApiRouter` whose routes are registered only through `routes!`, from handlers carrying their
-//! `#[utoipa::path]`: a route cannot be served without being described. What every `/api/v1` operation
-//! shares (the bearer token, the error answers) is added here, once, from what the router knows: the
-//! `authenticate` layer covers exactly those routes.
+//! `#[utoipa::path]` (`clippy.toml` refuses `OpenApiRouter::route`), so a route cannot be served without
+//! being described. What every `/api/v1` operation shares (the bearer token, the error answers) is added
+//! here, once, from what the router knows: the `authenticate` layer covers exactly those routes.
 //!
 //! Served at `/api/v1/openapi.json`, and browsable at `/api/v1/docs` with Swagger UI, whose files are
 //! built into the binary.
