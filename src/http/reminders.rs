@@ -63,7 +63,7 @@ async fn show_appointment(
 #[utoipa::path(put, path = "/api/v1/appointments/{id}", tag = "reminders",
     params(("id" = i64, Path, description = "The appointment")), request_body = AppointmentInput,
     responses((status = 200, description = "The appointment, moved", body = AppointmentView),
-        (status = 409, description = "The client opted out, or the appointment is no longer booked", body = ErrorBody)))]
+        (status = 409, description = "The client opted out, or the appointment was cancelled", body = ErrorBody)))]
 async fn move_appointment(
     Writer(caller): Writer,
     State(state): State<Arc<AppState>>,
