@@ -75,14 +75,11 @@ async fn enroll(
         .into_iter()
         .map(EnrollmentView::from)
         .collect();
-    let answer = match enrolled.pop() {
-        Some(only) if one_schedule => EnrollmentAnswer::One(only),
-        last => {
-            enrolled.extend(last);
-            EnrollmentAnswer::Several(EnrollmentsView { enrollments: enrolled })
-        }
-    };
-    Ok((StatusCode::CREATED, Json(answer)))
+    if one_schedule && let Some(only) = enrolled.pop() {
+        return Ok((StatusCode::CREATED, Json(EnrollmentAnswer::One(only))));
+    }
+    let several = EnrollmentsView { enrollments: enrolled };
+    Ok((StatusCode::CREATED, Json(EnrollmentAnswer::Several(several))))
 }
 
 /// `schedule` is answered with its one enrolment (as before `schedules` existed), `schedules` with the list.
