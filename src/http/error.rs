@@ -5,7 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::request_log::RequestId;
@@ -18,6 +18,20 @@ use crate::storage::StoreError;
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
+}
+
+impl ErrorBody {
+    /// An error as the API answers it; the request id is added on the way out (see [`api_errors_as_json`]).
+    pub fn new(code: &'static str, message: impl Into<String>, field: Option<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+                field,
+                request_id: None,
+            },
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -100,19 +114,28 @@ pub async fn api_errors_as_json(request: axum::extract::Request, next: axum::mid
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     let (parts, body) = response.into_parts();
-    let mut document = if is_json {
-        // The handlers' own errors: small bodies, read whole to add the id.
-        match axum::body::to_bytes(body, ERROR_BODY_LIMIT).await {
-            Ok(bytes) => serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|_| undocumented(status)),
-            Err(_) => undocumented(status),
-        }
+    // The handlers' own errors: small bodies, read whole to add the id.
+    let handlers_own = if is_json {
+        axum::body::to_bytes(body, ERROR_BODY_LIMIT)
+            .await
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
     } else {
-        undocumented(status)
+        None
     };
-    if let (Some(id), Some(error)) = (request_id, document.get_mut("error").and_then(Value::as_object_mut)) {
-        error.insert("request_id".into(), Value::String(id));
-    }
-    let mut replaced = (status, Json(document)).into_response();
+    let mut replaced = match handlers_own {
+        Some(mut document) => {
+            if let (Some(id), Some(error)) = (request_id, document.get_mut("error").and_then(Value::as_object_mut)) {
+                error.insert("request_id".into(), Value::String(id));
+            }
+            (status, Json(document)).into_response()
+        }
+        None => {
+            let mut document = undocumented(status);
+            document.error.request_id = request_id;
+            (status, Json(document)).into_response()
+        }
+    };
     // Whatever else the answer said (Allow, Retry-After…) still holds; only the body and its type change.
     for (name, value) in &parts.headers {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
@@ -127,7 +150,7 @@ pub async fn api_errors_as_json(request: axum::extract::Request, next: axum::mid
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// The documented shape for an error axum or tower-http answered in plain text.
-fn undocumented(status: StatusCode) -> Value {
+fn undocumented(status: StatusCode) -> ErrorBody {
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "no such resource"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
@@ -137,11 +160,8 @@ fn undocumented(status: StatusCode) -> Value {
         status if status.is_server_error() => ("internal", "internal error"),
         _ => ("bad_request", "the request could not be read"),
     };
-    let mut body = json!({ "error": { "code": code, "message": message } });
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        body["error"]["field"] = json!("body");
-    }
-    body
+    let field = (status == StatusCode::PAYLOAD_TOO_LARGE).then(|| "body".to_owned());
+    ErrorBody::new(code, message, field)
 }
 
 impl IntoResponse for ApiError {
@@ -179,15 +199,7 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code,
-                message,
-                field,
-                request_id: None,
-            },
-        };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (status, Json(ErrorBody::new(code, message, field))).into_response();
         if matches!(self, ApiError::Hidden(_)) {
             response.extensions_mut().insert(Concealed);
         }

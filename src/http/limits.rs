@@ -19,7 +19,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -93,7 +92,7 @@ pub async fn shed(State(in_flight): State<InFlight>, request: Request, next: Nex
 }
 
 fn busy(message: &str) -> Response {
-    let body = json!({ "error": { "code": "unavailable", "message": message } });
+    let body = super::error::ErrorBody::new("unavailable", message, None);
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     response
         .headers_mut()
